@@ -1,0 +1,73 @@
+"""The `consent-service` command line (the Flask CLI of this app)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup, with_appcontext
+
+from consent_service.consent.services import PolicyTextChanged
+
+
+def _create_app() -> Flask:
+    from consent_service import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True)
+def main() -> None:
+    """Operate the consent service."""
+
+
+db_group = click.Group("db", help="Database schema.")
+audit_group = click.Group("audit", help="The consent log: verification.")
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations and archive the current policy texts."""
+    from flask import current_app
+
+    from consent_service.schema import upgrade_database
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        stored = upgrade_database(app, revision)
+    except PolicyTextChanged as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"database at {revision}; {stored} policy text(s) archived")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Generate a migration from the models (review it by hand)."""
+    from flask import current_app
+
+    from consent_service.schema import new_revision
+
+    new_revision(current_app._get_current_object(), message)  # type: ignore[attr-defined]
+
+
+@audit_group.command("verify")
+@with_appcontext
+def audit_verify() -> None:
+    """Recompute the consent-log chain; exit 1 naming the first bad entry."""
+    from consent_service.audit.chain import verify_chain
+    from consent_service.db import db
+
+    result = verify_chain(db.session)
+    click.echo(result.describe(), err=not result.ok)
+    sys.exit(0 if result.ok else 1)
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_group)
+    app.cli.add_command(audit_group)

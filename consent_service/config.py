@@ -1,0 +1,130 @@
+"""Settings: defaults, `CONSENT_*` environment variables, refusal of unsafe production setups."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ENV_PREFIX = "CONSENT_"
+MODES = ("development", "production", "testing")
+DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "uppsala.toml"
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the service refuses to start."""
+
+
+def _as_list(name: str, raw: str) -> list[str]:
+    """Parse a list setting given as JSON array or comma-separated text.
+
+    Flask treats a *string* of fallback keys as a sequence of one-character keys, so a list
+    setting is never passed on as a plain string.
+    """
+    raw = raw.strip()
+    if not raw:
+        return []
+    if raw.startswith("["):
+        value = json.loads(raw)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a JSON list of strings")
+        return [v.strip() for v in value if v.strip()]
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def _as_bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _validate_origin(origin: str) -> str:
+    parts = urlsplit(origin)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+    ):
+        raise ConfigError(
+            f"{ENV_PREFIX}ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.uppsala.se"
+        )
+    return origin.rstrip("/")
+
+
+def _dev_secret(instance_path: Path) -> str:
+    """Return the development secret key, generating it once under instance/."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from defaults and the environment."""
+    env = dict(os.environ if env is None else env)
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(ENV_PREFIX + name, default)
+
+    mode = get("ENV", "production")
+    if mode not in MODES:
+        raise ConfigError(f"{ENV_PREFIX}ENV must be one of {', '.join(MODES)}, not {mode!r}")
+    development = mode in {"development", "testing"}
+
+    secret_key = get("SECRET_KEY")
+    if not secret_key:
+        if not development:
+            raise ConfigError(
+                f"{ENV_PREFIX}SECRET_KEY is not set. Production needs a long random key, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        secret_key = _dev_secret(instance_path)
+    fallbacks = _as_list("SECRET_KEY_FALLBACKS", get("SECRET_KEY_FALLBACKS"))
+    if not development:
+        for key in [secret_key, *fallbacks]:
+            if len(key) < 32:
+                raise ConfigError("secret keys must be at least 32 characters long")
+
+    origins = [_validate_origin(o) for o in _as_list("ALLOWED_ORIGINS", get("ALLOWED_ORIGINS"))]
+    if "*" in get("ALLOWED_ORIGINS") or "null" in origins:
+        raise ConfigError(f"{ENV_PREFIX}ALLOWED_ORIGINS must list exact origins, never * or null")
+
+    database_url = get("DATABASE_URL") or f"sqlite:///{instance_path / 'consent.sqlite3'}"
+    secure_cookies = not development and not _as_bool(get("INSECURE_COOKIES", "0"))
+    if not development and not secure_cookies:
+        raise ConfigError("cookies without Secure are only allowed in development")
+
+    settings: dict[str, Any] = {
+        "CONSENT_MODE": mode,
+        "SECRET_KEY": secret_key,
+        # Oldest first, as itsdangerous expects; Flask's own session uses SECRET_KEY_FALLBACKS.
+        "SECRET_KEY_FALLBACKS": list(reversed(fallbacks)),
+        "SIGNING_KEYS": [*reversed(fallbacks), secret_key],
+        # Flask-WTF ignores SECRET_KEY_FALLBACKS: give it the whole key list so CSRF tokens
+        # issued before a rotation stay valid.
+        "WTF_CSRF_SECRET_KEY": [*reversed(fallbacks), secret_key],
+        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+        "WTF_CSRF_SSL_STRICT": not development,
+        "DATABASE_URL": database_url,
+        "ALLOWED_ORIGINS": origins,
+        "COOKIE_DOMAIN": get("COOKIE_DOMAIN") or None,
+        "COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_SECURE": secure_cookies,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "consent_session",
+        "POLICY_FILE": get("POLICY_FILE") or str(DEFAULT_POLICY_FILE),
+        "CHOICE_MAX_AGE_DAYS": int(get("CHOICE_MAX_AGE_DAYS", "365")),
+        "PUBLIC_URL": get("PUBLIC_URL").rstrip("/") or None,
+        "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
+        "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+    }
+    if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:
+        # Chrome caps cookie lifetimes at 400 days; a longer promise would silently break.
+        raise ConfigError(f"{ENV_PREFIX}CHOICE_MAX_AGE_DAYS must be between 1 and 400")
+    return settings

@@ -1,0 +1,143 @@
+"""JSON API for the banner and for integrations: read the policy, record and withdraw choices."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, cast
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service.consent import services
+from consent_service.consent.cookie import COOKIE_NAME, Choice
+from consent_service.consent.services import Decision, StalePolicy
+from consent_service.web.errors import ApiError, json_error
+from consent_service.web.json_input import Field, json_body
+
+bp = Blueprint("consent_api", __name__, url_prefix="/api/v1")
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+CHOICE_SCHEMA = {
+    "functional": Field(bool),
+    "statistics": Field(bool),
+    "policy_version": Field(int),
+    "language": Field(str, max_length=35),
+    "source": Field(str, choices=("banner", "settings", "api")),
+    "request_id": Field(
+        str,
+        required=False,
+        check=lambda v: bool(REQUEST_ID.match(v)),
+        check_message="must be 8 to 64 letters, digits, '-' or '_'",
+    ),
+}
+
+
+def current_choice() -> Choice | None:
+    return services.choice_cookie().decode(request.cookies.get(COOKIE_NAME))
+
+
+def set_choice_cookie(response: BaseResponse, choice: Choice) -> None:
+    config = current_app.config
+    response.set_cookie(
+        COOKIE_NAME,
+        services.choice_cookie().encode(choice),
+        max_age=config["CHOICE_MAX_AGE_DAYS"] * 86400,
+        domain=config["COOKIE_DOMAIN"],
+        secure=config["COOKIE_SECURE"],
+        httponly=False,  # the banner reads the payload to skip a request on every page
+        samesite="Lax",
+        path="/",
+    )
+
+
+def clear_choice_cookie(response: BaseResponse) -> None:
+    config = current_app.config
+    response.delete_cookie(
+        COOKIE_NAME,
+        domain=config["COOKIE_DOMAIN"],
+        secure=config["COOKIE_SECURE"],
+        samesite="Lax",
+        path="/",
+    )
+
+
+def decision_body(decision: Decision) -> dict[str, Any]:
+    return {
+        "consent_id": decision.choice.consent_id,
+        "choices": decision.choice.choices,
+        "policy_version": decision.choice.policy_version,
+        "expires_at": decision.expires_at.isoformat(timespec="seconds"),
+    }
+
+
+def request_language() -> str:
+    policy = services.current_policy()
+    return request.accept_languages.best_match(policy.languages) or policy.default_language
+
+
+def gpc_signal() -> bool:
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+@bp.get("/policy")
+def policy_document() -> Response:
+    response = jsonify(services.current_policy().public())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.post("/consent")
+def record_consent() -> Response:
+    data = json_body(CHOICE_SCHEMA)
+    try:
+        decision = services.record_choice(
+            functional=data["functional"],
+            statistics=data["statistics"],
+            policy_version=data["policy_version"],
+            language=data["language"],
+            source=data["source"],
+            previous=current_choice(),
+            request_id=data.get("request_id"),
+            gpc=gpc_signal(),
+        )
+    except StalePolicy as exc:
+        raise ApiError(409, "policy_outdated", f"{exc}. Reload the policy and ask again.") from None
+    response = jsonify(decision_body(decision))
+    response.status_code = 201
+    set_choice_cookie(response, decision.choice)
+    return response
+
+
+@bp.get("/consent")
+def show_consent() -> Response:
+    choice = current_choice()
+    if choice is None:
+        return json_error(404, "no_consent", "No valid consent cookie was sent.")
+    current = choice.policy_version == services.current_policy().version
+    return jsonify(
+        {
+            "consent_id": choice.consent_id,
+            "choices": choice.choices,
+            "policy_version": choice.policy_version,
+            "current": current,
+        }
+    )
+
+
+@bp.delete("/consent")
+def withdraw_consent() -> Response:
+    choice = current_choice()
+    if choice is None:
+        response = json_error(404, "no_consent", "No valid consent cookie was sent.")
+        clear_choice_cookie(response)
+        return response
+    source = request.args.get("source", "api")
+    if source not in ("banner", "settings", "api"):
+        raise ApiError(400, "invalid_value", "source must be one of: banner, settings, api.")
+    decision = services.withdraw_choice(
+        choice, language=request_language(), source=cast(services.Source, source)
+    )
+    response = jsonify({"consent_id": decision.choice.consent_id, "action": "withdraw"})
+    clear_choice_cookie(response)
+    return response

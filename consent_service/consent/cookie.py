@@ -1,0 +1,79 @@
+"""The signed `consent` cookie: `<payload>.<timestamp>.<signature>`.
+
+The payload is base64url JSON that page scripts read without a library, so it is never
+compressed; only the signature makes it trustworthy.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+COOKIE_NAME = "consent"
+SALT = "consent-cookie"
+
+
+@dataclass(frozen=True)
+class Choice:
+    consent_id: str
+    policy_version: int
+    functional: bool
+    statistics: bool
+
+    @property
+    def choices(self) -> dict[str, bool]:
+        return {"functional": self.functional, "statistics": self.statistics}
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class ChoiceCookie:
+    def __init__(self, keys: list[str], max_age_seconds: int) -> None:
+        self.signer = TimestampSigner(keys, salt=SALT)
+        self.max_age_seconds = max_age_seconds
+
+    def encode(self, choice: Choice) -> str:
+        payload = json.dumps(
+            {"id": choice.consent_id, "v": choice.policy_version, "c": choice.choices},
+            separators=(",", ":"),
+        ).encode()
+        return self.signer.sign(_b64encode(payload)).decode()
+
+    def decode(self, value: str | None) -> Choice | None:
+        """Return the choice in a validly signed, unexpired cookie, else None."""
+        if not value or len(value) > 1024:
+            return None
+        try:
+            payload = self.signer.unsign(value, max_age=self.max_age_seconds)
+            data: Any = json.loads(_b64decode(payload.decode()))
+        except (BadSignature, SignatureExpired, binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        try:
+            choices = data["c"]
+            choice = Choice(
+                consent_id=data["id"],
+                policy_version=data["v"],
+                functional=choices["functional"],
+                statistics=choices["statistics"],
+            )
+        except (KeyError, TypeError):
+            return None
+        if not (
+            isinstance(choice.consent_id, str)
+            and isinstance(choice.policy_version, int)
+            and isinstance(choice.functional, bool)
+            and isinstance(choice.statistics, bool)
+        ):
+            return None
+        return choice

@@ -1,0 +1,139 @@
+"""The cookie policy file: versioned texts per language and cookie declarations."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from consent_service.hashing import canonical_json, sha256_hex
+
+CATEGORIES = ("necessary", "functional", "statistics")
+OPTIONAL_CATEGORIES = ("functional", "statistics")
+REQUIRED_TEXT_KEYS = (
+    "dir", "title", "intro", "accept_all", "necessary_only", "settings", "settings_title",
+    "settings_intro", "save", "close", "back", "withdraw", "always_on", "consent_id",
+    "no_choice", "saved", "withdrawn", "pending", "gpc", "cookies_heading", "cookie_name",
+    "cookie_provider", "cookie_purpose", "cookie_lifetime", "no_cookies", "page_title",
+    "page_intro", "page_saved_return", "language_switch",
+)  # fmt: skip
+
+
+class PolicyError(ValueError):
+    """The policy file is malformed."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    site: str
+    version: int
+    default_language: str
+    languages: tuple[str, ...]
+    texts: dict[str, dict[str, Any]] = field(repr=False)
+    cookies: tuple[dict[str, Any], ...] = field(repr=False)
+
+    def rendered(self, language: str) -> dict[str, Any]:
+        """Everything a citizen is shown in one language: the object whose hash is logged."""
+        return self.texts[language]
+
+    def text_hash(self, language: str) -> str:
+        return sha256_hex(canonical_json(self.rendered(language)))
+
+    def language_for(self, tag: str | None) -> str:
+        """Map a language tag such as 'sv-SE' or 'en' to a policy language."""
+        if tag:
+            primary = tag.strip().lower().replace("_", "-").split("-")[0]
+            if primary in self.languages:
+                return primary
+        return self.default_language
+
+    def cookie_names(self, category: str) -> list[str]:
+        return [c["name"] for c in self.cookies if c["category"] == category]
+
+    def public(self) -> dict[str, Any]:
+        """The document served at GET /api/v1/policy."""
+        return {
+            "site": self.site,
+            "version": self.version,
+            "default_language": self.default_language,
+            "languages": list(self.languages),
+            "categories": [
+                {"id": c, "required": c == "necessary", "default": c == "necessary"}
+                for c in CATEGORIES
+            ],
+            "texts": {lang: self.rendered(lang) for lang in self.languages},
+            "text_hashes": {lang: self.text_hash(lang) for lang in self.languages},
+            "cookies": [{"name": c["name"], "category": c["category"]} for c in self.cookies],
+        }
+
+
+def _render(raw: dict[str, Any], language: str) -> dict[str, Any]:
+    texts = raw.get("texts", {}).get(language)
+    if not isinstance(texts, dict):
+        raise PolicyError(f"texts.{language} is missing")
+    missing = [k for k in REQUIRED_TEXT_KEYS if k not in texts]
+    if missing:
+        raise PolicyError(f"texts.{language} lacks {', '.join(missing)}")
+    if texts["dir"] not in ("ltr", "rtl"):
+        raise PolicyError(f"texts.{language}.dir must be ltr or rtl")
+    categories = texts.get("categories", {})
+    for category in CATEGORIES:
+        entry = categories.get(category)
+        if not isinstance(entry, dict) or not {"label", "description"} <= entry.keys():
+            raise PolicyError(f"texts.{language}.categories.{category} needs label and description")
+    rendered = dict(texts)
+    rendered["intro"] = (
+        list(texts["intro"]) if isinstance(texts["intro"], list) else [texts["intro"]]
+    )
+    rendered["cookies"] = [
+        {
+            "name": cookie["name"],
+            "category": cookie["category"],
+            "provider": cookie["provider"],
+            "purpose": cookie["purpose"][language],
+            "lifetime": cookie["lifetime"][language],
+        }
+        for cookie in raw.get("cookies", [])
+    ]
+    return rendered
+
+
+def parse_policy(raw: dict[str, Any]) -> Policy:
+    try:
+        version = raw["version"]
+        languages = tuple(raw["languages"])
+        default_language = raw["default_language"]
+        site = raw["site"]
+    except KeyError as exc:
+        raise PolicyError(f"policy lacks {exc.args[0]}") from exc
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise PolicyError("version must be a positive integer")
+    if default_language not in languages:
+        raise PolicyError("default_language must be one of languages")
+    if tuple(raw.get("categories", CATEGORIES)) != CATEGORIES:
+        raise PolicyError(f"categories must be {', '.join(CATEGORIES)}")
+    for cookie in raw.get("cookies", []):
+        if cookie.get("category") not in CATEGORIES:
+            raise PolicyError(f"cookie {cookie.get('name')!r} has an unknown category")
+        for key in ("purpose", "lifetime"):
+            if not all(lang in cookie.get(key, {}) for lang in languages):
+                raise PolicyError(f"cookie {cookie.get('name')!r} lacks {key} in every language")
+    texts = {lang: _render(raw, lang) for lang in languages}
+    return Policy(
+        site=str(site),
+        version=version,
+        default_language=default_language,
+        languages=languages,
+        texts=texts,
+        cookies=tuple(raw.get("cookies", [])),
+    )
+
+
+def load_policy(path: str | Path) -> Policy:
+    with open(path, "rb") as fh:
+        try:
+            raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"{path}: {exc}") from exc
+    return parse_policy(raw)

@@ -1,0 +1,111 @@
+"""The settings page that works without JavaScript: `GET/POST /consent`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service.consent import services
+from consent_service.consent.api import (
+    clear_choice_cookie,
+    current_choice,
+    gpc_signal,
+    set_choice_cookie,
+)
+from consent_service.consent.forms import ConsentForm
+from consent_service.web.origins import allowed_origin
+
+bp = Blueprint("consent_page", __name__)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it points to this service or an allowed origin, else None."""
+    if not target or len(target) > 2000 or any(c in target for c in "\r\n\\"):
+        return None
+    parts = urlsplit(target)
+    if not parts.scheme and not parts.netloc:
+        return target if target.startswith("/") and not target.startswith("//") else None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return target if allowed_origin(f"{parts.scheme}://{parts.netloc}") else None
+
+
+def page_language() -> str:
+    policy = services.current_policy()
+    requested = request.values.get("lang")
+    if requested and policy.language_for(requested) == requested:
+        return requested
+    return request.accept_languages.best_match(policy.languages) or policy.default_language
+
+
+def _render(form: ConsentForm, language: str, status: str | None, code: int = 200) -> Response:
+    policy = services.current_policy()
+    choice = current_choice()
+    current = choice if choice and choice.policy_version == policy.version else None
+    if request.method == "GET":
+        form.functional.data = bool(current and current.functional)
+        form.statistics.data = bool(current and current.statistics)
+    other_languages = [lang for lang in policy.languages if lang != language]
+    html = render_template(
+        "consent/settings.html",
+        form=form,
+        texts=policy.rendered(language),
+        language=language,
+        other_languages={lang: policy.rendered(lang) for lang in other_languages},
+        choice=current,
+        status=status,
+        next_url=safe_next(form.next.data),
+        gpc=gpc_signal(),
+    )
+    response = current_app.make_response((html, code))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/consent")
+def settings_page() -> Response:
+    form = ConsentForm(data={"next": request.args.get("next", ""), "lang": page_language()})
+    return _render(form, page_language(), request.args.get("status"))
+
+
+@bp.post("/consent")
+def settings_submit() -> Response | BaseResponse:
+    form = ConsentForm()
+    language = page_language()
+    if not form.validate():
+        return _render(form, language, "error", 400)
+    action = form.action.data
+    previous = current_choice()
+    policy = services.current_policy()
+    if action == "withdraw":
+        if previous is not None:
+            services.withdraw_choice(previous, language=language, source="nojs")
+        status = "withdrawn"
+    else:
+        functional = action == "accept_all" or (action == "save" and bool(form.functional.data))
+        statistics = action == "save" and bool(form.statistics.data)
+        if action == "accept_all":
+            # Accept all while the browser asks for privacy keeps statistics off.
+            statistics = not gpc_signal()
+        decision = services.record_choice(
+            functional=functional,
+            statistics=statistics,
+            policy_version=policy.version,
+            language=language,
+            source="nojs",
+            previous=previous,
+            gpc=gpc_signal(),
+        )
+        status = "saved"
+    target = safe_next(form.next.data)
+    if target is None:
+        query = {"status": status, "lang": language}
+        target = f"/consent?{urlencode(query)}"
+    response = redirect(target, code=303)
+    if action == "withdraw":
+        clear_choice_cookie(response)
+    else:
+        set_choice_cookie(response, decision.choice)
+    return response

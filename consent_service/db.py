@@ -1,0 +1,183 @@
+"""Database access: declarative base, column aliases, engine and request-scoped sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from flask import Flask, current_app
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    String,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it without a zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetimes are not stored; use UTC-aware values")
+            value = value.astimezone(dt.UTC)
+        return value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+datetime_utc = Annotated[dt.datetime, mapped_column(UTCDateTime())]
+site_id = Annotated[str, mapped_column(String(64), index=True)]
+sha256_hex = Annotated[str, mapped_column(String(64))]
+
+
+class Model(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached or written; callers answer 503."""
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """Use WAL and let writers queue instead of failing; take the write lock up front.
+
+    pysqlite's own transaction handling issues a plain deferred BEGIN, which lets two
+    chain appends read the same head and then fail with "database is locked". We switch
+    it off and emit BEGIN IMMEDIATE ourselves when a connection asks for it.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class Database:
+    """Flask extension holding one engine per app; no connection is made until first use."""
+
+    def init_app(self, app: Flask) -> None:
+        app.extensions["consent_db"] = _AppDatabase(app.config["DATABASE_URL"])
+
+        @app.teardown_appcontext
+        def _close(exc: BaseException | None) -> None:
+            state: _AppDatabase = app.extensions["consent_db"]
+            state.remove()
+
+    @property
+    def _state(self) -> _AppDatabase:
+        state: _AppDatabase = current_app.extensions["consent_db"]
+        return state
+
+    @property
+    def engine(self) -> Engine:
+        return self._state.engine
+
+    @property
+    def session(self) -> Session:
+        """The session of the current app context (created on first use)."""
+        return self._state.session()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its first statement.
+
+        SQLite: BEGIN IMMEDIATE. PostgreSQL: callers lock the rows they depend on
+        (`with_for_update`), which SQLite ignores.
+        """
+        with self._state.immediate_factory() as session, session.begin():
+            yield session
+
+
+class _AppDatabase:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine: Engine | None = None
+        self._factory: sessionmaker[Session] | None = None
+        self._immediate: sessionmaker[Session] | None = None
+        self._current: Session | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    def session(self) -> Session:
+        from flask import g
+
+        session: Session | None = g.get("_consent_session")
+        if session is None:
+            if self._factory is None:
+                self._factory = sessionmaker(self.engine, expire_on_commit=False)
+            session = self._factory()
+            g._consent_session = session
+        return session
+
+    def immediate_factory(self) -> Session:
+        if self._immediate is None:
+            bind = self.engine.execution_options(sqlite_immediate=True)
+            self._immediate = sessionmaker(bind, expire_on_commit=False)
+        return self._immediate()
+
+    def remove(self) -> None:
+        from flask import g
+
+        session: Session | None = g.pop("_consent_session", None)
+        if session is not None:
+            session.close()
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+db = Database()

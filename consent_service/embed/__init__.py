@@ -1,0 +1,1 @@
+"""Serving the built embeds (`/embed/consent.js`) with their configuration, caching and gzip."""

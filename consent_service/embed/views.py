@@ -1,0 +1,89 @@
+"""`/embed/*.js`: the built bundle with the current policy injected, cached by ETag."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from consent_service.consent import services
+from consent_service.consent.cookie import COOKIE_NAME
+from consent_service.consent.policy import CATEGORIES, Policy
+from consent_service.web.origins import own_origin
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+BUILD_DIR = Path(__file__).resolve().parent.parent / "static" / "embed"
+CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
+
+
+class BundleMissing(RuntimeError):
+    """The embed has not been built (`make widget`)."""
+
+
+@dataclass(frozen=True)
+class Bundle:
+    body: bytes
+    gzipped: bytes
+    etag: str
+
+
+def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
+    """What the banner needs without a request: the version and the default language's texts."""
+    return {
+        "api": f"{origin}/api/v1",
+        "settings_url": f"{origin}/consent",
+        "version": policy.version,
+        "default_language": policy.default_language,
+        "languages": list(policy.languages),
+        "cookie": COOKIE_NAME,
+        "cookies": {c: policy.cookie_names(c) for c in CATEGORIES},
+        "texts": {policy.default_language: policy.rendered(policy.default_language)},
+    }
+
+
+def read_built(name: str) -> str:
+    path = BUILD_DIR / name
+    if not path.exists():
+        raise BundleMissing(f"{path} is missing: build the embeds with `make widget`")
+    return path.read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=16)
+def _bundle(source: str, config_json: str) -> Bundle:
+    body = source.replace(CONFIG_PLACEHOLDER, config_json, 1).encode()
+    return Bundle(body, gzip.compress(body, 9), '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
+
+
+def consent_bundle(policy: Policy, origin: str) -> Bundle:
+    # "</" cannot close anything in an external script, but keep the JSON inert anyway.
+    config_json = json.dumps(consent_config(policy, origin), ensure_ascii=False).replace(
+        "</", "<\\/"
+    )
+    return _bundle(read_built("consent.js"), config_json)
+
+
+def serve_bundle(bundle: Bundle) -> Response:
+    if request.if_none_match.contains(bundle.etag.strip('"')):
+        response = Response(status=304)
+    elif request.accept_encodings.best_match(["gzip"]) == "gzip":
+        response = Response(bundle.gzipped, mimetype="text/javascript")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(bundle.body, mimetype="text/javascript")
+    response.headers["ETag"] = bundle.etag
+    response.headers["Cache-Control"] = "public, max-age=3600, stale-while-revalidate=86400"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+@bp.get("/consent.js")
+def consent_js() -> Response:
+    policy = services.current_policy()
+    return serve_bundle(consent_bundle(policy, own_origin()))

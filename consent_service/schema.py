@@ -1,0 +1,40 @@
+"""Schema management through Alembic, driven from the app's own engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask
+
+from consent_service.db import db
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(app: Flask) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    # Migration files sort by date, as they were written.
+    config.set_main_option("file_template", "%%(year)d_%%(month).2d_%%(day).2d_%%(rev)s_%%(slug)s")
+    config.attributes["flask_app"] = app
+    return config
+
+
+def upgrade_database(app: Flask, revision: str = "head") -> int:
+    """Run the migrations, then archive the policy texts (refusing changed texts).
+
+    Returns the number of policy texts newly archived.
+    """
+    from consent_service.consent.services import current_policy, store_policy_texts
+
+    with app.app_context():
+        command.upgrade(alembic_config(app), revision)
+        with db.writing() as session:
+            return store_policy_texts(session, current_policy())
+
+
+def new_revision(app: Flask, message: str) -> None:
+    with app.app_context():
+        command.revision(alembic_config(app), message=message, autogenerate=True)

@@ -1,0 +1,209 @@
+"""The consent API: recording, reading, withdrawing, idempotent retries, hostile input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from consent_service.audit.models import ConsentEntry
+from consent_service.consent.cookie import COOKIE_NAME
+from consent_service.db import db
+from tests.conftest import HOST_ORIGIN, choice_body
+
+
+def entries(app: Flask) -> list[ConsentEntry]:
+    with app.app_context():
+        return list(db.session.scalars(select(ConsentEntry).order_by(ConsentEntry.seq)))
+
+
+def entry_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(ConsentEntry)) or 0
+
+
+def test_record_sets_signed_cookie_and_logs_a_grant(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/api/v1/consent", json=choice_body(statistics=True))
+    assert response.status_code == 201
+    body = response.json
+    assert body is not None
+    assert body["choices"] == {"functional": True, "statistics": True}
+    assert body["policy_version"] == 1
+    cookie = client.get_cookie(COOKIE_NAME)
+    assert cookie is not None and cookie.value.count(".") == 2
+    assert cookie.same_site == "Lax" and not cookie.http_only
+    [entry] = entries(app)
+    assert (entry.consent_id, entry.action, entry.source) == (body["consent_id"], "grant", "banner")
+    assert entry.text_hash == app.extensions["consent_policy"].text_hash("sv")
+
+
+def test_change_keeps_the_consent_id_and_appends(app: Flask, client: FlaskClient) -> None:
+    first = client.post("/api/v1/consent", json=choice_body()).json
+    second = client.post("/api/v1/consent", json=choice_body(functional=False)).json
+    assert first and second and first["consent_id"] == second["consent_id"]
+    assert [(e.action, e.functional) for e in entries(app)] == [("grant", True), ("update", False)]
+
+
+def test_get_returns_the_cookie_choice(client: FlaskClient) -> None:
+    assert client.get("/api/v1/consent").status_code == 404
+    recorded = client.post("/api/v1/consent", json=choice_body()).json
+    current = client.get("/api/v1/consent").json
+    assert recorded and current
+    assert current["consent_id"] == recorded["consent_id"] and current["current"] is True
+
+
+def test_withdraw_appends_and_clears_cookie(app: Flask, client: FlaskClient) -> None:
+    client.post("/api/v1/consent", json=choice_body(statistics=True))
+    response = client.delete("/api/v1/consent?source=settings")
+    assert response.status_code == 200
+    assert client.get_cookie(COOKIE_NAME) is None
+    assert [(e.action, e.statistics) for e in entries(app)] == [
+        ("grant", True),
+        ("withdraw", False),
+    ]
+    assert client.delete("/api/v1/consent").status_code == 404
+
+
+def test_retry_with_same_request_id_stores_once(app: Flask, client: FlaskClient) -> None:
+    body = choice_body(request_id="retry-0123456789")
+    first = client.post("/api/v1/consent", json=body)
+    client.delete_cookie(COOKIE_NAME)  # a lost response: the client never saw the cookie
+    second = client.post("/api/v1/consent", json=body)
+    assert first.status_code == second.status_code == 201
+    assert first.json == second.json
+    assert entry_count(app) == 1
+
+
+def test_outdated_policy_version_is_refused(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/api/v1/consent", json=choice_body(policy_version=0))
+    assert response.status_code == 409
+    assert response.json and response.json["error"] == "policy_outdated"
+    assert entry_count(app) == 0
+
+
+def test_gpc_keeps_statistics_off_unless_switched_on_in_settings(
+    app: Flask, client: FlaskClient
+) -> None:
+    banner = client.post(
+        "/api/v1/consent", json=choice_body(statistics=True), headers={"Sec-GPC": "1"}
+    ).json
+    assert banner and banner["choices"]["statistics"] is False
+    settings = client.post(
+        "/api/v1/consent",
+        json=choice_body(statistics=True, source="settings"),
+        headers={"Sec-GPC": "1"},
+    ).json
+    assert settings and settings["choices"]["statistics"] is True
+
+
+HOSTILE_BODIES = [
+    ("not json", "text/plain", 415, "unsupported_media_type"),
+    ("{not json", "application/json", 400, "invalid_json"),
+    ("[1, 2]", "application/json", 400, "invalid_json"),
+    ('"just a string"', "application/json", 400, "invalid_json"),
+    (json.dumps(choice_body(extra=1)), "application/json", 400, "unknown_field"),
+    (json.dumps(choice_body(functional="yes")), "application/json", 400, "invalid_type"),
+    (json.dumps(choice_body(functional=1)), "application/json", 400, "invalid_type"),
+    (json.dumps(choice_body(policy_version=True)), "application/json", 400, "invalid_type"),
+    (json.dumps(choice_body(policy_version=1.5)), "application/json", 400, "invalid_type"),
+    (json.dumps(choice_body(source="cookiewall")), "application/json", 400, "invalid_value"),
+    (json.dumps(choice_body(language="x" * 36)), "application/json", 400, "too_long"),
+    ('{"functional": true, "statistics": false, "policy_version": 1, "language": "\\ud800",'
+     ' "source": "banner"}', "application/json", 400, "invalid_text"),
+    (json.dumps(choice_body(language="sv\x00")), "application/json", 400, "invalid_text"),
+    (json.dumps(choice_body(request_id="'; DROP TABLE x; --")), "application/json", 400,
+     "invalid_value"),
+    (json.dumps(choice_body(request_id="short")), "application/json", 400, "invalid_value"),
+    ("[" * 100_000 + "]" * 100_000, "application/json", 413, "too_large"),
+    ("[" * 5_000 + "]" * 5_000, "application/json", 400, "invalid_json"),
+    (b"\xff\xfe{}", "application/json", 400, "invalid_json"),
+    (json.dumps({k: v for k, v in choice_body().items() if k != "source"}), "application/json",
+     400, "missing_field"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "code"), HOSTILE_BODIES)
+def test_hostile_bodies_get_clear_errors_and_store_nothing(
+    app: Flask, client: FlaskClient, body: str | bytes, content_type: str, status: int, code: str
+) -> None:
+    client.post("/api/v1/consent", json=choice_body())
+    response = client.post("/api/v1/consent", data=body, content_type=content_type)
+    assert response.status_code == status
+    assert response.json is not None
+    assert response.json["error"] == code
+    assert response.json["message"]
+    assert entry_count(app) == 1
+
+
+def test_unknown_path_and_method_answer_json(client: FlaskClient) -> None:
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404 and missing.json and missing.json["error"] == "not_found"
+    wrong = client.put("/api/v1/consent", json={})
+    assert wrong.status_code == 405 and wrong.json and wrong.json["error"] == "method_not_allowed"
+
+
+class TestOrigins:
+    def test_allowed_origin_gets_exact_cors_with_credentials(self, client: FlaskClient) -> None:
+        response = client.post(
+            "/api/v1/consent", json=choice_body(), headers={"Origin": HOST_ORIGIN}
+        )
+        assert response.status_code == 201
+        assert response.headers["Access-Control-Allow-Origin"] == HOST_ORIGIN
+        assert response.headers["Access-Control-Allow-Credentials"] == "true"
+        assert "Origin" in response.headers["Vary"]
+
+    @pytest.mark.parametrize(
+        "origin",
+        [
+            "https://evil.test",
+            "null",
+            "https://www.uppsala.test.evil.test",
+            "http://www.uppsala.test",
+        ],
+    )
+    def test_foreign_origins_are_refused(
+        self, app: Flask, client: FlaskClient, origin: str
+    ) -> None:
+        response = client.post("/api/v1/consent", json=choice_body(), headers={"Origin": origin})
+        assert response.status_code == 403
+        assert response.json and response.json["error"] == "forbidden_origin"
+        assert "Access-Control-Allow-Origin" not in response.headers
+        assert entry_count(app) == 0
+
+    def test_preflight_for_allowed_origin(self, client: FlaskClient) -> None:
+        response = client.options(
+            "/api/v1/consent",
+            headers={
+                "Origin": HOST_ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert response.status_code == 204
+        assert response.headers["Access-Control-Allow-Origin"] == HOST_ORIGIN
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+    def test_cross_site_request_without_origin_is_refused(self, client: FlaskClient) -> None:
+        response = client.post(
+            "/api/v1/consent", json=choice_body(), headers={"Sec-Fetch-Site": "cross-site"}
+        )
+        assert response.status_code == 403
+
+
+def test_policy_document(client: FlaskClient) -> None:
+    policy = client.get("/api/v1/policy").json
+    assert policy is not None
+    assert policy["version"] == 1
+    assert [c["id"] for c in policy["categories"]] == ["necessary", "functional", "statistics"]
+    assert set(policy["texts"]) == {"sv", "en"}
+    assert policy["texts"]["sv"]["accept_all"] == "Acceptera alla"
+    assert {c["category"] for c in policy["cookies"]} == {"necessary", "functional", "statistics"}
+
+
+def test_openapi_document_is_served(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    assert document and document["openapi"].startswith("3.1")
+    assert "/api/v1/consent" in document["paths"]

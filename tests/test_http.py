@@ -1,0 +1,57 @@
+"""Security headers, health checks and error pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask.testing import FlaskClient
+
+from tests.conftest import make_app
+
+
+def test_html_pages_carry_a_nonce_csp_and_strict_headers(client: FlaskClient) -> None:
+    response = client.get("/consent")
+    csp = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", csp)
+    assert nonce and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    other = client.get("/consent").headers["Content-Security-Policy"]
+    assert other != csp  # a fresh nonce per response
+
+
+def test_demo_page_embeds_the_banner_with_the_nonce(client: FlaskClient) -> None:
+    response = client.get("/")
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    html = response.get_data(as_text=True)
+    assert nonce and f'src="/embed/consent.js" defer nonce="{nonce.group(1)}"' in html
+    assert "data-consent-open" in html and 'type="text/plain" data-consent="statistics"' in html
+
+
+def test_health_and_readiness(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_readiness_reports_an_unreachable_database(tmp_path: Path) -> None:
+    unreachable = make_app(
+        tmp_path, migrate=False, DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x/y.sqlite3"
+    )
+    response = unreachable.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"]
+    assert response.json and response.json["error"] == "database_unavailable"
+    # A write against the unreachable database is a clear 503 as well, never a 500.
+    write = unreachable.test_client().post(
+        "/api/v1/consent",
+        json={"functional": True, "statistics": True, "policy_version": 1, "language": "sv",
+              "source": "banner"},
+    )  # fmt: skip
+    assert write.status_code == 503 and write.json and write.json["error"] == "unavailable"
+
+
+def test_html_errors_are_pages_not_json(client: FlaskClient) -> None:
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and response.mimetype == "text/html"

@@ -1,0 +1,95 @@
+// Builds the embeddable banner: `cd widget && npm ci && node build.mjs`.
+//
+// Output: ../consent_service/static/embed/consent.js, one minified IIFE with the minified CSS
+// inlined as a string. The service injects the config (policy version, default-language texts)
+// where the bare identifier __CONSENT_CONFIG__ stands, so it must survive exactly once.
+
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { build, transform } from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outfile = resolve(here, "../consent_service/static/embed/consent.js");
+const policyFile = resolve(here, "../consent_service/policy/uppsala.toml");
+const PLACEHOLDER = "__CONSENT_CONFIG__";
+const BUDGET = 6000; // gzip -9 bytes as served, with the default language's texts
+
+// Browsers of about the last three years; all have <dialog> and shadow DOM.
+const target = ["chrome109", "edge109", "firefox109", "safari15.4"];
+
+// `import css from "./x.css"` gives the minified stylesheet as a string.
+const cssText = {
+  name: "css-text",
+  setup(b) {
+    b.onLoad({ filter: /\.css$/ }, async (args) => {
+      const source = await readFile(args.path, "utf8");
+      const { code } = await transform(source, { loader: "css", minify: true, target });
+      return { contents: code.trim(), loader: "text" };
+    });
+  },
+};
+
+mkdirSync(dirname(outfile), { recursive: true });
+await build({
+  entryPoints: [resolve(here, "src/consent.js")],
+  outfile,
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target,
+  legalComments: "none",
+  charset: "utf8",
+  plugins: [cssText],
+  logLevel: "warning",
+});
+
+const code = readFileSync(outfile, "utf8");
+const count = code.split(PLACEHOLDER).length - 1;
+if (count !== 1) {
+  console.error(`${outfile}: ${PLACEHOLDER} occurs ${count} times, expected exactly once`);
+  process.exit(1);
+}
+
+const gz = (text) => gzipSync(Buffer.from(text), { level: 9 }).length;
+console.log(`consent.js: ${Buffer.byteLength(code)} B raw, ${gz(code)} B gzip -9 (without config)`);
+
+// Estimate the size as served: the config the service injects, built from the policy file.
+// Needs python3 (tomllib); skipped quietly without it.
+const estimate = spawnSync(
+  "python3",
+  [
+    "-c",
+    `
+import json, sys, tomllib
+p = tomllib.load(open(sys.argv[1], "rb"))
+lang = p["default_language"]
+texts = dict(p["texts"][lang])
+texts["cookies"] = [dict(c, purpose=c["purpose"][lang], lifetime=c["lifetime"][lang]) for c in p.get("cookies", [])]
+cats = ("necessary", "functional", "statistics")
+print(json.dumps({
+  "api": "https://samtycke.uppsala.se/api/v1", "settings_url": "https://samtycke.uppsala.se/consent",
+  "version": p["version"], "default_language": lang, "languages": p["languages"], "cookie": "consent",
+  "cookies": {k: [c["name"] for c in p.get("cookies", []) if c["category"] == k] for k in cats},
+  "texts": {lang: texts}}, ensure_ascii=False))
+`,
+    policyFile,
+  ],
+  { encoding: "utf8" },
+);
+if (estimate.status === 0) {
+  const served = code.replace(PLACEHOLDER, estimate.stdout.trim());
+  const size = gz(served);
+  console.log(
+    `as served with the ${policyFile.split("/").pop()} texts: ${Buffer.byteLength(served)} B raw, ` +
+      `${size} B gzip -9 (budget ${BUDGET} B)`,
+  );
+  if (size > BUDGET) {
+    console.error("over the size budget");
+    process.exit(1);
+  }
+  writeFileSync(resolve(here, "node_modules/.consent-served.js"), served);
+}

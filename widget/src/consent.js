@@ -1,0 +1,411 @@
+// consent.js: the cookie-consent banner embedded on the municipality's pages.
+//
+// Size matters more than cleverness here: every visitor downloads this file. See
+// ../ARCHITECTURE.md for how the pieces fit together.
+
+import css from "./consent.css";
+
+// The service replaces this bare identifier with the JSON config when it serves the file.
+// eslint-disable-next-line no-undef
+const C = __CONSENT_CONFIG__;
+
+const d = document;
+const w = window;
+const PENDING = "consent_pending";
+const OPTIONAL = ["functional", "statistics"];
+const NONCE = d.currentScript?.nonce || "";
+const GPC = navigator.globalPrivacyControl === true;
+
+// <html lang="sv-SE"> -> "sv"; an unknown language -> the policy's default.
+const tag = d.documentElement.lang.toLowerCase();
+const LANG = [tag, tag.split("-")[0]].find((l) => C.languages.includes(l)) || C.default_language;
+
+const none = () => ({ necessary: true, functional: false, statistics: false });
+
+// request_id: a version 4 UUID. crypto.randomUUID() needs a secure context, this does not.
+const uuid = () =>
+  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16),
+  );
+
+// ---------------------------------------------------------------------------------------------
+// State: `state` is the choice in force on this page (what get() returns), `pend` the choice
+// (or withdrawal) that the service has not confirmed yet.
+
+let state = null;
+let pend = null;
+
+/** The choice in the `consent` cookie for the current policy version, else null. */
+function readCookie() {
+  try {
+    const value = d.cookie
+      .split("; ")
+      .find((c) => c.startsWith(C.cookie + "="))
+      .slice(C.cookie.length + 1);
+    const b64 = value.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+    const p = JSON.parse(atob(b64 + "===".slice((b64.length + 3) % 4)));
+    if (p.v === C.version && typeof p.id == "string") {
+      return {
+        consent_id: p.id,
+        choices: { necessary: true, functional: p.c.functional === true, statistics: p.c.statistics === true },
+        policy_version: p.v,
+      };
+    }
+  } catch {
+    // no cookie or not readable: no choice
+  }
+  return null;
+}
+
+function store(value) {
+  try {
+    value ? localStorage.setItem(PENDING, JSON.stringify(value)) : localStorage.removeItem(PENDING);
+  } catch {
+    // storage disabled: the choice still applies on this page
+  }
+}
+
+/** Expire a category's declared cookies on this host and every parent domain. */
+function clearCookies(category) {
+  for (const name of C.cookies[category] || []) {
+    const labels = location.hostname.split(".");
+    d.cookie = name + "=;path=/;max-age=0";
+    while (labels.length > 1) {
+      d.cookie = name + "=;path=/;max-age=0;domain=" + labels.join(".");
+      labels.shift();
+    }
+  }
+}
+
+/** Run each waiting `<script type="text/plain" data-consent="...">` whose category is granted. */
+function runScripts(choices) {
+  for (const old of d.querySelectorAll('script[type="text/plain"][data-consent]')) {
+    if (!choices[old.dataset.consent]) continue;
+    const s = d.createElement("script");
+    for (const a of old.attributes) {
+      if (a.name != "type" && a.name != "data-consent") s.setAttribute(a.name, a.value);
+    }
+    if (old.dataset.type) s.type = old.dataset.type;
+    s.async = old.async; // keep document order for src scripts, like the parser would
+    s.nonce = old.nonce || NONCE;
+    s.text = old.text;
+    old.replaceWith(s); // replaced, so it never matches again: runs once per page load
+  }
+}
+
+/** Put a choice (or null: no choice) in force on the page and tell the page's scripts. */
+function apply(choice) {
+  state = choice;
+  const choices = choice ? choice.choices : none();
+  for (const k of OPTIONAL) choices[k] || clearCookies(k);
+  runScripts(choices);
+  d.dispatchEvent(
+    new CustomEvent("consent:change", {
+      detail: choice || { consent_id: null, choices, policy_version: C.version },
+    }),
+  );
+}
+
+const hasChoice = () => !!(state || (pend && !pend.withdraw));
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the service. A choice is stored under `consent_pending` before it is sent and
+// removed once the service has answered, so a failed request is sent again, with the same
+// request_id, on the `online` event and on the next page load.
+
+let sending = false;
+
+async function flush() {
+  const p = pend;
+  if (sending || !p) return;
+  sending = true;
+  let r, body;
+  try {
+    r = await fetch(
+      C.api + "/consent" + (p.withdraw ? "?source=" + p.source : ""),
+      p.withdraw
+        ? { method: "DELETE", credentials: "include" }
+        : {
+            method: "POST",
+            credentials: "include",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify(p),
+          },
+    );
+    body = await r.json();
+  } catch {
+    // network error or a body that is not JSON: decided by the status below
+  }
+  sending = false;
+  if (!r || r.status > 499 || r.status == 429) return say("pending");
+  if (pend != p) return flush(); // a newer choice was made meanwhile: that one counts
+  pend = null;
+  store();
+  if (p.withdraw) {
+    say("withdrawn"); // 200, or 404 when there was nothing left to withdraw
+  } else if (r.ok) {
+    apply({
+      consent_id: body.consent_id,
+      choices: { necessary: true, ...body.choices },
+      policy_version: body.policy_version,
+    });
+    say("saved");
+  } else {
+    open(); // refused (e.g. a newer policy): ask again rather than lose the choice
+  }
+}
+
+function choose(functional, statistics, source) {
+  pend = {
+    functional: !!functional,
+    statistics: !!statistics,
+    policy_version: C.version,
+    language: textLang,
+    source,
+    request_id: uuid(),
+  };
+  store(pend);
+  // Until the service confirms, a grant counts as "necessary only"; a refusal applies now.
+  if (state && (state.choices.functional || state.choices.statistics)) {
+    apply({ ...state, choices: none() });
+  }
+  close();
+  flush();
+}
+
+function withdraw(source = "banner") {
+  pend = { withdraw: true, source, request_id: uuid() };
+  store(pend);
+  apply(null);
+  close();
+  flush();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dialog: a native <dialog> in an open shadow root, opened with showModal().
+
+let T; // texts in the page's language
+let textLang = LANG;
+let ready; // promise: texts loaded and UI built
+let dialog, status, settingsButton, opener, layerNo, sayTimer;
+
+const h = (tag, props, ...kids) => {
+  const e = d.createElement(tag);
+  for (const k in props) /-|role/.test(k) ? e.setAttribute(k, props[k]) : (e[k] = props[k]);
+  e.append(...kids.filter((k) => k));
+  return e;
+};
+const text = (tag, key, props) => h(tag, { ...props, textContent: T[key] || key });
+const button = (key, onclick) => text("button", key, { type: "button", onclick });
+
+const ui = () =>
+  (ready ||= (async () => {
+    T = C.texts[LANG];
+    if (!T) {
+      try {
+        T = (await (await fetch(C.api + "/policy")).json()).texts[LANG];
+      } catch {
+        // fall through to the default language
+      }
+      if (!T) T = C.texts[(textLang = C.default_language)];
+    }
+    const host = d.createElement("consent-banner");
+    const root = host.attachShadow({ mode: "open" });
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = [sheet];
+    } catch {
+      root.append(h("style", { nonce: NONCE, textContent: css }));
+    }
+    dialog = h("dialog", { "aria-labelledby": "t", "aria-describedby": "i" });
+    // Escape is ours: "back" in settings, nothing on a first visit (ignoring is not consent).
+    dialog.onkeydown = (e) => {
+      if (e.key == "Escape") {
+        e.preventDefault();
+        back();
+      }
+    };
+    dialog.oncancel = (e) => e.preventDefault();
+    status = h("p", { role: "status" });
+    root.append(h("div", { lang: textLang, dir: T.dir }, dialog, status));
+    d.body.append(host);
+  })());
+
+function firstLayer() {
+  return [
+    text("h2", "title", { id: "t", tabIndex: -1 }),
+    h("div", { id: "i" }, ...T.intro.map((p) => h("p", { textContent: p }))),
+    GPC && text("p", "gpc"),
+    h(
+      "div",
+      { className: "row" },
+      button("accept_all", () => choose(1, !GPC, "banner")),
+      button("necessary_only", () => choose(0, 0, "banner")),
+      (settingsButton = button("settings", () => layer(1))),
+    ),
+  ];
+}
+
+function settingsLayer() {
+  const want = (pend && !pend.withdraw ? pend : state?.choices) || {};
+  const switches = {};
+  const categories = ["necessary", ...OPTIONAL].map((k) => {
+    const cookies = (T.cookies || []).filter((c) => c.category == k);
+    switches[k] = h("input", {
+      type: "checkbox",
+      role: "switch",
+      checked: k == "necessary" || !!want[k],
+      disabled: k == "necessary",
+      "aria-describedby": "d-" + k,
+    });
+    return h(
+      "div",
+      { className: "cat" },
+      h(
+        "label",
+        {},
+        switches[k],
+        h("span", { textContent: T.categories[k].label }),
+        k == "necessary" && text("span", "always_on", { className: "on" }),
+      ),
+      h("p", { id: "d-" + k, textContent: T.categories[k].description }),
+      h(
+        "details",
+        {},
+        text("summary", "cookies_heading"),
+        cookies.length
+          ? h(
+              "ul",
+              {},
+              ...cookies.map((c) =>
+                h(
+                  "li",
+                  {},
+                  h(
+                    "dl",
+                    {},
+                    ...["name", "provider", "purpose", "lifetime"].flatMap((f) => [
+                      text("dt", "cookie_" + f),
+                      h("dd", { textContent: c[f] }),
+                    ]),
+                  ),
+                ),
+              ),
+            )
+          : text("p", "no_cookies"),
+      ),
+    );
+  });
+  const id = state?.consent_id;
+  return [
+    text("h2", "settings_title", { id: "t", tabIndex: -1 }),
+    text("p", "settings_intro", { id: "i" }),
+    ...categories,
+    h("p", { textContent: id ? T.consent_id + ": " + id : T.no_choice }),
+    h(
+      "div",
+      { className: "row" },
+      button("save", () => choose(switches.functional.checked, switches.statistics.checked, "settings")),
+      button("accept_all", () => choose(1, !GPC, "settings")),
+      button("necessary_only", () => choose(0, 0, "settings")),
+    ),
+    h(
+      "div",
+      { className: "row" },
+      id && button("withdraw", () => withdraw("settings")),
+      button(hasChoice() ? "close" : "back", back),
+    ),
+  ];
+}
+
+/** Show layer 0 (first) or 1 (settings) and move focus to its heading (or `focus`). */
+function layer(n, focus) {
+  layerNo = n;
+  dialog.replaceChildren(...(n ? settingsLayer() : firstLayer()));
+  dialog.open || dialog.showModal();
+  dialog.scrollTop = 0;
+  (focus || dialog.querySelector("h2")).focus();
+}
+
+async function open(from = d.activeElement) {
+  opener = from;
+  await ui();
+  layer(hasChoice() ? 1 : 0);
+}
+
+function close() {
+  if (dialog?.open) {
+    dialog.close();
+    opener?.focus?.();
+  }
+}
+
+function back() {
+  if (hasChoice()) close();
+  else if (layerNo) layer(0, settingsButton);
+}
+
+/** Announce (and show for a while) one of the status texts in the polite live region. */
+async function say(key) {
+  await ui();
+  status.textContent = "";
+  clearTimeout(sayTimer);
+  // Set the text in a later task so that screen readers notice a change in a fresh region.
+  sayTimer = setTimeout(() => {
+    status.textContent = T[key];
+    sayTimer = setTimeout(() => (status.textContent = ""), 10000);
+  }, 100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start: a returning visitor with a current choice gets it applied and no request at all.
+
+try {
+  pend = JSON.parse(localStorage.getItem(PENDING));
+} catch {
+  // no storage: nothing pending
+}
+if (pend && !pend.withdraw && pend.policy_version !== C.version) store((pend = null));
+
+const saved = readCookie();
+if (pend) {
+  apply(saved && !pend.withdraw ? { ...saved, choices: none() } : null);
+  flush();
+} else if (saved) {
+  apply(saved);
+} else {
+  runScripts(none());
+  open();
+}
+
+w.addEventListener("online", flush);
+d.addEventListener("click", (e) => {
+  const t = e.target.closest?.("[data-consent-open],[data-consent-withdraw]");
+  if (t) {
+    e.preventDefault(); // links may point at the settings page for visitors without JavaScript
+    t.hasAttribute("data-consent-open") ? open(t) : withdraw();
+  }
+});
+
+const api = {
+  get: () => state && JSON.parse(JSON.stringify(state)),
+  open: () => open(),
+  set: (c) => choose(c.functional, c.statistics, "banner"),
+  withdraw: () => withdraw(),
+  /**
+   * Statistics events. A no-op unless statistics is granted; then a `consent:track` event is
+   * dispatched, which is where the analytics tracker hooks in.
+   */
+  track(name, props) {
+    if (state?.choices.statistics) {
+      d.dispatchEvent(new CustomEvent("consent:track", { detail: { name, props } }));
+    }
+  },
+};
+
+// Calls queued before the script loaded: window.Consent = [["open"], ...] or a function that
+// pushes its arguments to `.q` (the Plausible pattern).
+const queued = w.Consent;
+w.Consent = api;
+[].forEach.call((queued && (queued.q || queued)) || [], (a) => api[a[0]]?.(...[].slice.call(a, 1)));
