@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from consent_service import health
+    from consent_service.admin import views as admin_views
     from consent_service.consent import api as consent_api
     from consent_service.consent import views as consent_views
     from consent_service.demo import views as demo_views
@@ -57,15 +58,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         demo_views.bp,
         health.bp,
         openapi_bp,
+        admin_views.bp,
     ):
         app.register_blueprint(bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(consent_api.bp)
 
+    from consent_service.admin.nav import register_admin_context
     from consent_service.web.errors import register_error_handlers
     from consent_service.web.headers import register_security_headers
     from consent_service.web.origins import register_origin_rules
 
+    register_admin_context(app)
     register_origin_rules(app)
     register_security_headers(app)
     register_error_handlers(app)

@@ -24,6 +24,7 @@ def main() -> None:
 
 db_group = click.Group("db", help="Database schema.")
 audit_group = click.Group("audit", help="The consent log: verification.")
+users_group = click.Group("users", help="Staff accounts.")
 
 
 @db_group.command("upgrade")
@@ -68,6 +69,40 @@ def audit_verify() -> None:
     sys.exit(0 if result.ok else 1)
 
 
+@users_group.command("create")
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "editor", "innovation", "privacy_officer"])
+)
+@click.argument("name")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (for scripts)."
+)
+@with_appcontext
+def users_create(role: str, name: str, password_stdin: bool) -> None:
+    """Create a staff account; the password is asked for (or read from stdin)."""
+    from sqlalchemy import select
+
+    from consent_service.admin.auth import create_user
+    from consent_service.admin.models import Role, User
+    from consent_service.db import db
+
+    if not 1 <= len(name) <= 64 or not name.isprintable():
+        raise click.BadParameter("1 to 64 printable characters", param_hint="NAME")
+    if db.session.scalar(select(User).where(User.name == name)) is not None:
+        click.echo(f"error: a user named {name!r} exists already", err=True)
+        sys.exit(1)
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        click.echo("error: the password must be at least 12 characters", err=True)
+        sys.exit(1)
+    create_user(name, Role(role), password)
+    click.echo(f"created {role} {name}")
+
+
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(audit_group)
+    app.cli.add_command(users_group)

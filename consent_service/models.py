@@ -1,6 +1,7 @@
 """Imports every domain's models so that the metadata knows all tables (for Alembic)."""
 
+from consent_service.admin.models import User
 from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
 from consent_service.consent.models import PolicyText
 
-__all__ = ["ChainHead", "ChainLink", "ConsentEntry", "PolicyText"]
+__all__ = ["ChainHead", "ChainLink", "ConsentEntry", "PolicyText", "User"]

@@ -1,0 +1,106 @@
+"""Sign-in state and the role check every admin view goes through.
+
+Views declare who may use them with `@role_required(Role.PRIVACY_OFFICER)`; anyone else
+gets 403, and someone not signed in is sent to the sign-in page (JSON callers get 401).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service.admin.models import Role, User
+from consent_service.db import db, utcnow
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Argon2id with its library defaults (64 MiB, 3 passes): memory-hard against GPU guessing.
+hasher = PasswordHasher()
+# Verified when the name is unknown, so that unknown and known names take as long.
+_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(
+            user and user.active
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(name: str, role: Role, password: str) -> User:
+    user = User(name=name, role=role.value, password_hash=hash_password(password), active=True,
+                created_at=utcnow())  # fmt: skip
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def sign_in(user: User) -> None:
+    # A fresh session at sign-in: nothing from before (a planted session) carries over.
+    session.clear()
+    session["user_id"] = user.id
+    session["seen_at"] = utcnow().isoformat()
+    session.permanent = False
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def current_user() -> User | None:
+    if "current_user" in g:
+        user: User | None = g.current_user
+        return user
+    user = None
+    user_id = session.get("user_id")
+    seen_at = session.get("seen_at")
+    if isinstance(user_id, int) and isinstance(seen_at, str):
+        idle = dt.timedelta(minutes=current_app.config.get("ADMIN_IDLE_MINUTES", 30))
+        try:
+            last = dt.datetime.fromisoformat(seen_at)
+        except ValueError:
+            last = None
+        if last is not None and utcnow() - last < idle:
+            user = db.session.scalar(select(User).where(User.id == user_id, User.active))
+            if user is not None:
+                session["seen_at"] = utcnow().isoformat()
+        if user is None:
+            session.clear()
+    g.current_user = user
+    return user
+
+
+def role_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R | BaseResponse]]:
+    """Let only signed-in users with one of `roles` through."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R | BaseResponse]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | BaseResponse:
+            user = current_user()
+            if user is None:
+                if request.accept_mimetypes.best == "application/json":
+                    abort(401)
+                return redirect(url_for("admin.sign_in_page", next=request.full_path))
+            if user.role_enum not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator

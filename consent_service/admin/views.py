@@ -1,0 +1,62 @@
+"""Sign-in, sign-out and the admin start page (what each role can open)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service.admin.auth import (
+    check_password,
+    current_user,
+    role_required,
+    sign_in,
+    sign_out,
+)
+from consent_service.admin.forms import SignInForm, SignOutForm
+from consent_service.admin.models import Role, User
+from consent_service.consent.views import safe_next
+from consent_service.db import db
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ALL_ROLES = tuple(Role)
+
+
+@bp.get("/sign-in")
+def sign_in_page() -> str:
+    form = SignInForm(data={"next": request.args.get("next", "")})
+    return render_template("admin/sign_in.html", form=form, failed=False)
+
+
+@bp.post("/sign-in")
+def sign_in_submit() -> str | BaseResponse | tuple[str, int]:
+    form = SignInForm()
+    if not form.validate():
+        return render_template("admin/sign_in.html", form=form, failed=False), 400
+    user = db.session.scalar(select(User).where(User.name == form.name.data))
+    if not check_password(user, form.password.data or ""):
+        return render_template("admin/sign_in.html", form=form, failed=True), 401
+    assert user is not None
+    sign_in(user)
+    target = safe_next(form.next.data)
+    if target is None or not target.startswith("/admin"):
+        target = url_for("admin.home")
+    return redirect(target, code=303)
+
+
+@bp.post("/sign-out")
+def sign_out_submit() -> BaseResponse:
+    form = SignOutForm()
+    if not form.validate():
+        abort(400)
+    sign_out()
+    return redirect(url_for("admin.sign_in_page"), code=303)
+
+
+@bp.get("/")
+@role_required(*ALL_ROLES)
+def home() -> str:
+    user = current_user()
+    assert user is not None
+    return render_template("admin/home.html", user=user)
