@@ -102,7 +102,24 @@ def users_create(role: str, name: str, password_stdin: bool) -> None:
     click.echo(f"created {role} {name}")
 
 
+@click.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Remove everything past its retention period (every domain's rules)."""
+    from flask import current_app
+
+    from consent_service.retention import run_purgers
+
+    for name, outcome in run_purgers(current_app._get_current_object()):  # type: ignore[attr-defined]
+        click.echo(f"{name}: {outcome}")
+
+
 def register_commands(app: Flask) -> None:
+    from consent_service.ratelimit import purge_expired
+    from consent_service.retention import register_purger
+
+    register_purger(app, "rate limits", lambda: f"{purge_expired()} expired counters removed")
+    app.cli.add_command(purge)
     app.cli.add_command(db_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(users_group)

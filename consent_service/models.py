@@ -3,5 +3,6 @@
 from consent_service.admin.models import User
 from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
 from consent_service.consent.models import PolicyText
+from consent_service.ratelimit import RateCounter
 
-__all__ = ["ChainHead", "ChainLink", "ConsentEntry", "PolicyText", "User"]
+__all__ = ["ChainHead", "ChainLink", "ConsentEntry", "PolicyText", "RateCounter", "User"]

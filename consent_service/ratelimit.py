@@ -1,0 +1,73 @@
+"""Rate limits that hold across gunicorn workers and instances.
+
+Counters live in the database (fixed windows), not in process memory: with n workers an
+in-memory limiter would allow n times the limit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass
+
+from flask import current_app, request
+from sqlalchemy import Integer, String, delete, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consent_service.db import Model, db, utcnow
+
+
+class RateCounter(Model):
+    __tablename__ = "rate_counters"
+
+    # sha256(bucket name + key + window start): keys such as client addresses are never stored.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_end: Mapped[int] = mapped_column(Integer, index=True)
+    hits: Mapped[int] = mapped_column(Integer)
+
+
+@dataclass(frozen=True)
+class Limit:
+    allowed: bool
+    remaining: int
+    retry_after: int
+
+
+def client_key() -> str:
+    """An identifier for the calling client, used only inside a counter's hashed key."""
+    return request.remote_addr or "unknown"
+
+
+def hit(bucket: str, key: str, limit: int, window_seconds: int) -> Limit:
+    """Count one attempt in `bucket` for `key`; say whether it is within `limit` per window."""
+    now = utcnow().timestamp()
+    window_end = (math.floor(now / window_seconds) + 1) * window_seconds
+    secret = current_app.config["SECRET_KEY"]
+    digest = hashlib.sha256(f"{secret}|{bucket}|{key}|{window_end}".encode()).hexdigest()
+    with db.writing() as session:
+        counter = session.get(RateCounter, digest, with_for_update=True)
+        if counter is None:
+            counter = RateCounter(key=digest, window_end=int(window_end), hits=0)
+            session.add(counter)
+        counter.hits += 1
+        hits = counter.hits
+    retry_after = max(1, int(window_end - now))
+    return Limit(hits <= limit, max(0, limit - hits), retry_after)
+
+
+def peek(bucket: str, key: str, limit: int, window_seconds: int) -> Limit:
+    """Like `hit` but without counting."""
+    now = utcnow().timestamp()
+    window_end = (math.floor(now / window_seconds) + 1) * window_seconds
+    secret = current_app.config["SECRET_KEY"]
+    digest = hashlib.sha256(f"{secret}|{bucket}|{key}|{window_end}".encode()).hexdigest()
+    hits = db.session.scalar(select(RateCounter.hits).where(RateCounter.key == digest)) or 0
+    return Limit(hits < limit, max(0, limit - hits), max(1, int(window_end - now)))
+
+
+def purge_expired(before: dt.datetime | None = None) -> int:
+    cutoff = int((before or utcnow()).timestamp())
+    with db.writing() as session:
+        result = session.execute(delete(RateCounter).where(RateCounter.window_end < cutoff))
+        return int(getattr(result, "rowcount", 0) or 0)
