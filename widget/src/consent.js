@@ -21,6 +21,12 @@ const tag = d.documentElement.lang.toLowerCase();
 const LANG = [tag, tag.split("-")[0]].find((l) => C.languages.includes(l)) || C.default_language;
 
 const none = () => ({ necessary: true, functional: false, statistics: false });
+// What stays in force while a changed choice is unconfirmed: only what both allow.
+const both = (a, b) => ({
+  necessary: true,
+  functional: a.functional && b.functional,
+  statistics: a.statistics && b.statistics,
+});
 
 // request_id: a version 4 UUID. crypto.randomUUID() needs a secure context, this does not.
 const uuid = () =>
@@ -165,10 +171,9 @@ function choose(functional, statistics, source) {
     request_id: uuid(),
   };
   store(pend);
-  // Until the service confirms, a grant counts as "necessary only"; a refusal applies now.
-  if (state && (state.choices.functional || state.choices.statistics)) {
-    apply({ ...state, choices: none() });
-  }
+  // Until the service confirms, a new grant waits; a refusal applies now.
+  const choices = state && both(state.choices, pend);
+  if (state && OPTIONAL.some((k) => choices[k] != state.choices[k])) apply({ ...state, choices });
   close();
   flush();
 }
@@ -319,13 +324,13 @@ function settingsLayer() {
   ];
 }
 
-/** Show layer 0 (first) or 1 (settings) and move focus to its heading (or `focus`). */
-function layer(n, focus) {
+/** Show layer 0 (first) or 1 (settings); focus its heading, or the settings button on the way back. */
+function layer(n, backFromSettings) {
   layerNo = n;
-  dialog.replaceChildren(...(n ? settingsLayer() : firstLayer()));
+  dialog.replaceChildren(...(n ? settingsLayer() : firstLayer()).filter((k) => k));
   dialog.open || dialog.showModal();
   dialog.scrollTop = 0;
-  (focus || dialog.querySelector("h2")).focus();
+  (backFromSettings ? settingsButton : dialog.querySelector("h2")).focus();
 }
 
 async function open(from = d.activeElement) {
@@ -343,7 +348,7 @@ function close() {
 
 function back() {
   if (hasChoice()) close();
-  else if (layerNo) layer(0, settingsButton);
+  else if (layerNo) layer(0, 1);
 }
 
 /** Announce (and show for a while) one of the status texts in the polite live region. */
@@ -370,7 +375,7 @@ if (pend && !pend.withdraw && pend.policy_version !== C.version) store((pend = n
 
 const saved = readCookie();
 if (pend) {
-  apply(saved && !pend.withdraw ? { ...saved, choices: none() } : null);
+  apply(saved && !pend.withdraw ? { ...saved, choices: both(saved.choices, pend) } : null);
   flush();
 } else if (saved) {
   apply(saved);

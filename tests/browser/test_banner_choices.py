@@ -1,0 +1,342 @@
+"""The banner's legal rules, checked in Chromium against the real service.
+
+Each test is one citizen in a fresh browser context on www.uppsala.test, with the banner
+loaded from samtycke.uppsala.test.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import urllib.request
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCRIPT_COOKIES, Service, Visit
+
+pytestmark = pytest.mark.browser
+
+ALL = {"necessary": True, "functional": True, "statistics": True}
+NONE = {"necessary": True, "functional": False, "statistics": False}
+ONLY_NECESSARY_RAN = {"necessary": 1, "necessary_src": 1}
+
+
+def wait_for_choice(visit: Visit) -> dict[str, Any]:
+    """Wait until the service has confirmed a choice; return the consent cookie's payload."""
+    visit.wait("window.Consent.get() && window.Consent.get().consent_id")
+    payload = visit.payload()
+    assert payload is not None
+    return payload
+
+
+def server_view(visit: Visit) -> Any:
+    """GET {api}/consent from the page, with the citizen's cookie, as an integration would."""
+    return visit.page.evaluate(
+        "api => fetch(api + '/consent', {credentials: 'include'}).then(r => r.json())",
+        visit.service.api,
+    )
+
+
+def storage(visit: Visit) -> dict[str, Any]:
+    return visit.page.evaluate(
+        "({local: Object.keys(localStorage), session: Object.keys(sessionStorage)})"
+    )  # type: ignore[no-any-return]
+
+
+def cookie_names(visit: Visit) -> set[str]:
+    return {c["name"] for c in visit.context.cookies()}
+
+
+def test_nothing_is_stored_or_sent_before_a_choice(visit: Visit) -> None:
+    page = visit.goto()
+    visit.dialog().wait_for()
+    page.keyboard.press("Escape")  # ignoring the banner is no choice
+    page.wait_for_timeout(300)
+
+    assert visit.dialog().evaluate("d => d.open")
+    assert visit.context.cookies() == []
+    assert page.evaluate("document.cookie") == ""
+    assert storage(visit) == {"local": [], "session": []}
+    assert visit.service_calls() == ["GET embed/consent.js"]
+    assert visit.ran() == ONLY_NECESSARY_RAN  # necessary scripts need no consent
+    assert page.evaluate("window.Consent.get()") is None
+    assert visit.events() == []
+    assert visit.errors == []
+
+
+def test_accept_all(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    payload = wait_for_choice(visit)
+
+    assert payload["v"] == visit.service.version
+    assert payload["c"] == {"functional": True, "statistics": True}
+    assert not visit.dialog().evaluate("d => d.open")
+    event = visit.events()[-1]
+    assert event == {
+        "consent_id": payload["id"],
+        "choices": ALL,
+        "policy_version": visit.service.version,
+    }
+    # Every gated script ran, once, inline and external alike.
+    page.wait_for_function("window.ran.statistics_src && window.ran.functional_src")
+    assert visit.ran() == {
+        "necessary": 1, "necessary_src": 1,
+        "functional": 1, "functional_src": 1,
+        "statistics": 1, "statistics_src": 1,
+    }  # fmt: skip
+    assert server_view(visit)["consent_id"] == payload["id"]
+    entry = visit.service.log()[-1]
+    assert (entry["consent_id"], entry["action"], entry["source"], entry["language"]) == (
+        payload["id"], "grant", "banner", "sv",
+    )  # fmt: skip
+    assert (entry["functional"], entry["statistics"]) == (1, 1)
+    assert storage(visit)["local"] == []  # the pending copy is gone once confirmed
+    expect(page.get_by_role("status")).to_have_text("Ditt val är sparat.")
+    assert visit.errors == []
+
+
+def test_only_necessary(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Endast nödvändiga").click()
+    payload = wait_for_choice(visit)
+
+    assert payload["c"] == {"functional": False, "statistics": False}
+    assert visit.events()[-1]["choices"] == NONE
+    page.wait_for_timeout(200)
+    assert visit.ran() == ONLY_NECESSARY_RAN
+    assert cookie_names(visit) == {"consent"}
+    entry = visit.service.log()[-1]
+    assert (entry["consent_id"], entry["functional"], entry["statistics"]) == (payload["id"], 0, 0)
+
+
+def test_settings_layer_starts_off_and_saves(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Inställningar").click()
+    heading = page.get_by_role("heading", name="Inställningar för kakor")
+    heading.wait_for()
+
+    necessary = page.get_by_role("switch", name="Nödvändiga")
+    functional = page.get_by_role("switch", name="Funktionella")
+    statistics = page.get_by_role("switch", name="Statistik")
+    assert necessary.is_checked() and necessary.is_disabled()
+    assert not functional.is_checked() and not statistics.is_checked()
+    assert page.get_by_text("Du har inte gjort något val ännu.").is_visible()
+    # The cookie declarations of each category.
+    page.locator("consent-banner summary").nth(2).click()
+    assert page.get_by_text("_pk_ses", exact=True).is_visible()
+    assert page.get_by_text("Håller ihop sidvisningar under ett besök.").is_visible()
+
+    statistics.check()
+    page.get_by_role("button", name="Spara val").click()
+    payload = wait_for_choice(visit)
+
+    assert payload["c"] == {"functional": False, "statistics": True}
+    assert visit.events()[-1]["choices"] == {**NONE, "statistics": True}
+    page.wait_for_function("window.ran.statistics_src === 1")
+    assert visit.ran() == {**ONLY_NECESSARY_RAN, "statistics": 1, "statistics_src": 1}
+    assert visit.service.log()[-1]["source"] == "settings"
+
+
+def test_reopen_shows_the_choice_and_changes_it(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    first = wait_for_choice(visit)
+    page.wait_for_function("window.ran.statistics_src === 1")
+    assert {"_pk_id", "_pk_ses", "uppsala_prefs"} <= cookie_names(visit)
+
+    page.get_by_role("link", name="Kakinställningar").click()
+    assert visit.dialog().evaluate("d => d.open")
+    assert page.get_by_role("heading", name="Inställningar för kakor").is_visible()
+    assert page.get_by_text(f"Ditt samtyckes-id: {first['id']}").is_visible()
+    statistics = page.get_by_role("switch", name="Statistik")
+    assert statistics.is_checked()
+    assert page.get_by_role("switch", name="Funktionella").is_checked()
+    assert page.url.endswith("/page")  # the no-JS link was not followed
+
+    statistics.uncheck()
+    page.get_by_role("button", name="Spara val").click()
+    page.wait_for_function("window.consentEvents.at(-1).choices.statistics === false")
+    page.wait_for_function("!document.cookie.includes('statistics%22%3Atrue')")
+    payload = visit.payload()
+    assert payload is not None
+    assert payload["id"] == first["id"]
+    assert payload["c"] == {"functional": True, "statistics": False}
+    assert visit.events()[-1] == {
+        "consent_id": first["id"],
+        "choices": {**ALL, "statistics": False},
+        "policy_version": visit.service.version,
+    }
+    # The statistics cookies are gone from the host and from the site domain; the others stay.
+    names = cookie_names(visit)
+    assert "_pk_id" not in names and "_pk_ses" not in names
+    assert "uppsala_prefs" in names
+    assert visit.ran()["statistics"] == 1  # scripts never run twice
+    assert [e["action"] for e in visit.service.log() if e["consent_id"] == first["id"]] == [
+        "grant",
+        "update",
+    ]
+
+
+def test_withdraw_in_one_click(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    first = wait_for_choice(visit)
+    page.wait_for_function("window.ran.statistics_src === 1")
+
+    page.get_by_role("button", name="Återkalla samtycke till kakor").click()
+    page.wait_for_function("window.consentEvents.at(-1).choices.functional === false")
+    page.get_by_text("Ditt samtycke är återkallat. Bara nödvändiga kakor används.").wait_for()
+
+    declared = {n for names in SCRIPT_COOKIES.values() for n in names}
+    assert cookie_names(visit).isdisjoint(declared | {"consent"})
+    assert visit.events()[-1]["choices"] == NONE
+    assert page.evaluate("window.Consent.get()") is None
+    assert storage(visit)["local"] == []
+    assert visit.service.log()[-1]["action"] == "withdraw"
+    assert visit.service.log()[-1]["consent_id"] == first["id"]
+    assert not visit.dialog().evaluate("d => d.open")  # the banner comes back on the next page
+
+    visit.goto()
+    visit.dialog().wait_for()
+    assert page.get_by_role("button", name="Acceptera alla").is_visible()
+
+
+def test_withdraw_from_the_settings_layer(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Endast nödvändiga").click()
+    wait_for_choice(visit)
+    page.get_by_role("link", name="Kakinställningar").click()
+    page.get_by_role("button", name="Återkalla samtycke", exact=True).click()
+    page.wait_for_function("!document.cookie.includes('consent=')")
+    assert visit.service.log()[-1]["action"] == "withdraw"
+    assert visit.service.log()[-1]["source"] == "settings"
+
+
+def test_returning_visitor_sees_no_banner_and_causes_no_requests(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    payload = wait_for_choice(visit)
+
+    visit.goto()
+    page.wait_for_function("window.consentEvents.length === 1")
+    page.wait_for_timeout(300)
+    assert page.locator("consent-banner").count() == 0  # not even built
+    assert set(visit.service_calls()) <= {"GET embed/consent.js"}
+    assert visit.events() == [
+        {"consent_id": payload["id"], "choices": ALL, "policy_version": visit.service.version}
+    ]
+    page.wait_for_function("window.ran.statistics_src === 1")
+    assert visit.ran()["functional"] == 1
+
+
+def test_new_policy_version_asks_again(visit: Visit, service_v2: Service) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    assert wait_for_choice(visit)["v"] == visit.service.version
+
+    visit.goto(service="v2")
+    visit.dialog().wait_for()
+    assert page.evaluate("window.Consent.get()") is None
+    page.wait_for_timeout(200)
+    assert visit.ran() == ONLY_NECESSARY_RAN  # the old consent does not cover the new policy
+
+    page.get_by_role("button", name="Endast nödvändiga").click()
+    page.wait_for_function(f"window.Consent.get()?.policy_version === {service_v2.version}")
+    payload = visit.payload()
+    assert payload is not None
+    assert (payload["v"], payload["c"]) == (service_v2.version, {"functional": False, "statistics": False})
+
+
+def test_english_page_gets_english_texts(visit: Visit) -> None:
+    page = visit.goto(lang="en-GB")
+    page.get_by_role("heading", name="Cookies on uppsala.se").wait_for()
+    assert page.get_by_role("button", name="Accept all").is_visible()
+    root = page.locator("consent-banner div").first
+    assert root.get_attribute("lang") == "en"
+    assert root.get_attribute("dir") == "ltr"
+    # Only the default language is inlined: English texts come from the policy document.
+    assert visit.service_calls() == ["GET embed/consent.js", "GET api/v1/policy"]
+    page.get_by_role("button", name="Only necessary").click()
+    wait_for_choice(visit)
+    assert visit.service.log()[-1]["language"] == "en"
+
+
+@pytest.mark.parametrize(("lang", "title"), [("sv-SE", "Kakor på uppsala.se"), ("de", "Kakor på uppsala.se"), ("", "Kakor på uppsala.se"), ("en", "Cookies on uppsala.se")])
+def test_language_follows_the_page(visit: Visit, lang: str, title: str) -> None:
+    page = visit.goto(lang=lang)
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def test_global_privacy_control(visit_factory: Any) -> None:
+    visit: Visit = visit_factory()
+    visit.context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
+    )
+    page = visit.goto()
+    assert page.get_by_text("Global Privacy Control").is_visible()
+    page.get_by_role("button", name="Acceptera alla").click()
+    payload = wait_for_choice(visit)
+    assert payload["c"] == {"functional": True, "statistics": False}
+    page.wait_for_timeout(200)
+    assert "statistics" not in visit.ran()
+
+    # An explicit switch in the settings layer still counts.
+    page.get_by_role("link", name="Kakinställningar").click()
+    page.get_by_role("switch", name="Statistik").check()
+    page.get_by_role("button", name="Spara val").click()
+    page.wait_for_function("window.Consent.get().choices.statistics === true")
+    assert visit.payload()["c"] == {"functional": True, "statistics": True}  # type: ignore[index]
+
+
+def test_script_api_and_queue(visit_factory: Any) -> None:
+    visit: Visit = visit_factory()
+    # Calls queued before the banner loaded are replayed.
+    visit.context.add_init_script(
+        "window.Consent = [['set', {functional: true, statistics: false}]];"
+        "document.addEventListener('consent:track', e => (window.tracked = window.tracked || []).push(e.detail));"
+    )
+    page = visit.goto()
+    payload = wait_for_choice(visit)
+    assert payload["c"] == {"functional": True, "statistics": False}
+    assert page.evaluate("Consent.get()") == {
+        "consent_id": payload["id"],
+        "choices": {**ALL, "statistics": False},
+        "policy_version": visit.service.version,
+    }
+    page.evaluate("Consent.track('search', {q: 'bygglov'})")
+    assert page.evaluate("window.tracked") is None  # no statistics consent: nothing tracked
+
+    page.evaluate("Consent.set({functional: true, statistics: true})")
+    page.wait_for_function("Consent.get().choices.statistics")
+    page.evaluate("Consent.track('search', {q: 'bygglov'})")
+    assert page.evaluate("window.tracked") == [{"name": "search", "props": {"q": "bygglov"}}]
+
+    page.evaluate("Consent.withdraw()")
+    page.wait_for_function("!document.cookie.includes('consent=')")
+    assert page.evaluate("Consent.get()") is None
+
+
+def test_strict_host_csp(visit: Visit) -> None:
+    """No unsafe-inline anywhere: styles are adopted, gated scripts run with the page's nonce."""
+    violations: list[str] = []
+    visit.page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page = visit.goto(csp="1")
+    button = page.get_by_role("button", name="Acceptera alla")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(31, 78, 121)"
+    button.click()
+    wait_for_choice(visit)
+    visit.wait("window.ran.statistics_src === 1 && window.ran.functional_src === 1")
+    assert visit.ran()["statistics"] == 1 and visit.ran()["functional"] == 1
+    assert violations == []
+
+
+def test_bundle_fits_the_size_budget(service: Service) -> None:
+    with urllib.request.urlopen(service.url.replace("samtycke.uppsala.test", "127.0.0.1") + "/embed/consent.js") as r:
+        body = r.read()
+    assert b"__CONSENT_CONFIG__" not in body
+    assert json.dumps("Acceptera alla", ensure_ascii=False).encode() in body
+    size = len(gzip.compress(body, 9))
+    assert size <= 6000, f"consent.js as served is {size} B gzip -9, over the 6000 B budget"
