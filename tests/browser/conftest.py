@@ -326,6 +326,14 @@ class Visit:
     def dialog(self) -> Any:
         return self.page.locator("consent-banner dialog")
 
+    def settle(self) -> None:
+        """Wait until an open banner has finished its opening animation."""
+        self.page.evaluate(
+            """() => { const d = document.querySelector('consent-banner')?.shadowRoot
+                .querySelector('dialog');
+              return d && Promise.all(d.getAnimations().map(a => a.finished)) }"""
+        )
+
     def events(self) -> list[dict[str, Any]]:
         return self.page.evaluate("window.consentEvents")  # type: ignore[no-any-return]
 
@@ -333,6 +341,7 @@ class Visit:
         return self.page.evaluate("window.ran || {}")  # type: ignore[no-any-return]
 
     def screenshot(self, name: str) -> None:
+        self.settle()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
