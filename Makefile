@@ -43,7 +43,8 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) widget system-deps
-	CONSENT_ENV=testing $(BIN)/pytest -n 2 --dist loadgroup
+	CONSENT_ENV=testing $(BIN)/pytest -n 2
+	CONSENT_ENV=testing CONSENT_TEST_DATABASE=postgresql $(BIN)/pytest -n 2 --ignore=tests/browser
 
 test: lint typecheck pytest
 

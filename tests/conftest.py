@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
@@ -16,27 +20,85 @@ from consent_service.schema import upgrade_database
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 HOST_ORIGIN = "https://www.uppsala.test"
 
+# The suite runs on SQLite by default and again on PostgreSQL with
+# CONSENT_TEST_DATABASE=postgresql (make test does both).
+BACKEND = os.environ.get("CONSENT_TEST_DATABASE", "sqlite")
+TEMPLATE_DB = "consent_template"
 
-def make_app(tmp_path: Path, migrate: bool = True, **overrides: Any) -> Flask:
-    config: dict[str, Any] = {
+
+class _Postgres:
+    """One throwaway server per test process; a database per test, cloned from a migrated one."""
+
+    server: Any = None
+    admin: sa.Engine | None = None
+    created: set[str] = set()  # noqa: RUF012  (process-wide registry)
+
+    @classmethod
+    def url_for(cls, tmp_path: Path) -> str:
+        from tests.postgres import PostgresServer
+
+        if cls.server is None:
+            cls.server = PostgresServer().start()
+            atexit.register(cls.server.stop)
+            cls.admin = sa.create_engine(cls.server.url(), isolation_level="AUTOCOMMIT")
+            with cls.admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE DATABASE {TEMPLATE_DB}"))
+            template = create_app(_config(cls.server.url(TEMPLATE_DB)))
+            upgrade_database(template)
+            template.extensions["consent_db"].dispose()
+        name = "t_" + hashlib.sha256(str(tmp_path).encode()).hexdigest()[:24]
+        if name not in cls.created:
+            assert cls.admin is not None
+            with cls.admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DB}"))
+            cls.created.add(name)
+        url: str = cls.server.url(name)
+        return url
+
+
+def _config(database_url: str) -> dict[str, Any]:
+    return {
         "CONSENT_MODE": "testing",
         "SECRET_KEY": SECRET,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'consent.sqlite3'}",
+        "DATABASE_URL": database_url,
         "ALLOWED_ORIGINS": [HOST_ORIGIN],
         "WTF_CSRF_ENABLED": True,
     }
+
+
+def database_url(tmp_path: Path) -> str:
+    """A fresh database for this test (the same one for the same tmp_path)."""
+    if BACKEND == "postgresql":
+        return _Postgres.url_for(tmp_path)
+    if BACKEND != "sqlite":
+        raise RuntimeError(f"CONSENT_TEST_DATABASE must be sqlite or postgresql, not {BACKEND!r}")
+    return f"sqlite:///{tmp_path / 'consent.sqlite3'}"
+
+
+_apps_to_dispose: list[Flask] = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_apps() -> Iterator[None]:
+    """Close every app's connection pool after its test (no connection outlives a test)."""
+    yield
+    while _apps_to_dispose:
+        _apps_to_dispose.pop().extensions["consent_db"].dispose()
+
+
+def make_app(tmp_path: Path, migrate: bool = True, **overrides: Any) -> Flask:
+    config = _config(database_url(tmp_path))
     config.update(overrides)
     app = create_app(config)
+    _apps_to_dispose.append(app)
     if migrate:
         upgrade_database(app)
     return app
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(tmp_path)
-    yield app
-    app.extensions["consent_db"].dispose()
+def app(tmp_path: Path) -> Flask:
+    return make_app(tmp_path)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ entry breaks a digest, a link or the sequence.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -81,11 +82,33 @@ def _rows(session: Session, batch: int) -> Iterator[tuple[ChainLink, ConsentEntr
         .order_by(ChainLink.seq)
         .execution_options(yield_per=batch)
     )
-    for link, entry in session.execute(stmt):
-        yield link, entry
-        session.expunge(link)
-        if entry is not None:
-            session.expunge(entry)
+    result = session.execute(stmt)
+    try:
+        for link, entry in result:
+            yield link, entry
+            session.expunge(link)
+            if entry is not None:
+                session.expunge(entry)
+    finally:
+        # Verification stops at the first bad entry: release the server-side cursor now.
+        result.close()
+
+
+def _problem(
+    link: ChainLink, entry: ConsentEntry | None, expected_seq: int, prev_hash: str
+) -> tuple[int, str] | None:
+    """What is wrong with this link and its record, or None."""
+    if link.seq != expected_seq:
+        return expected_seq, f"entry missing (next link found is {link.seq})"
+    if link.prev_hash != prev_hash:
+        return link.seq, "previous-hash does not match the entry before it"
+    if entry is None:
+        return link.seq, "the log record is missing"
+    if entry_digest(entry) != link.digest:
+        return link.seq, "the log record was altered"
+    if link_hash(link.seq, link.prev_hash, link.digest) != link.hash:
+        return link.seq, "the link hash does not match its contents"
+    return None
 
 
 def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
@@ -95,18 +118,12 @@ def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
     def broken(seq: int, reason: str) -> VerifyResult:
         return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason)
 
-    for link, entry in _rows(session, batch):
-        if link.seq != expected_seq:
-            return broken(expected_seq, f"entry missing (next link found is {link.seq})")
-        if link.prev_hash != prev_hash:
-            return broken(link.seq, "previous-hash does not match the entry before it")
-        if entry is None:
-            return broken(link.seq, "the log record is missing")
-        if entry_digest(entry) != link.digest:
-            return broken(link.seq, "the log record was altered")
-        if link_hash(link.seq, link.prev_hash, link.digest) != link.hash:
-            return broken(link.seq, "the link hash does not match its contents")
-        prev_hash, expected_seq, checked = link.hash, expected_seq + 1, checked + 1
+    with closing(_rows(session, batch)) as rows:
+        for link, entry in rows:
+            problem = _problem(link, entry, expected_seq, prev_hash)
+            if problem is not None:
+                return broken(*problem)
+            prev_hash, expected_seq, checked = link.hash, expected_seq + 1, checked + 1
 
     orphan = session.scalar(
         select(ConsentEntry.seq)

@@ -1,0 +1,90 @@
+"""A throwaway PostgreSQL server for the test suite: Debian's binaries, a temp dir, a free port.
+
+`make test` installs the `postgresql` package when it is missing. The server runs as the
+`postgres` system user when the suite runs as root (initdb refuses to run as root).
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from glob import glob
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    pass
+
+
+def _binaries() -> Path:
+    candidates = sorted(glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if not candidates:
+        raise PostgresUnavailable("PostgreSQL is not installed (apt-get install postgresql)")
+    return Path(candidates[0]).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.bin = _binaries()
+        self.root = Path(tempfile.mkdtemp(prefix="consent-pg-", dir="/tmp"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.user = "consent"
+        self._as_postgres = os.geteuid() == 0
+
+    def _run(self, args: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = list(args)
+        if self._as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> PostgresServer:
+        if self._as_postgres:
+            entry = pwd.getpwnam("postgres")
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+        self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
+                   "--auth=trust", "--encoding=UTF8", "--no-sync", "-E", "UTF8"])  # fmt: skip
+        options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.root} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
+                   "-l", str(self.root / "server.log"), "start"])  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = self._run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p",
+                               str(self.port)], check=False)  # fmt: skip
+            if ready.returncode == 0:
+                return self
+            time.sleep(0.1)
+        raise PostgresUnavailable("PostgreSQL did not become ready:\n" + self.log())
+
+    def log(self) -> str:
+        path = self.root / "server.log"
+        return path.read_text() if path.exists() else ""
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def sql(self, statement: str, database: str = "postgres") -> None:
+        self._run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                   self.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement])  # fmt: skip
+
+    def stop(self) -> None:
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+                  check=False)  # fmt: skip
+        shutil.rmtree(self.root, ignore_errors=True)
