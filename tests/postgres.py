@@ -81,8 +81,9 @@ class PostgresServer:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def sql(self, statement: str, database: str = "postgres") -> None:
-        self._run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
-                   self.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement])  # fmt: skip
+        self._run([str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port),
+                   "-U", self.user, "-d", database, "-v", "ON_ERROR_STOP=1", "-q",
+                   "-c", statement])  # fmt: skip
 
     def stop(self) -> None:
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],

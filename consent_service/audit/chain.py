@@ -7,7 +7,7 @@ entry breaks a digest, a link or the sequence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -75,7 +75,9 @@ class VerifyResult:
         return f"consent log BROKEN at entry {self.first_bad_seq}: {self.reason}"
 
 
-def _rows(session: Session, batch: int) -> Iterator[tuple[ChainLink, ConsentEntry | None]]:
+def _rows(
+    session: Session, batch: int
+) -> Generator[tuple[ChainLink, ConsentEntry | None], None, None]:
     stmt = (
         select(ChainLink, ConsentEntry)
         .outerjoin(ConsentEntry, ConsentEntry.seq == ChainLink.seq)

@@ -45,8 +45,10 @@ def test_intact_chain_verifies(app: Flask, runner: FlaskCliRunner) -> None:
 
 
 TAMPERING: list[tuple[str, str, int]] = [
-    ("edit a choice", "UPDATE consent_log_entries SET statistics = NOT statistics WHERE seq = 2", 2),
-    ("edit a time", "UPDATE consent_log_entries SET occurred_at = '2020-01-01 00:00:00' WHERE seq = 3",
+    ("edit a choice",
+     "UPDATE consent_log_entries SET statistics = NOT statistics WHERE seq = 2", 2),
+    ("edit a time",
+     "UPDATE consent_log_entries SET occurred_at = '2020-01-01 00:00:00' WHERE seq = 3",
      3),
     ("delete an entry", "DELETE FROM consent_log_entries WHERE seq = 3", 3),
     ("delete entry and link", "DELETE FROM consent_log_entries WHERE seq = 2; "
@@ -62,7 +64,9 @@ TAMPERING: list[tuple[str, str, int]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("what", "statement", "bad_seq"), TAMPERING, ids=[t[0] for t in TAMPERING])
+@pytest.mark.parametrize(
+    ("what", "statement", "bad_seq"), TAMPERING, ids=[t[0] for t in TAMPERING]
+)
 def test_tampering_is_detected_and_named(
     app: Flask, runner: FlaskCliRunner, what: str, statement: str, bad_seq: int
 ) -> None:
