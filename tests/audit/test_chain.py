@@ -58,9 +58,9 @@ TAMPERING: list[tuple[str, str, int]] = [
      "UPDATE consent_log_entries SET seq = 3 WHERE seq = -2", 2),
     ("cut the last entry off", "DELETE FROM consent_log_entries WHERE seq = 5; "
      "DELETE FROM audit_chain_links WHERE seq = 5", 5),
-    ("forge a link hash", "UPDATE audit_chain_links SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' "
-     "ELSE '0' END) || substr(hash, 2) "
-     "WHERE seq = 4", 4),
+    ("forge a link hash",
+     "UPDATE audit_chain_links SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' "
+     "ELSE '0' END) || substr(hash, 2) WHERE seq = 4", 4),
 ]  # fmt: skip
 
 
