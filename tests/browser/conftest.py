@@ -149,6 +149,14 @@ class HostSite:
         nonce = "n0nce-for-tests" if csp else ""
         nonce_attr = f' nonce="{nonce}"' if csp else ""
         lang_attr = f' lang="{lang}"' if lang else ""
+        # A host stylesheet that themes the banner and, carelessly, everything else.
+        style = (
+            f"<style{nonce_attr}>consent-banner {{ --consent-accent: #5c0f2e; }}"
+            " body { text-align: center; letter-spacing: 0.2em; color: #333; line-height: 3 }"
+            " p { margin: 3em } button { text-transform: uppercase }</style>"
+            if "theme" in query
+            else ""
+        )
 
         def gated(category: str) -> str:
             counter = (
@@ -175,6 +183,10 @@ window.consentEvents = [];
 document.addEventListener("consent:change", (e) => window.consentEvents.push(e.detail));
 </script>
 {gated("necessary")}{gated("functional")}{gated("statistics")}
+<script type="text/plain" data-consent="functional" data-type="module"{nonce_attr}>
+window.ran.functional_module = (window.ran.functional_module || 0) + 1;
+</script>
+{style}
 <script src="{service}/embed/consent.js" defer{nonce_attr}></script>
 </head>
 <body>
@@ -194,7 +206,7 @@ document.addEventListener("consent:change", (e) => window.consentEvents.push(e.d
         if csp:
             response.headers["Content-Security-Policy"] = (
                 f"default-src 'self'; script-src 'self' 'nonce-{nonce}' {service}; "
-                f"style-src 'self'; connect-src 'self' {service}; img-src 'self'"
+                f"style-src 'self' 'nonce-{nonce}'; connect-src 'self' {service}; img-src 'self'"
             )
         return response
 

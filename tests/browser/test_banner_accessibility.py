@@ -69,10 +69,10 @@ def test_axe_first_and_settings_layer(visit: Visit, lang: str) -> None:
     visit.screenshot(f"first-layer-{lang}-desktop")
 
     page.get_by_role("button", name=settings).click()
+    visit.screenshot(f"settings-layer-{lang}-desktop")
     for summary in page.locator("consent-banner summary").all():
         summary.click()  # the cookie declarations are checked too
     assert_no_axe_violations(visit, f"settings layer ({lang})")
-    visit.screenshot(f"settings-layer-{lang}-desktop")
 
 
 def test_axe_settings_layer_with_a_choice(visit: Visit) -> None:

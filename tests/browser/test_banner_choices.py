@@ -84,7 +84,7 @@ def test_accept_all(visit: Visit) -> None:
     page.wait_for_function("window.ran.statistics_src && window.ran.functional_src")
     assert visit.ran() == {
         "necessary": 1, "necessary_src": 1,
-        "functional": 1, "functional_src": 1,
+        "functional": 1, "functional_src": 1, "functional_module": 1,
         "statistics": 1, "statistics_src": 1,
     }  # fmt: skip
     assert server_view(visit)["consent_id"] == payload["id"]
@@ -331,6 +331,36 @@ def test_strict_host_csp(visit: Visit) -> None:
     visit.wait("window.ran.statistics_src === 1 && window.ran.functional_src === 1")
     assert visit.ran()["statistics"] == 1 and visit.ran()["functional"] == 1
     assert violations == []
+
+
+@pytest.mark.parametrize("constructable", [True, False])
+def test_strict_host_csp_and_style_fallback(visit_factory: Any, constructable: bool) -> None:
+    """Without constructable stylesheets the styles go in a <style> with the script's nonce."""
+    visit: Visit = visit_factory()
+    if not constructable:
+        visit.context.add_init_script("delete CSSStyleSheet.prototype.replaceSync")
+    violations: list[str] = []
+    visit.page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page = visit.goto(csp="1")
+    button = page.get_by_role("button", name="Acceptera alla")
+    assert button.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(31, 78, 121)"
+    assert page.locator("consent-banner style").count() == (0 if constructable else 1)
+    assert violations == []
+
+
+def test_host_page_theme_and_stray_styles(visit: Visit) -> None:
+    page = visit.goto(theme="1")
+    button = page.get_by_role("button", name="Acceptera alla")
+    style = button.evaluate(
+        "b => { const s = getComputedStyle(b), p = getComputedStyle(b.closest('dialog')"
+        ".querySelector('p')); return [s.backgroundColor, s.textTransform, p.textAlign,"
+        " p.letterSpacing, p.color, p.lineHeight, p.fontFamily] }"
+    )
+    # The custom property themes it; the page's own rules for body, p and button do not leak in.
+    assert style[:2] == ["rgb(92, 15, 46)", "none"]
+    assert style[2] in {"start", "left"} and style[3] == "normal"
+    assert style[4] == "rgb(27, 27, 27)" and style[5] == "24px"
+    assert style[6] == page.evaluate("getComputedStyle(document.body).fontFamily")
 
 
 def test_bundle_fits_the_size_budget(service: Service) -> None:
