@@ -9,6 +9,7 @@ context (no cookies, no storage) per test.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import shutil
@@ -67,6 +68,23 @@ class Service:
     @property
     def api(self) -> str:
         return self.url + "/api/v1"
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """A request straight to the service, outside the browser."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.thread.port, timeout=10)
+        try:
+            all_headers = {"Host": self.url.removeprefix("http://"), **(headers or {})}
+            conn.request(method, path, body=body, headers=all_headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
 
     def log(self) -> list[dict[str, Any]]:
         """The consent log, oldest first."""
@@ -131,7 +149,8 @@ class HostSite:
         if request.path.startswith("/js/"):
             # A gated external script: counts its runs in window.ran.
             name = request.path.removeprefix("/js/").removesuffix(".js")
-            body = f"window.ran=window.ran||{{}};window.ran[{json.dumps(name + '_src')}]=(window.ran[{json.dumps(name + '_src')}]||0)+1;"
+            key = json.dumps(name + "_src")
+            body = f"window.ran=window.ran||{{}};window.ran[{key}]=(window.ran[{key}]||0)+1;"
             response = Response(body, mimetype="text/javascript")
         elif request.path == "/favicon.ico":
             response = Response(status=204)
@@ -167,9 +186,10 @@ class HostSite:
             for name in SCRIPT_COOKIES.get(category, ()):
                 counter += f'document.cookie="{name}=1;path=/";'
                 counter += f'document.cookie="{name}=2;path=/;domain=.uppsala.test";'
+            attrs = f'type="text/plain" data-consent="{category}"{nonce_attr}'
             return (
-                f'<script type="text/plain" data-consent="{category}"{nonce_attr}>{counter}</script>\n'
-                f'<script type="text/plain" data-consent="{category}" src="/js/{category}.js"{nonce_attr}></script>\n'
+                f"<script {attrs}>{counter}</script>\n"
+                f'<script {attrs} src="/js/{category}.js"></script>\n'
             )
 
         html = f"""<!doctype html>
