@@ -373,16 +373,20 @@ try {
 }
 if (pend && !pend.withdraw && pend.policy_version !== C.version) store((pend = null));
 
-const saved = readCookie();
-if (pend) {
-  apply(saved && !pend.withdraw ? { ...saved, choices: both(saved.choices, pend) } : null);
-  flush();
-} else if (saved) {
-  apply(saved);
-} else {
-  runScripts(none());
-  open();
+function start() {
+  const saved = readCookie();
+  if (pend) {
+    apply(saved && !pend.withdraw ? { ...saved, choices: both(saved.choices, pend) } : null);
+    flush();
+  } else if (saved) {
+    apply(saved);
+  } else {
+    runScripts(none());
+    open();
+  }
 }
+// With `defer` the document is parsed by now; without it, wait for the gated scripts below.
+d.readyState == "loading" ? d.addEventListener("DOMContentLoaded", start) : start();
 
 w.addEventListener("online", flush);
 d.addEventListener("click", (e) => {
