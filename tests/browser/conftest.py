@@ -12,6 +12,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -64,6 +65,7 @@ class Service:
     db_path: Path
     version: int
     thread: ServerThread
+    app: Any
 
     @property
     def api(self) -> str:
@@ -88,13 +90,20 @@ class Service:
 
     def log(self) -> list[dict[str, Any]]:
         """The consent log, oldest first."""
-        with sqlite3.connect(self.db_path) as conn:
+        conn = sqlite3.connect(self.db_path)
+        try:
             conn.row_factory = sqlite3.Row
             rows = conn.execute(
                 "SELECT consent_id, action, functional, statistics, policy_version, language,"
                 " source, request_id FROM consent_log_entries ORDER BY seq"
             ).fetchall()
+        finally:
+            conn.close()
         return [dict(r) for r in rows]
+
+    def stop(self) -> None:
+        self.thread.stop()
+        self.app.extensions["consent_db"].dispose()
 
 
 def ensure_bundle() -> None:
@@ -129,7 +138,7 @@ def start_service(tmp: Path, page_origin: str, policy_file: Path | None = None) 
     upgrade_database(app)
     thread = ServerThread(app)
     version = app.extensions["consent_policy"].version
-    return Service(f"http://{SERVICE_HOST}:{thread.port}", db_path, version, thread)
+    return Service(f"http://{SERVICE_HOST}:{thread.port}", db_path, version, thread, app)
 
 
 @dataclass
@@ -245,7 +254,7 @@ def service(host_site: HostSite, tmp_path_factory: pytest.TempPathFactory) -> It
     svc = start_service(tmp_path_factory.mktemp("service"), host_site.url)
     host_site.services["v1"] = svc.url
     yield svc
-    svc.thread.stop()
+    svc.stop()
 
 
 @pytest.fixture(scope="session")
@@ -264,7 +273,37 @@ def service_v2(
     svc = start_service(tmp, host_site.url, policy)
     host_site.services["v2"] = svc.url
     yield svc
-    svc.thread.stop()
+    svc.stop()
+
+
+def policy_with_rtl_language(text: str) -> str:
+    """The policy plus a third language, "ar", written right to left (English words, so the
+    tests can find them): nothing in the banner may assume two languages or LTR."""
+    start = text.index("[texts.en]")
+    end = text.index("[[cookies]]")
+    english = text[start:end]
+    arabic = (
+        english.replace("[texts.en", "[texts.ar")
+        .replace('dir = "ltr"', 'dir = "rtl"')
+        .replace('title = "Cookies on uppsala.se"', 'title = "RTL cookies on uppsala.se"')
+    )
+    text = text[:end] + arabic + text[end:]
+    text = text.replace('languages = ["sv", "en"]', 'languages = ["sv", "en", "ar"]')
+    # Every cookie's purpose and lifetime in the new language too.
+    return re.sub(r'(en = ("[^"]*")) }', r"\1, ar = \2 }", text)
+
+
+@pytest.fixture(scope="session")
+def service_rtl(
+    service: Service, host_site: HostSite, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Service]:
+    tmp = tmp_path_factory.mktemp("service-rtl")
+    policy = tmp / "policy.toml"
+    policy.write_text(policy_with_rtl_language(POLICY.read_text(encoding="utf-8")), "utf-8")
+    svc = start_service(tmp, host_site.url, policy)
+    host_site.services["rtl"] = svc.url
+    yield svc
+    svc.stop()
 
 
 # --- browser -------------------------------------------------------------------------------

@@ -280,6 +280,25 @@ def test_language_follows_the_page(visit: Visit, lang: str, title: str) -> None:
     page.get_by_role("heading", name=title).wait_for()
 
 
+def test_a_third_language_written_right_to_left(visit: Visit, service_rtl: Service) -> None:
+    page = visit.goto(lang="ar", service="rtl")
+    page.get_by_role("heading", name="RTL cookies on uppsala.se").wait_for()
+    root = page.locator("consent-banner div").first
+    assert (root.get_attribute("lang"), root.get_attribute("dir")) == ("ar", "rtl")
+    visit.settle()
+    boxes = [
+        page.get_by_role("button", name=n).bounding_box()
+        for n in ("Accept all", "Only necessary", "Settings")
+    ]
+    assert boxes[0]["x"] > boxes[1]["x"] > boxes[2]["x"]  # type: ignore[index]  # mirrored
+    visit.screenshot("first-layer-rtl")
+    page.get_by_role("button", name="Settings").click()
+    page.get_by_role("switch", name="Statistics").check()
+    page.get_by_role("button", name="Save choices").click()
+    assert wait_for_choice(visit)["c"] == {"functional": False, "statistics": True}
+    assert service_rtl.log()[-1]["language"] == "ar"
+
+
 def test_global_privacy_control(visit_factory: Any) -> None:
     visit: Visit = visit_factory()
     visit.context.add_init_script(
