@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
@@ -17,6 +20,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    make_url,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -127,22 +131,70 @@ class Database:
         return self._state.session()
 
     @contextmanager
+    def writing_connection(self) -> Iterator[Connection]:
+        """Like `writing`, for Core statements on hot paths."""
+        with self._state.writer_turn(), self._state.immediate_engine().begin() as conn:
+            yield conn
+
+    @contextmanager
     def writing(self) -> Iterator[Session]:
         """A session whose transaction holds the write lock from its first statement.
 
         SQLite: BEGIN IMMEDIATE. PostgreSQL: callers lock the rows they depend on
         (`with_for_update`), which SQLite ignores.
         """
-        with self._state.immediate_factory() as session, session.begin():
+        with (
+            self._state.writer_turn(),
+            self._state.immediate_factory() as session,
+            session.begin(),
+        ):
             yield session
+
+
+class _WriterQueue:
+    """Makes SQLite writers on one machine wait their turn in the kernel, not in a sleep loop.
+
+    SQLite's busy handler polls with sleeps of 1 to 100 ms, so two gunicorn workers that
+    both want the write lock spend most of their time asleep. An exclusive `flock` on a file
+    beside the database wakes the next writer the moment the lock is released. The lock
+    file is opened per process (after gunicorn forks) and a thread lock covers threads.
+    """
+
+    def __init__(self, database_path: str) -> None:
+        self.path = database_path + ".writers"
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        with self._thread_lock:
+            if self._fd is None or self._pid != os.getpid():
+                try:
+                    self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError as exc:
+                    raise DatabaseUnavailable(f"cannot open {self.path}: {exc.strerror}") from exc
+                self._pid = os.getpid()
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 class _AppDatabase:
     def __init__(self, url: str) -> None:
         self.url = url
+        database = make_url(url).database
+        self._writers = (
+            _WriterQueue(database)
+            if url.startswith("sqlite") and database and database != ":memory:"
+            else None
+        )
         self._engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
         self._immediate: sessionmaker[Session] | None = None
+        self._immediate_engine: Engine | None = None
         self._current: Session | None = None
 
     @property
@@ -162,10 +214,22 @@ class _AppDatabase:
             g._consent_session = session
         return session
 
+    @contextmanager
+    def writer_turn(self) -> Iterator[None]:
+        if self._writers is None:
+            yield
+        else:
+            with self._writers.turn():
+                yield
+
+    def immediate_engine(self) -> Engine:
+        if self._immediate_engine is None:
+            self._immediate_engine = self.engine.execution_options(sqlite_immediate=True)
+        return self._immediate_engine
+
     def immediate_factory(self) -> Session:
         if self._immediate is None:
-            bind = self.engine.execution_options(sqlite_immediate=True)
-            self._immediate = sessionmaker(bind, expire_on_commit=False)
+            self._immediate = sessionmaker(self.immediate_engine(), expire_on_commit=False)
         return self._immediate()
 
     def remove(self) -> None:

@@ -11,10 +11,11 @@ from collections.abc import Generator
 from contextlib import closing
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
+from consent_service.db import Model
 from consent_service.hashing import canonical_json, sha256_hex
 
 CONSENT_CHAIN = "consent"
@@ -29,32 +30,37 @@ def link_hash(seq: int, prev_hash: str, digest: str) -> str:
     return sha256_hex(f"{seq}|{prev_hash}|{digest}".encode())
 
 
-def lock_head(session: Session) -> ChainHead:
-    """Return the chain head, locked for this transaction (row lock; SQLite holds the file)."""
-    head = session.get(ChainHead, CONSENT_CHAIN, with_for_update=True)
+_HEAD = Model.metadata.tables[ChainHead.__tablename__]
+_LINKS = Model.metadata.tables[ChainLink.__tablename__]
+_ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
+
+
+def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
+    """Give `entry` the next sequence number, chain it and write it; the caller commits.
+
+    Core statements rather than an ORM flush: this runs while the chain is locked, so every
+    microsecond here is a microsecond every other writer waits.
+    """
+    head = conn.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain == CONSENT_CHAIN).with_for_update()
+    ).one_or_none()
     if head is None:
         # The migration creates the head row; this covers a database created without it.
-        head = ChainHead(chain=CONSENT_CHAIN, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-        session.flush()
-    return head
-
-
-def append_entry(session: Session, entry: ConsentEntry) -> ConsentEntry:
-    """Give `entry` the next sequence number and chain it; the caller commits."""
-    head = lock_head(session)
-    entry.seq = head.seq + 1
+        conn.execute(insert(_HEAD), {"chain": CONSENT_CHAIN, "seq": 0, "hash": GENESIS_HASH})
+        seq, prev_hash = 0, GENESIS_HASH
+    else:
+        seq, prev_hash = head
+    entry.seq = seq + 1
     digest = entry_digest(entry)
-    link = ChainLink(
-        seq=entry.seq,
-        prev_hash=head.hash,
-        digest=digest,
-        hash=link_hash(entry.seq, head.hash, digest),
+    new_hash = link_hash(entry.seq, prev_hash, digest)
+    conn.execute(
+        insert(_LINKS),
+        {"seq": entry.seq, "prev_hash": prev_hash, "digest": digest, "hash": new_hash},
     )
-    head.seq, head.hash = link.seq, link.hash
-    session.add(link)
-    session.flush()  # the link row must exist before the entry that references it
-    session.add(entry)
+    conn.execute(insert(_ENTRIES), {c.key: getattr(entry, c.key) for c in _ENTRIES.columns})
+    conn.execute(
+        update(_HEAD).where(_HEAD.c.chain == CONSENT_CHAIN).values(seq=entry.seq, hash=new_hash)
+    )
     return entry
 
 

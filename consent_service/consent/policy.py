@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ class PolicyError(ValueError):
     """The policy file is malformed."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Policy:
     site: str
     version: int
@@ -38,7 +39,12 @@ class Policy:
         return self.texts[language]
 
     def text_hash(self, language: str) -> str:
-        return sha256_hex(canonical_json(self.rendered(language)))
+        return self._text_hashes[language]
+
+    @cached_property
+    def _text_hashes(self) -> dict[str, str]:
+        # Computed once: every recorded decision refers to one of these.
+        return {lang: sha256_hex(canonical_json(self.texts[lang])) for lang in self.languages}
 
     def language_for(self, tag: str | None) -> str:
         """Map a language tag such as 'sv-SE' or 'en' to a policy language."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,8 @@ from consent_service.audit.chain import append_entry
 from consent_service.audit.models import ConsentEntry
 from consent_service.consent.cookie import Choice, ChoiceCookie
 from consent_service.consent.models import PolicyText
-from consent_service.consent.policy import Policy, load_policy
-from consent_service.db import db, utcnow
+from consent_service.consent.policy import Policy
+from consent_service.db import Model, db, utcnow
 from consent_service.hashing import canonical_json
 
 Source = Literal["banner", "settings", "nojs", "api"]
@@ -35,9 +35,16 @@ class StalePolicy(ValueError):
     """The citizen answered an older policy version than the current one."""
 
 
+class RecordedEntry(Protocol):
+    consent_id: str
+    policy_version: int
+    functional: bool
+    statistics: bool
+    occurred_at: dt.datetime
+
+
 @dataclass(frozen=True)
 class Decision:
-    entry: ConsentEntry
     choice: Choice
     expires_at: dt.datetime
     replayed: bool = False
@@ -49,9 +56,12 @@ def current_policy() -> Policy:
 
 
 def choice_cookie() -> ChoiceCookie:
-    return ChoiceCookie(
-        current_app.config["SIGNING_KEYS"], current_app.config["CHOICE_MAX_AGE_DAYS"] * 86400
-    )
+    codec: ChoiceCookie | None = current_app.extensions.get("choice_cookie")
+    if codec is None:
+        codec = current_app.extensions["choice_cookie"] = ChoiceCookie(
+            current_app.config["SIGNING_KEYS"], current_app.config["CHOICE_MAX_AGE_DAYS"] * 86400
+        )
+    return codec
 
 
 def store_policy_texts(session: Session, policy: Policy) -> int:
@@ -104,32 +114,39 @@ def _expiry(at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(days=current_app.config["CHOICE_MAX_AGE_DAYS"])
 
 
-def _replay(session: Session, site: str, request_id: str) -> ConsentEntry | None:
-    return session.scalar(
-        select(ConsentEntry).where(ConsentEntry.site == site, ConsentEntry.request_id == request_id)
-    )
+_ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
 
 
-def _decision(entry: ConsentEntry, replayed: bool = False) -> Decision:
+def _replay(conn: Connection, site: str, request_id: str) -> RecordedEntry | None:
+    row = conn.execute(
+        select(_ENTRIES).where(_ENTRIES.c.site == site, _ENTRIES.c.request_id == request_id)
+    ).one_or_none()
+    return cast(RecordedEntry | None, row)
+
+
+def _decision(entry: RecordedEntry, replayed: bool = False) -> Decision:
     choice = Choice(entry.consent_id, entry.policy_version, entry.functional, entry.statistics)
-    return Decision(entry, choice, _expiry(entry.occurred_at), replayed)
+    occurred_at = entry.occurred_at
+    if occurred_at.tzinfo is None:  # rows read through Core on SQLite
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+    return Decision(choice, _expiry(occurred_at), replayed)
 
 
 def _append(entry: ConsentEntry) -> Decision:
     ensure_policy_stored()
     try:
-        with db.writing() as session:
+        with db.writing_connection() as conn:
             if entry.request_id is not None:
-                earlier = _replay(session, entry.site, entry.request_id)
+                earlier = _replay(conn, entry.site, entry.request_id)
                 if earlier is not None:
                     return _decision(earlier, replayed=True)
-            append_entry(session, entry)
+            append_entry(conn, entry)
     except IntegrityError:
         # A concurrent retry with the same request_id won the race; answer what it stored.
         if entry.request_id is None:
             raise
-        with db.writing() as session:
-            earlier = _replay(session, entry.site, entry.request_id)
+        with db.writing_connection() as conn:
+            earlier = _replay(conn, entry.site, entry.request_id)
         if earlier is None:
             raise
         return _decision(earlier, replayed=True)
@@ -209,7 +226,3 @@ def _archived_hash(site: str, version: int, language: str) -> str:
 
 def new_request_id() -> str:
     return str(uuid.uuid4())
-
-
-def load_app_policy(path: str) -> Policy:
-    return load_policy(path)

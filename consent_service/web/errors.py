@@ -8,6 +8,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from consent_service.db import DatabaseUnavailable
+
 RETRY_AFTER_SECONDS = 5
 
 
@@ -68,7 +70,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
-    def _database_unavailable(exc: DBAPIError) -> Response | tuple[str, int]:
+    @app.errorhandler(DatabaseUnavailable)
+    def _database_unavailable(exc: Exception) -> Response | tuple[str, int]:
         app.logger.warning("database unavailable: %s", exc.__class__.__name__)
         message = "The service cannot reach its database right now. Please try again shortly."
         if _wants_json():

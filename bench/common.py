@@ -1,0 +1,147 @@
+"""Shared pieces of the benchmarks: gunicorn servers on free loopback ports and wrk runs.
+
+Figures, never pass/fail: the machine is shared and noisy, so every run measures a baseline
+(a bare Flask endpoint) beside the service under the same gunicorn settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+BENCH_SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+    return shutil.which("wrk") or "wrk"
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def pids(self) -> list[int]:
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
+                                  text=True).stdout.split()  # fmt: skip
+        return [int(p) for p in children]
+
+    def worker_rss_mb(self) -> list[float]:
+        sizes = []
+        for pid in self.pids():
+            with contextlib.suppress(OSError):
+                status = Path(f"/proc/{pid}/status").read_text()
+                match = re.search(r"VmRSS:\s+(\d+) kB", status)
+                if match:
+                    sizes.append(int(match.group(1)) / 1024)
+        return sizes
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], workers: int = 2) -> Iterator[Server]:
+    port = free_port()
+    command = [str(VENV_BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--bind",
+               f"127.0.0.1:{port}", "--workers", str(workers), "--access-logfile", "/dev/null",
+               app_spec]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)  # noqa: S310 (loopback)
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"gunicorn {app_spec} did not start")
+    try:
+        yield Server(url, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    requests: int
+
+
+def _ms(value: str) -> float:
+    number, unit = float(value[:-2] if value.endswith(("ms", "us")) else value[:-1]), value
+    if unit.endswith("us"):
+        return number / 1000
+    if unit.endswith("ms"):
+        return number
+    return number * 1000  # seconds
+
+
+def wrk_post(url: str, body: dict[str, object] | list[object], seconds: int = 10,
+             connections: int = 16, content_type: str = "application/json",
+             headers: dict[str, str] | None = None) -> WrkResult:  # fmt: skip
+    """POST the same body for `seconds` with `connections` open connections."""
+    lines = [
+        'wrk.method = "POST"',
+        f"wrk.body = {json.dumps(json.dumps(body))}",
+        f'wrk.headers["Content-Type"] = "{content_type}"',
+        *(f'wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items()),
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
+    out = subprocess.run(
+        [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s",
+         script.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0, total)
+
+
+def service_env(tmp: Path) -> dict[str, str]:
+    return {
+        "CONSENT_ENV": "development",
+        "CONSENT_SECRET_KEY": BENCH_SECRET,
+        "CONSENT_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+    }
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run([str(VENV_BIN / "consent-service"), "db", "upgrade"], cwd=ROOT, check=True,
+                   env={**os.environ, **env}, capture_output=True)  # fmt: skip
