@@ -50,7 +50,8 @@ function readCookie() {
       .slice(C.cookie.length + 1);
     const b64 = value.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
     const p = JSON.parse(atob(b64 + "===".slice((b64.length + 3) % 4)));
-    if (p.v === C.version && typeof p.id == "string") {
+    // A newer version than ours: the service has a new policy and this file is cached.
+    if (p.v >= C.version && typeof p.id == "string") {
       return {
         consent_id: p.id,
         choices: { necessary: true, functional: p.c.functional === true, statistics: p.c.statistics === true },
@@ -157,7 +158,17 @@ async function flush() {
     });
     say("saved");
   } else {
-    open(); // refused (e.g. a newer policy): ask again rather than lose the choice
+    // Refused, e.g. 409 after a policy change while this file was cached: ask again, with
+    // the current policy, rather than lose the choice.
+    try {
+      const policy = await (await fetch(C.api + "/policy")).json();
+      C.version = policy.version;
+      C.texts = policy.texts;
+      T = policy.texts[textLang] || T;
+    } catch {
+      // ask again with what we have
+    }
+    open();
   }
 }
 
@@ -329,7 +340,6 @@ function layer(n, backFromSettings) {
   layerNo = n;
   dialog.replaceChildren(...(n ? settingsLayer() : firstLayer()).filter((k) => k));
   dialog.open || dialog.showModal();
-  dialog.scrollTop = 0;
   (backFromSettings ? settingsButton : dialog.querySelector("h2")).focus();
 }
 
