@@ -18,4 +18,7 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 # No client address in the access log: the service stores no IP addresses anywhere.
-access_log_format = '{"time":"%(t)s","method":"%(m)s","path":"%(U)s","status":%(s)s,"bytes":%(B)s,"duration_us":%(D)s,"request_id":"%({x-request-id}i)s"}'
+access_log_format = (
+    '{"time":"%(t)s","method":"%(m)s","path":"%(U)s","status":%(s)s,"bytes":%(B)s,'
+    '"duration_us":%(D)s,"request_id":"%({x-request-id}i)s"}'
+)
