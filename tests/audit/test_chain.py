@@ -65,7 +65,9 @@ TAMPERING: list[tuple[str, str, int]] = [
 
 
 @pytest.mark.parametrize(
-    ("what", "statement", "bad_seq"), TAMPERING, ids=[t[0] for t in TAMPERING]
+    ("what", "statement", "bad_seq"),
+    TAMPERING,
+    ids=[t[0] for t in TAMPERING],
 )
 def test_tampering_is_detected_and_named(
     app: Flask, runner: FlaskCliRunner, what: str, statement: str, bad_seq: int
