@@ -21,6 +21,8 @@ bp = Blueprint("embed", __name__, url_prefix="/embed")
 
 BUILD_DIR = Path(__file__).resolve().parent.parent / "static" / "embed"
 CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
+# Texts only the no-JavaScript settings page shows; every byte of the banner counts.
+PAGE_ONLY_TEXTS = ("page_title", "page_intro", "page_saved_return", "language_switch")
 
 
 class BundleMissing(RuntimeError):
@@ -44,7 +46,13 @@ def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
         "languages": list(policy.languages),
         "cookie": COOKIE_NAME,
         "cookies": {c: policy.cookie_names(c) for c in CATEGORIES},
-        "texts": {policy.default_language: policy.rendered(policy.default_language)},
+        "texts": {
+            policy.default_language: {
+                key: value
+                for key, value in policy.rendered(policy.default_language).items()
+                if key not in PAGE_ONLY_TEXTS
+            }
+        },
     }
 
 
