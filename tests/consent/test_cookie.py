@@ -57,7 +57,7 @@ def test_payload_is_readable_without_a_library() -> None:
         "empty",
         "oversized",
         "three-dots",
-    ],  # fmt: skip
+    ],
 )
 def test_forged_and_tampered_cookies_count_as_no_consent(client: FlaskClient, value: str) -> None:
     client.set_cookie(COOKIE_NAME, value)
