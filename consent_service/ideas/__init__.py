@@ -21,6 +21,9 @@ def init_ideas(app: Flask) -> None:
         app.register_blueprint(bp)
     # The JSON API is protected by the Origin allow-list; it carries no cookies.
     csrf.exempt(api.bp)
+    # The citizen pages check their form tokens in the view (FlaskForm.validate), so that a
+    # stale token shows the form again with everything the citizen wrote still in it.
+    csrf.exempt(views.bp)
     add_nav_item(app, "Idéer", "ideas_admin.inbox", Role.INNOVATION)
     add_nav_item(app, "Idétavla", "ideas_admin.board_page", Role.INNOVATION)
     add_nav_item(app, "Idéportfölj", "ideas_admin.portfolio", Role.INNOVATION)

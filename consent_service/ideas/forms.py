@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
 from consent_service.ideas.catalog import STAGES, TEAM_CLOSE_REASONS
@@ -30,11 +30,8 @@ class CitizenActionForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    stage = SelectField(choices=[(s, s) for s in STAGES], validators=[AnyOf(STAGES)])
-    close_reason = SelectField(
-        choices=[("", ""), *((r, r) for r in TEAM_CLOSE_REASONS)],
-        validators=[Optional(), AnyOf(("", *TEAM_CLOSE_REASONS))],
-    )
+    stage = StringField(validators=[AnyOf(STAGES)])
+    close_reason = StringField(validators=[Optional(), AnyOf(TEAM_CLOSE_REASONS)])
     message = TextAreaField(validators=[Optional(), Length(max=2000)])
     back = HiddenField(validators=[Optional(), Length(max=200)])
 
