@@ -338,7 +338,7 @@ def move(reference: str) -> BaseResponse:
     def action() -> str:
         change = board.move_idea(
             idea.id,
-            form.stage.data,
+            form.stage.data or "",
             _actor(),
             message=form.message.data,
             close_reason=form.close_reason.data or None,
