@@ -93,7 +93,10 @@ def notify_citizen(change: PublicChange) -> bool:
         return False
     from consent_service.ideas.api import status_url
 
-    idea = db.session.get(Idea, change.idea_id, populate_existing=True)
+    # End the request's read transaction: on SQLite it still sees the rows as they were
+    # before the change was committed in its own write transaction.
+    db.session.rollback()
+    idea = db.session.get(Idea, change.idea_id)
     contact = idea.contact if idea else None
     if idea is None or contact is None or not contact.contact_ok or not contact.email:
         return False
