@@ -40,7 +40,7 @@ PAGE_KEYS = (
     "new_title", "new_intro", "status_title", "received", "reference", "sent", "area", "now",
     "loop", "current", "messages", "no_messages", "merged", "closed_reason", "contact_on_file",
     "contact_kept", "no_contact", "delete_contact", "contact_deleted", "withdraw",
-    "withdraw_help", "withdrawn", "form_error", "fix_errors", "other_language", "back_home",
+    "withdraw_help", "withdrawn", "form_error", "fix_errors", "back_home",
 )  # fmt: skip
 
 

@@ -3,6 +3,7 @@ samtycke.uppsala.test, as in production: every state, keyboard only, axe-core on
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -389,3 +390,113 @@ def test_nojs_fallback_page(citizen: Citizen) -> None:
     page.get_by_role("button", name="Skicka idén").click()
     page.get_by_text("Tack! Vi har tagit emot din idé.").wait_for()
     assert citizen.service.ideas()[-1]["title"] == "Utan JavaScript"
+
+
+# --- the innovation team's board --------------------------------------------------------------
+
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def post_idea(service: IdeaService, **fields: Any) -> dict[str, Any]:
+    """Submit through the API as a script would (no browser, no Origin)."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(  # noqa: S310 - a fixed http URL of the test service
+        service.url.replace(SERVICE_HOST, "127.0.0.1") + "/api/v1/ideas/form"
+    ) as r:
+        token = json.load(r)["form_token"]
+    request = urllib.request.Request(  # noqa: S310 - as above
+        service.url.replace(SERVICE_HOST, "127.0.0.1") + "/api/v1/ideas",
+        data=json.dumps({"form_token": token, **fields}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as r:  # noqa: S310 - as above
+        return dict(json.load(r))
+
+
+def test_board_pages_are_accessible_and_hostile_text_stays_text(
+    browser: Any, host_page: HostPage, idea_service: IdeaService
+) -> None:
+    from consent_service.admin.auth import create_user
+    from consent_service.admin.models import Role
+
+    with idea_service.app.app_context():
+        create_user("innovator", Role.INNOVATION, "a long test password 123")
+    hostile = post_idea(
+        idea_service,
+        title=XSS,
+        body=f"<script>window.__xss=1</script>\n{XSS}",
+        area="kultur",
+        topic="<svg onload=window.__xss=1>",
+        page="https://www.uppsala.test/<script>window.__xss=1</script>",
+        name=XSS,
+        email='"<svg/onload=window.__xss=1>"@example.se',
+        contact_ok=True,
+    )
+    calm = post_idea(idea_service, title="Läsfrämjande i skolan", body="Bokcirklar.", area="skola")
+    context = browser.new_context()
+    try:
+        c = Citizen(context, host_page, idea_service)
+        page = c.page
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        base = idea_service.url + "/admin"
+        page.goto(base + "/sign-in")
+        page.get_by_label("Användarnamn").fill("innovator")
+        page.get_by_label("Lösenord").fill("a long test password 123")
+        page.get_by_role("button", name="Logga in").click()
+        page.wait_for_url(base + "/")
+
+        ref = hostile["reference"]
+        # The team's own additions, typed into the board's forms.
+        page.goto(f"{base}/ideas/{ref}")
+        page.get_by_label("Ny tagg").fill("<b onmouseover=window.__xss=1>t</b>")
+        page.get_by_role("button", name="Lägg till tagg").click()
+        page.get_by_label("Ny anteckning (bara för teamet)").fill(XSS)
+        page.get_by_role("button", name="Spara anteckning").click()
+        page.get_by_label("Nytt publikt meddelande", exact=False).fill(XSS)
+        page.get_by_role("button", name="Publicera").click()
+        page.get_by_text("Meddelandet är publicerat").wait_for()
+
+        for path, name in [
+            ("/ideas", "inbox"),
+            ("/ideas/board", "board"),
+            (f"/ideas/{ref}", "idea"),
+            ("/ideas/spam", "spam"),
+            ("/ideas/list?stage=new", "list"),
+            ("/ideas/portfolio", "portfolio"),
+            ("/ideas/evaluation", "evaluation"),
+        ]:
+            page.goto(base + path)
+            page.mouse.move(10, 10)
+            c.axe(name)
+            c.screenshot(f"board-{name}")
+            assert page.evaluate("window.__xss") is None, name
+
+        # Move an idea by keyboard on the board: focus its "next stage" button, press Enter.
+        page.goto(base + "/ideas/board")
+        page.goto(base + "/ideas")
+        page.get_by_role("button", name=re.compile(f"Till Ringa in.*{calm['reference']}")).focus()
+        page.keyboard.press("Enter")
+        page.get_by_text(f"{calm['reference']} flyttades till Ringa in.").wait_for()
+        page.goto(base + "/ideas/board")
+        column = page.locator("section", has=page.locator("#col-ringa_in"))
+        assert calm["reference"] in column.inner_text()
+        page.get_by_role(
+            "button", name=re.compile(f"Undersöka.*flytta {calm['reference']} framåt")
+        ).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"**/ideas/board#idea-{calm['reference']}")
+        column = page.locator("section", has=page.locator("#col-undersoka"))
+        assert calm["reference"] in column.inner_text()
+        c.axe("board after a move")
+        c.screenshot("board-after-move")
+
+        # The citizen's status page shows the public message as text, never as markup.
+        page.goto(hostile["status_url"])
+        c.axe("hostile status page")
+        assert XSS in page.inner_text("body")
+        assert page.evaluate("window.__xss") is None and dialogs == []
+    finally:
+        context.close()
