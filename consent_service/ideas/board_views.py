@@ -269,7 +269,8 @@ def evaluation_page() -> str:
         label_width=90,
     )
     area_chart = evaluation.bar_chart(
-        [bar(label, result.area_total(a), str(result.area_total(a))) for a, label in result.areas]
+        [bar(label, result.area_total(a), str(result.area_total(a))) for a, label in result.areas],
+        label_width=220,  # room for the longest area label ("Uppsala.se och e-tjänster")
     )
     funnel_chart = evaluation.bar_chart(
         [
