@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-EMBED := consent_service/static/embed/consent.js
+EMBED := consent_service/static/embed/consent.js consent_service/static/embed/ideas.js
 WIDGET_SOURCES := $(wildcard widget/src/*) widget/build.mjs widget/package.json
 
 export CONSENT_ENV ?= development
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 widget/node_modules/.package-lock.json: widget/package.json widget/package-lock.json
 	cd widget && npm ci --no-audit --no-fund --loglevel=error
 
-$(EMBED): widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
+$(EMBED) &: widget/node_modules/.package-lock.json $(WIDGET_SOURCES)
 	cd widget && node build.mjs
 
 widget: $(EMBED)

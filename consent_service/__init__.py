@@ -64,6 +64,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(consent_api.bp)
 
+    from consent_service.ideas import init_ideas
+
+    init_ideas(app)
+
     from consent_service.admin.nav import register_admin_context
     from consent_service.web.errors import register_error_handlers
     from consent_service.web.headers import register_security_headers

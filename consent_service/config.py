@@ -124,7 +124,58 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
     }
+    settings.update(_idea_settings(get, development))
     if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:
         # Chrome caps cookie lifetimes at 400 days; a longer promise would silently break.
         raise ConfigError(f"{ENV_PREFIX}CHOICE_MAX_AGE_DAYS must be between 1 and 400")
+    return settings
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def _int_setting(get: Any, name: str, default: int, low: int, high: int) -> int:
+    raw = get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be between {low} and {high}")
+    return value
+
+
+def _idea_settings(get: Any, development: bool) -> dict[str, Any]:
+    """The idea widget's limits, retention and the optional SMTP server for status e-mail."""
+    from consent_service.ideas.catalog import DEFAULT_AREAS_FILE
+
+    smtp_host = get("SMTP_HOST").strip()
+    security = get("SMTP_SECURITY", "starttls").strip().lower()
+    if security not in SMTP_SECURITY:
+        raise ConfigError(f"{ENV_PREFIX}SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    settings: dict[str, Any] = {
+        "IDEAS_AREAS_FILE": get("IDEAS_AREAS_FILE") or str(DEFAULT_AREAS_FILE),
+        # Contact details are deleted this many days after an idea is closed.
+        "IDEAS_CONTACT_RETENTION_DAYS": _int_setting(
+            get, "IDEAS_CONTACT_RETENTION_DAYS", 90, 0, 3650
+        ),
+        # Submissions per client address and window, counted across workers and instances.
+        "IDEAS_RATE_LIMIT": _int_setting(get, "IDEAS_RATE_LIMIT", 10, 1, 100_000),
+        "IDEAS_RATE_WINDOW_SECONDS": _int_setting(get, "IDEAS_RATE_WINDOW_SECONDS", 3600, 1, 86400),
+        # Faster than this from form to submit is a robot's pace: the idea goes to the spam queue.
+        "IDEAS_MIN_FILL_SECONDS": _int_setting(get, "IDEAS_MIN_FILL_SECONDS", 3, 0, 600),
+        "IDEAS_FORM_MAX_AGE_SECONDS": _int_setting(
+            get, "IDEAS_FORM_MAX_AGE_SECONDS", 86400, 60, 30 * 86400
+        ),
+        "SMTP_HOST": smtp_host or None,
+        "SMTP_PORT": _int_setting(get, "SMTP_PORT", 465 if security == "tls" else 587, 1, 65535),
+        "SMTP_USER": get("SMTP_USER") or None,
+        "SMTP_PASSWORD": get("SMTP_PASSWORD") or None,
+        "SMTP_FROM": get("SMTP_FROM").strip() or None,
+        "SMTP_SECURITY": security,
+    }
+    if smtp_host and not settings["SMTP_FROM"]:
+        raise ConfigError(f"{ENV_PREFIX}SMTP_FROM is needed when {ENV_PREFIX}SMTP_HOST is set")
+    if not development and smtp_host and security == "none" and settings["SMTP_PASSWORD"]:
+        raise ConfigError("an SMTP password is only sent over TLS outside development")
     return settings

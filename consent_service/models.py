@@ -3,6 +3,29 @@
 from consent_service.admin.models import User
 from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
 from consent_service.consent.models import PolicyText
+from consent_service.ideas.models import (
+    Idea,
+    IdeaContact,
+    IdeaCounter,
+    IdeaEvent,
+    IdeaMessage,
+    IdeaNote,
+    IdeaTag,
+)
 from consent_service.ratelimit import RateCounter
 
-__all__ = ["ChainHead", "ChainLink", "ConsentEntry", "PolicyText", "RateCounter", "User"]
+__all__ = [
+    "ChainHead",
+    "ChainLink",
+    "ConsentEntry",
+    "Idea",
+    "IdeaContact",
+    "IdeaCounter",
+    "IdeaEvent",
+    "IdeaMessage",
+    "IdeaNote",
+    "IdeaTag",
+    "PolicyText",
+    "RateCounter",
+    "User",
+]

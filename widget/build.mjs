@@ -1,8 +1,9 @@
-// Builds the embeddable banner: `cd widget && npm ci && node build.mjs`.
+// Builds the embeds: `cd widget && npm ci && node build.mjs`.
 //
-// Output: ../consent_service/static/embed/consent.js, one minified IIFE with the minified CSS
-// inlined as a string. The service injects the config (policy version, default-language texts)
-// where the bare identifier __CONSENT_CONFIG__ stands, so it must survive exactly once.
+// Output: ../consent_service/static/embed/consent.js (the banner) and ideas.js (the idea
+// widget), each one minified IIFE with the minified CSS inlined as a string. The service
+// injects the config (policy version, default-language texts) where the bare identifier
+// __CONSENT_CONFIG__ (or __IDEAS_CONFIG__) stands, so it must survive exactly once.
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -92,4 +93,66 @@ if (estimate.status === 0) {
     process.exit(1);
   }
   writeFileSync(resolve(here, "node_modules/.consent-served.js"), served);
+}
+
+// --- the idea widget ---------------------------------------------------------------------------
+
+const ideasOut = resolve(here, "../consent_service/static/embed/ideas.js");
+const IDEAS_PLACEHOLDER = "__IDEAS_CONFIG__";
+const IDEAS_BUDGET = 5000; // gzip -9 bytes as served, CSS and the default language included
+
+await build({
+  entryPoints: [resolve(here, "src/ideas.js")],
+  outfile: ideasOut,
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target,
+  legalComments: "none",
+  charset: "utf8",
+  plugins: [cssText],
+  logLevel: "warning",
+});
+
+const ideasCode = readFileSync(ideasOut, "utf8");
+const ideasCount = ideasCode.split(IDEAS_PLACEHOLDER).length - 1;
+if (ideasCount !== 1) {
+  console.error(`${ideasOut}: ${IDEAS_PLACEHOLDER} occurs ${ideasCount} times, expected exactly once`);
+  process.exit(1);
+}
+console.log(`ideas.js: ${Buffer.byteLength(ideasCode)} B raw, ${gz(ideasCode)} B gzip -9 (without config)`);
+
+// The config as the service builds it (consent_service/ideas/widget.py), from the TOML files.
+const ideasEstimate = spawnSync(
+  "python3",
+  [
+    "-c",
+    `
+import json, sys, tomllib
+texts = tomllib.load(open(sys.argv[1], "rb"))
+areas = tomllib.load(open(sys.argv[2], "rb"))["areas"]
+lang = texts["default_language"]
+origin = "https://samtycke.uppsala.se"
+print(json.dumps({
+  "api": origin + "/api/v1/ideas", "nojs": origin + "/ideas/new", "lang": lang,
+  "langs": texts["languages"], "limits": {"title": 120, "body": 4000, "name": 120, "email": 254},
+  "form": {"texts": texts[lang]["widget"],
+           "areas": [{"id": a["id"], "label": a["labels"][lang]} for a in areas if not a.get("retired")],
+           "dir": texts[lang]["dir"]}}, ensure_ascii=False))
+`,
+    resolve(here, "../consent_service/ideas/texts.toml"),
+    resolve(here, "../consent_service/ideas/areas.toml"),
+  ],
+  { encoding: "utf8" },
+);
+if (ideasEstimate.status === 0) {
+  const served = ideasCode.replace(IDEAS_PLACEHOLDER, ideasEstimate.stdout.trim());
+  const size = gz(served);
+  console.log(
+    `ideas.js as served: ${Buffer.byteLength(served)} B raw, ${size} B gzip -9 (budget ${IDEAS_BUDGET} B)`,
+  );
+  if (size > IDEAS_BUDGET) {
+    console.error("ideas.js is over its size budget");
+    process.exit(1);
+  }
 }

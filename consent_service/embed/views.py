@@ -23,6 +23,7 @@ BUILD_DIR = Path(__file__).resolve().parent.parent / "static" / "embed"
 CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
 # Texts only the no-JavaScript settings page shows; every byte of the banner counts.
 PAGE_ONLY_TEXTS = ("page_title", "page_intro", "page_saved_return", "language_switch")
+IDEAS_CONFIG_PLACEHOLDER = "__IDEAS_CONFIG__"
 
 
 class BundleMissing(RuntimeError):
@@ -64,8 +65,8 @@ def read_built(name: str) -> str:
 
 
 @lru_cache(maxsize=16)
-def _bundle(source: str, config_json: str) -> Bundle:
-    body = source.replace(CONFIG_PLACEHOLDER, config_json, 1).encode()
+def _bundle(source: str, config_json: str, placeholder: str = CONFIG_PLACEHOLDER) -> Bundle:
+    body = source.replace(placeholder, config_json, 1).encode()
     return Bundle(body, gzip.compress(body, 9), '"' + hashlib.sha256(body).hexdigest()[:32] + '"')
 
 
@@ -95,3 +96,15 @@ def serve_bundle(bundle: Bundle) -> Response:
 def consent_js() -> Response:
     policy = services.current_policy()
     return serve_bundle(consent_bundle(policy, own_origin()))
+
+
+def ideas_bundle(origin: str) -> Bundle:
+    from consent_service.ideas.widget import widget_config
+
+    config_json = json.dumps(widget_config(origin), ensure_ascii=False).replace("</", "<\\/")
+    return _bundle(read_built("ideas.js"), config_json, IDEAS_CONFIG_PLACEHOLDER)
+
+
+@bp.get("/ideas.js")
+def ideas_js() -> Response:
+    return serve_bundle(ideas_bundle(own_origin()))

@@ -1,0 +1,35 @@
+"""Ideas from citizens: the embeddable widget's API, the no-JS form, the status link, and the
+innovation team's board, portfolio and evaluation."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_ideas(app: Flask) -> None:
+    """Register the idea pages, the admin menu entries and the retention rule."""
+    from consent_service import csrf
+    from consent_service.admin.models import Role
+    from consent_service.admin.nav import add_nav_item
+    from consent_service.ideas import api, board_views, views
+    from consent_service.ideas.catalog import load_catalog
+    from consent_service.ideas.services import purge_contacts
+    from consent_service.retention import register_purger
+
+    app.extensions["ideas_catalog"] = load_catalog(app.config["IDEAS_AREAS_FILE"])
+    for bp in (api.bp, views.bp, board_views.bp):
+        app.register_blueprint(bp)
+    # The JSON API is protected by the Origin allow-list; it carries no cookies.
+    csrf.exempt(api.bp)
+    # The citizen pages check their form tokens in the view (FlaskForm.validate), so that a
+    # stale token shows the form again with everything the citizen wrote still in it.
+    csrf.exempt(views.bp)
+    add_nav_item(app, "Idéer", "ideas_admin.inbox", Role.INNOVATION)
+    add_nav_item(app, "Idétavla", "ideas_admin.board_page", Role.INNOVATION)
+    add_nav_item(app, "Idéportfölj", "ideas_admin.portfolio", Role.INNOVATION)
+    add_nav_item(app, "Utvärdering", "ideas_admin.evaluation_page", Role.INNOVATION)
+    register_purger(
+        app,
+        "idea contacts",
+        lambda: f"{purge_contacts()} contact record(s) of closed ideas removed",
+    )

@@ -1,0 +1,123 @@
+"""JSON API for the idea widget: the form's areas and limits, and submitting an idea.
+
+Cross-origin calls come from the municipality's pages (www.uppsala.se → samtycke.uppsala.se).
+The `/api/*` Origin allow-list and `Sec-Fetch-Site` check (web/origins.py) refuse browsers on
+other sites; the widget sends no cookies, so there is no ambient authority to borrow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from consent_service import ratelimit
+from consent_service.ideas import services
+from consent_service.ideas.catalog import current_catalog
+from consent_service.web.errors import ApiError, json_error
+from consent_service.web.json_input import Field, json_body
+from consent_service.web.origins import own_origin
+
+bp = Blueprint("ideas_api", __name__, url_prefix="/api/v1/ideas")
+
+IDEA_SCHEMA = {
+    "title": Field(str),
+    "body": Field(str),
+    "area": Field(str, max_length=64),
+    "topic": Field(str, required=False),
+    "page": Field(str, required=False),
+    "name": Field(str, required=False),
+    "email": Field(str, required=False),
+    "contact_ok": Field(bool, required=False),
+    "language": Field(str, required=False, max_length=35),
+    # The signed time stamp from GET /form: proves the form was shown a while ago.
+    "form_token": Field(str, required=False, max_length=200),
+    # The honeypot: an input people never see. Anything in it sends the idea to the spam queue.
+    "website": Field(str, required=False, max_length=2000),
+    "request_id": Field(
+        str,
+        required=False,
+        check=lambda v: bool(services.REQUEST_ID.match(v)),
+        check_message="must be 8 to 64 letters, digits, '-' or '_'",
+    ),
+}
+
+
+def status_url(reference: str) -> str:
+    path = url_for("ideas.status_page", token=services.status_token(reference))
+    return own_origin() + path
+
+
+def form_document(language: str) -> dict[str, Any]:
+    catalog = current_catalog()
+    return {
+        "language": language,
+        "areas": catalog.form_areas(language),
+        "limits": services.limits(),
+        "texts": catalog.widget_texts(language),
+        "dir": catalog.direction(language),
+        "form_token": services.issue_form_token(),
+    }
+
+
+@bp.get("/form")
+def idea_form() -> Response:
+    catalog = current_catalog()
+    language = catalog.language_for(request.args.get("lang"))
+    response = jsonify(form_document(language))
+    # The form token is a time stamp: every answer is fresh.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _created(idea_reference: str) -> Response:
+    response = jsonify({"reference": idea_reference, "status_url": status_url(idea_reference)})
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("")
+def submit_idea() -> Response:
+    data = json_body(IDEA_SCHEMA)
+    earlier = services.find_replay(data.get("request_id"))
+    if earlier is not None:
+        return _created(earlier.reference)
+    catalog = current_catalog()
+    language = catalog.language_for(data.get("language"))
+    try:
+        idea = services.check_submission(
+            title=data["title"],
+            body=data["body"],
+            area=data["area"],
+            language=language,
+            topic=data.get("topic"),
+            page=data.get("page"),
+            name=data.get("name"),
+            email=data.get("email"),
+            contact_ok=data.get("contact_ok", False),
+        )
+    except services.InvalidIdea as exc:
+        texts = catalog.widget_texts(language)
+        limits = services.limits()
+        messages = [
+            texts[code].format(max=limits.get(field, ""), n="")
+            for field, code in exc.errors.items()
+        ]
+        return json_error(400, "invalid_idea", " ".join(messages), fields=exc.errors)
+    limit = ratelimit.hit(
+        "ideas",
+        ratelimit.client_key(),
+        current_app.config["IDEAS_RATE_LIMIT"],
+        current_app.config["IDEAS_RATE_WINDOW_SECONDS"],
+    )
+    if not limit.allowed:
+        minutes = max(1, -(-limit.retry_after // 60))
+        message = catalog.widget_texts(language)["limited"].format(minutes=minutes)
+        raise ApiError(429, "too_many_ideas", message, {"Retry-After": str(limit.retry_after)})
+    spam_reason = "honeypot" if data.get("website") else None
+    spam_reason = spam_reason or services.form_token_verdict(data.get("form_token"))
+    received = services.receive_idea(
+        idea, spam_reason=spam_reason, request_id=data.get("request_id")
+    )
+    return _created(received.idea.reference)

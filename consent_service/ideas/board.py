@@ -1,0 +1,385 @@
+"""The innovation team's work on ideas: moving them through the loop, owners, tags, notes,
+public messages, merging duplicates and the spam queue. Every change leaves a history line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consent_service.admin.models import Role, User
+from consent_service.db import db, utcnow
+from consent_service.ideas.catalog import (
+    CLOSED,
+    INBOX,
+    LOOP_STAGES,
+    SPAM,
+    STAGES,
+    TEAM_CLOSE_REASONS,
+    current_catalog,
+)
+from consent_service.ideas.models import (
+    Idea,
+    IdeaEvent,
+    IdeaMessage,
+    IdeaNote,
+    IdeaTag,
+)
+
+TAG_MAX = 40
+TAGS_PER_IDEA = 20
+NOTE_MAX = 4000
+MESSAGE_MAX = 2000
+
+
+class BoardError(ValueError):
+    """A change the rules do not allow; the message is shown to the team as it is."""
+
+
+@dataclass(frozen=True)
+class PublicChange:
+    """Something the citizen can now see; with contact consent they are told by e-mail."""
+
+    idea_id: int
+    stage: str
+    message: str | None
+
+
+def idea_by_reference(reference: str) -> Idea | None:
+    return db.session.scalar(select(Idea).where(Idea.reference == reference.strip().upper()))
+
+
+def _locked(session: Session, idea_id: int) -> Idea:
+    idea = session.get(Idea, idea_id, with_for_update=True)
+    if idea is None:
+        raise BoardError("Idén finns inte längre.")
+    return idea
+
+
+def _event(
+    session: Session, idea: Idea, actor: User | None, kind: str, **fields: str | None
+) -> None:
+    session.add(
+        IdeaEvent(
+            idea_id=idea.id,
+            occurred_at=utcnow(),
+            actor_id=actor.id if actor else None,
+            kind=kind,
+            **fields,
+        )
+    )
+
+
+def neighbour_stage(stage: str, direction: str) -> str | None:
+    """The loop stage before or after `stage` (the inbox comes before the loop)."""
+    order = (INBOX, *LOOP_STAGES)
+    if stage not in order:
+        return None
+    index = order.index(stage) + (1 if direction == "next" else -1)
+    return order[index] if 0 <= index < len(order) else None
+
+
+def move_idea(
+    idea_id: int,
+    to_stage: str,
+    actor: User,
+    *,
+    message: str | None = None,
+    close_reason: str | None = None,
+) -> PublicChange:
+    """Move an idea to a stage of the loop, back to the inbox, or close it with a reason."""
+    if to_stage not in STAGES:
+        raise BoardError("Okänt steg.")
+    message = (message or "").strip() or None
+    if message and len(message) > MESSAGE_MAX:
+        raise BoardError(f"Meddelandet får vara högst {MESSAGE_MAX} tecken.")
+    if to_stage == CLOSED and close_reason not in TEAM_CLOSE_REASONS:
+        raise BoardError("Välj ett skäl när du avslutar en idé – den som skickade idén ser det.")
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        if idea.stage == SPAM:
+            raise BoardError("Idén ligger bland skräp. Flytta den till inkorgen först.")
+        if idea.stage == to_stage and to_stage != CLOSED:
+            raise BoardError("Idén är redan i det steget.")
+        now = utcnow()
+        _event(session, idea, actor, "moved", from_stage=idea.stage, to_stage=to_stage,
+               detail=close_reason if to_stage == CLOSED else None)  # fmt: skip
+        idea.stage = to_stage
+        idea.stage_changed_at = now
+        if to_stage == CLOSED:
+            idea.close_reason = close_reason
+            idea.closed_at = now
+        else:
+            idea.close_reason = None
+            idea.closed_at = None
+            idea.merged_into_id = None
+        if message:
+            session.add(IdeaMessage(idea_id=idea.id, author_id=actor.id, stage=to_stage,
+                                    published_at=now, body=message))  # fmt: skip
+        return PublicChange(idea.id, to_stage, message)
+
+
+def publish_message(idea_id: int, body: str, actor: User) -> PublicChange:
+    """A public status message at the idea's current stage."""
+    body = body.strip()
+    if not body:
+        raise BoardError("Skriv ett meddelande.")
+    if len(body) > MESSAGE_MAX:
+        raise BoardError(f"Meddelandet får vara högst {MESSAGE_MAX} tecken.")
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        if idea.stage == SPAM:
+            raise BoardError("Idén ligger bland skräp. Flytta den till inkorgen först.")
+        session.add(IdeaMessage(idea_id=idea.id, author_id=actor.id, stage=idea.stage,
+                                published_at=utcnow(), body=body))  # fmt: skip
+        _event(session, idea, actor, "message", to_stage=idea.stage)
+        return PublicChange(idea.id, idea.stage, body)
+
+
+def add_note(idea_id: int, body: str, actor: User) -> None:
+    body = body.strip()
+    if not body:
+        raise BoardError("Skriv en anteckning.")
+    if len(body) > NOTE_MAX:
+        raise BoardError(f"Anteckningen får vara högst {NOTE_MAX} tecken.")
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        session.add(IdeaNote(idea_id=idea.id, author_id=actor.id, created_at=utcnow(), body=body))
+        _event(session, idea, actor, "note")
+
+
+def normalise_tag(tag: str) -> str:
+    return " ".join(tag.split()).lower()
+
+
+def add_tag(idea_id: int, tag: str, actor: User) -> None:
+    tag = normalise_tag(tag)
+    if not tag or len(tag) > TAG_MAX:
+        raise BoardError(f"En tagg är 1 till {TAG_MAX} tecken.")
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        existing = {t.tag for t in idea.tags}
+        if tag in existing:
+            return
+        if len(existing) >= TAGS_PER_IDEA:
+            raise BoardError(f"En idé kan ha högst {TAGS_PER_IDEA} taggar.")
+        idea.tags.append(IdeaTag(tag=tag))
+        _event(session, idea, actor, "tagged", detail=tag)
+
+
+def remove_tag(idea_id: int, tag: str, actor: User) -> None:
+    tag = normalise_tag(tag)
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        for existing in list(idea.tags):
+            if existing.tag == tag:
+                idea.tags.remove(existing)
+                _event(session, idea, actor, "untagged", detail=tag)
+
+
+def team_members() -> Sequence[User]:
+    """Who can own an idea: active members of the innovation team."""
+    return db.session.scalars(
+        select(User).where(User.active, User.role == Role.INNOVATION.value).order_by(User.name)
+    ).all()
+
+
+def assign_owner(idea_id: int, owner_id: int | None, actor: User) -> None:
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        owner = None
+        if owner_id is not None:
+            owner = session.get(User, owner_id)
+            if owner is None or not owner.active or owner.role != Role.INNOVATION.value:
+                raise BoardError("Ägaren måste vara en aktiv medlem i innovationsteamet.")
+        if idea.owner_id == owner_id:
+            return
+        idea.owner_id = owner_id
+        _event(session, idea, actor, "owner", detail=owner.name if owner else None)
+
+
+def merge_ideas(idea_id: int, target_reference: str, actor: User) -> PublicChange:
+    """Close a duplicate as merged into another idea; its tags carry over."""
+    target_reference = target_reference.strip().upper()
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        target = session.scalar(
+            select(Idea).where(Idea.reference == target_reference).with_for_update()
+        )
+        if target is None:
+            raise BoardError(f"Det finns ingen idé med referensnummer {target_reference}.")
+        if target.id == idea.id:
+            raise BoardError("En idé kan inte slås ihop med sig själv.")
+        if target.stage in (CLOSED, SPAM):
+            raise BoardError("Slå ihop med en idé som inte är avslutad eller skräp.")
+        if idea.stage == CLOSED:
+            raise BoardError("Idén är redan avslutad.")
+        now = utcnow()
+        _event(session, idea, actor, "merged", from_stage=idea.stage, to_stage=CLOSED,
+               detail=target.reference)  # fmt: skip
+        _event(session, target, actor, "merged_from", detail=idea.reference)
+        idea.stage = CLOSED
+        idea.stage_changed_at = now
+        idea.closed_at = now
+        idea.close_reason = "merged"
+        idea.merged_into_id = target.id
+        have = {t.tag for t in target.tags}
+        for tag in idea.tags:
+            if tag.tag not in have and len(have) < TAGS_PER_IDEA:
+                target.tags.append(IdeaTag(tag=tag.tag))
+                have.add(tag.tag)
+        return PublicChange(idea.id, CLOSED, None)
+
+
+def mark_spam(idea_id: int, actor: User) -> None:
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        if idea.stage == SPAM:
+            return
+        if idea.stage != INBOX:
+            raise BoardError("Bara idéer i inkorgen kan flyttas till skräp.")
+        _event(session, idea, actor, "spam", from_stage=idea.stage, to_stage=SPAM)
+        idea.stage = SPAM
+        idea.spam_reason = "team"
+        idea.stage_changed_at = utcnow()
+
+
+def release_spam(idea_id: int, actor: User) -> None:
+    """Not spam after all: to the inbox, as if it had arrived there."""
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        if idea.stage != SPAM:
+            return
+        _event(session, idea, actor, "not_spam", from_stage=SPAM, to_stage=INBOX)
+        idea.stage = INBOX
+        idea.spam_reason = None
+        idea.stage_changed_at = utcnow()
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def ideas_in(stages: Sequence[str], *, limit: int | None = None) -> Sequence[Idea]:
+    query = (
+        select(Idea)
+        .where(Idea.stage.in_(stages))
+        .order_by(Idea.stage_changed_at.desc(), Idea.id.desc())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return db.session.scalars(query).unique().all()
+
+
+def stage_counts() -> dict[str, int]:
+    rows = db.session.execute(select(Idea.stage, func.count()).group_by(Idea.stage)).all()
+    return {stage: count for stage, count in rows}
+
+
+def history(idea_id: int) -> Sequence[IdeaEvent]:
+    return db.session.scalars(
+        select(IdeaEvent)
+        .where(IdeaEvent.idea_id == idea_id)
+        .order_by(IdeaEvent.occurred_at.desc(), IdeaEvent.id.desc())
+    ).all()
+
+
+def notes(idea_id: int) -> Sequence[IdeaNote]:
+    return db.session.scalars(
+        select(IdeaNote).where(IdeaNote.idea_id == idea_id).order_by(IdeaNote.created_at.desc())
+    ).all()
+
+
+def messages(idea_id: int) -> Sequence[IdeaMessage]:
+    return db.session.scalars(
+        select(IdeaMessage)
+        .where(IdeaMessage.idea_id == idea_id)
+        .order_by(IdeaMessage.published_at.desc())
+    ).all()
+
+
+def similar_ideas(idea: Idea, limit: int = 5) -> Sequence[Idea]:
+    """Candidates for a merge: the same text, or open ideas in the same area."""
+    return (
+        db.session.scalars(
+            select(Idea)
+            .where(
+                Idea.id != idea.id,
+                Idea.stage.notin_((CLOSED, SPAM)),
+                (Idea.text_hash == idea.text_hash) | (Idea.area == idea.area),
+            )
+            .order_by((Idea.text_hash == idea.text_hash).desc(), Idea.received_at.desc())
+            .limit(limit)
+        )
+        .unique()
+        .all()
+    )
+
+
+def describe_event(event: IdeaEvent) -> str:
+    """One history line in the team's language."""
+    catalog = current_catalog()
+
+    def stage(s: str | None) -> str:
+        if s == SPAM:
+            return "Skräp"
+        if s == INBOX:
+            return "Inkorg"
+        return catalog.stage_label(s, "sv") if s else "–"
+
+    detail = event.detail or ""
+    match event.kind:
+        case "received":
+            return "Idén kom in" + (f" (till skräp: {detail})" if event.to_stage == SPAM else "")
+        case "moved":
+            text = f"Flyttad från {stage(event.from_stage)} till {stage(event.to_stage)}"
+            if event.to_stage == CLOSED and detail:
+                text += f" – {catalog.close_reason(detail, 'sv')}"
+            return text
+        case "message":
+            return f"Publikt meddelande i steget {stage(event.to_stage)}"
+        case "note":
+            return "Intern anteckning"
+        case "tagged":
+            return f"Taggad: {detail}"
+        case "untagged":
+            return f"Tagg borttagen: {detail}"
+        case "owner":
+            return f"Ägare: {detail}" if detail else "Ägare borttagen"
+        case "merged":
+            return f"Sammanslagen med {detail}"
+        case "merged_from":
+            return f"{detail} slogs ihop med den här idén"
+        case "spam":
+            return "Flyttad till skräp"
+        case "not_spam":
+            return "Inte skräp: flyttad till inkorgen"
+        case "withdrawn":
+            return "Tillbakadragen av den som skickade idén"
+        case "contact_deleted":
+            who = "av den som skickade idén" if detail == "citizen" else "enligt gallringsregeln"
+            return f"Kontaktuppgifter borttagna {who}"
+        case "mail_sent":
+            return "E-post om ny status skickad"
+        case "mail_failed":
+            return "E-post om ny status kunde inte skickas"
+    return event.kind
+
+
+def age_bucket(received_at: dt.datetime, now: dt.datetime) -> str:
+    days = (now - received_at).days
+    if days < 7:
+        return "< 1 vecka"
+    if days < 30:
+        return "1–4 veckor"
+    if days < 91:
+        return "1–3 månader"
+    if days < 365:
+        return "3–12 månader"
+    return "> 1 år"
+
+
+AGE_BUCKETS = ("< 1 vecka", "1–4 veckor", "1–3 månader", "3–12 månader", "> 1 år")

@@ -1,0 +1,482 @@
+"""The innovation team's pages at /admin/ideas: inbox, board, idea, portfolio, evaluation.
+
+Plain server-rendered forms: every move is a button or a select, usable with keyboard,
+mouse and screen reader alike, with no script needed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service.admin.auth import current_user, role_required
+from consent_service.admin.models import Role, User
+from consent_service.db import db, utcnow
+from consent_service.ideas import board, evaluation, export, mail, services
+from consent_service.ideas.catalog import (
+    CLOSED,
+    INBOX,
+    LOOP_STAGES,
+    SPAM,
+    STAGES,
+    TEAM_CLOSE_REASONS,
+    current_catalog,
+)
+from consent_service.ideas.forms import (
+    MergeForm,
+    MessageForm,
+    MoveForm,
+    NoteForm,
+    OwnerForm,
+    SpamForm,
+    StepForm,
+    TagForm,
+)
+from consent_service.ideas.models import Idea, IdeaTag
+
+bp = Blueprint("ideas_admin", __name__, url_prefix="/admin/ideas")
+
+BOARD_CLOSED_SHOWN = 20
+LIST_LIMIT = 500
+
+
+def stage_name(stage: str) -> str:
+    if stage == INBOX:
+        return "Inkorg"
+    if stage == SPAM:
+        return "Skräp"
+    return current_catalog().stage_label(stage, "sv")
+
+
+def _render(template: str, **context: Any) -> str:
+    catalog = current_catalog()
+    return render_template(
+        template,
+        stage_name=stage_name,
+        area_label=lambda a: catalog.area_label(a, "sv"),
+        close_reason_label=lambda r: catalog.close_reason(r, "sv") if r else "",
+        notices=get_flashed_messages(with_categories=True),
+        now=utcnow(),
+        **context,
+    )
+
+
+def _idea_or_404(reference: str) -> Idea:
+    if not services.REFERENCE.match(reference):
+        abort(404)
+    idea = board.idea_by_reference(reference)
+    if idea is None:
+        abort(404)
+    return idea
+
+
+def _back(idea: Idea, back: str | None) -> BaseResponse:
+    if back == "board":
+        target = url_for(".board_page") + f"#idea-{idea.reference}"
+    elif back == "inbox":
+        target = url_for(".inbox")
+    elif back == "spam":
+        target = url_for(".spam_queue")
+    else:
+        target = url_for(".idea_page", reference=idea.reference)
+    return redirect(target, code=303)
+
+
+def _actor() -> User:
+    user = current_user()
+    assert user is not None  # role_required let only signed-in users through
+    return user
+
+
+def _act(idea: Idea, back: str | None, action: Callable[[], str]) -> BaseResponse:
+    """Run a board action; flash its outcome (or the rule it broke) and go back."""
+    try:
+        flash(action(), "ok")
+    except board.BoardError as exc:
+        flash(str(exc), "error")
+    return _back(idea, back)
+
+
+def _valid(form: Any) -> None:
+    if not form.validate():
+        abort(400, "Formuläret kunde inte skickas. Ladda om sidan och försök igen.")
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+@bp.get("")
+@role_required(Role.INNOVATION)
+def inbox() -> str:
+    return _render(
+        "admin/ideas/inbox.html",
+        ideas=board.ideas_in([INBOX]),
+        counts=board.stage_counts(),
+        step_form=StepForm(),
+        spam_form=SpamForm(),
+    )
+
+
+@bp.get("/board")
+@role_required(Role.INNOVATION)
+def board_page() -> str:
+    columns = [(stage, board.ideas_in([stage])) for stage in LOOP_STAGES]
+    columns.append((CLOSED, board.ideas_in([CLOSED], limit=BOARD_CLOSED_SHOWN)))
+    return _render(
+        "admin/ideas/board.html",
+        columns=columns,
+        counts=board.stage_counts(),
+        move_form=MoveForm(),
+        step_form=StepForm(),
+        loop_stages=(INBOX, *LOOP_STAGES),
+        closed_shown=BOARD_CLOSED_SHOWN,
+    )
+
+
+@bp.get("/spam")
+@role_required(Role.INNOVATION)
+def spam_queue() -> str:
+    return _render("admin/ideas/spam.html", ideas=board.ideas_in([SPAM]), spam_form=SpamForm())
+
+
+@bp.get("/list")
+@role_required(Role.INNOVATION)
+def idea_list() -> str:
+    """Ideas filtered by stage, area, owner, tag or age: where the portfolio's figures link."""
+    query = select(Idea).order_by(Idea.received_at.desc())
+    filters: list[str] = []
+    stage = request.args.get("stage")
+    if stage in (*STAGES, SPAM):
+        query = query.where(Idea.stage == stage)
+        filters.append(f"steg {stage_name(stage)}")
+    else:
+        query = query.where(Idea.stage != SPAM)
+    if stage == "active":
+        query = query.where(Idea.stage != CLOSED)
+        filters.append("pågående")
+    area = request.args.get("area")
+    if area:
+        query = query.where(Idea.area == area[:64])
+        filters.append(f"område {current_catalog().area_label(area[:64], 'sv')}")
+    owner = request.args.get("owner")
+    if owner == "none":
+        query = query.where(Idea.owner_id.is_(None))
+        filters.append("utan ägare")
+    elif owner and owner.isdigit() and len(owner) < 10:
+        query = query.where(Idea.owner_id == int(owner))
+        user = db.session.get(User, int(owner))
+        filters.append(f"ägare {user.name if user else owner}")
+    tag = request.args.get("tag")
+    if tag:
+        query = query.where(Idea.tags.any(IdeaTag.tag == board.normalise_tag(tag[:100])))
+        filters.append(f"tagg {board.normalise_tag(tag[:100])}")
+    ideas = list(db.session.scalars(query.limit(LIST_LIMIT)).unique())
+    age = request.args.get("age")
+    if age in board.AGE_BUCKETS:
+        now = utcnow()
+        ideas = [i for i in ideas if board.age_bucket(i.received_at, now) == age]
+        filters.append(f"ålder {age}")
+    return _render("admin/ideas/list.html", ideas=ideas, filters=filters, limit=LIST_LIMIT)
+
+
+@bp.get("/<reference>")
+@role_required(Role.INNOVATION)
+def idea_page(reference: str) -> str:
+    idea = _idea_or_404(reference)
+    move_form = MoveForm(data={"stage": idea.stage if idea.stage in STAGES else INBOX})
+    owner_form = OwnerForm(data={"owner": str(idea.owner_id or "")})
+    return _render(
+        "admin/ideas/idea.html",
+        idea=idea,
+        history=[(e, board.describe_event(e)) for e in board.history(idea.id)],
+        notes=board.notes(idea.id),
+        messages=board.messages(idea.id),
+        similar=board.similar_ideas(idea),
+        members=board.team_members(),
+        move_form=move_form,
+        owner_form=owner_form,
+        tag_form=TagForm(),
+        note_form=NoteForm(),
+        message_form=MessageForm(),
+        merge_form=MergeForm(),
+        spam_form=SpamForm(),
+        stages=STAGES,
+        close_reasons=TEAM_CLOSE_REASONS,
+        mail_enabled=mail.mail_enabled(),
+        status_url=_status_url_if_public(idea),
+    )
+
+
+def _status_url_if_public(idea: Idea) -> str | None:
+    # The team may open the citizen's view to check it; the link itself is not secret to them.
+    return url_for("ideas.status_page", token=services.status_token(idea.reference))
+
+
+@bp.get("/portfolio")
+@role_required(Role.INNOVATION)
+def portfolio() -> str:
+    now = utcnow()
+    active = list(
+        db.session.scalars(select(Idea).where(Idea.stage.notin_((CLOSED, SPAM)))).unique()
+    )
+    stages = (INBOX, *LOOP_STAGES)
+    by_area: Counter[tuple[str, str]] = Counter((i.area, i.stage) for i in active)
+    by_owner: Counter[tuple[int | None, str]] = Counter((i.owner_id, i.stage) for i in active)
+    by_age: Counter[tuple[str, str]] = Counter(
+        (board.age_bucket(i.received_at, now), i.stage) for i in active
+    )
+    owners = {i.owner_id: i.owner.name for i in active if i.owner is not None}
+    return _render(
+        "admin/ideas/portfolio.html",
+        stages=stages,
+        total=len(active),
+        by_stage=Counter(i.stage for i in active),
+        areas=[(a.id, a.labels["sv"]) for a in current_catalog().areas],
+        by_area=by_area,
+        owners=sorted(owners.items(), key=lambda kv: kv[1].casefold()),
+        by_owner=by_owner,
+        ages=[(a, a) for a in board.AGE_BUCKETS],
+        by_age=by_age,
+        closed=board.stage_counts().get(CLOSED, 0),
+    )
+
+
+@bp.get("/evaluation")
+@role_required(Role.INNOVATION)
+def evaluation_page() -> str:
+    the_period = evaluation.period(request.args.get("from"), request.args.get("to"))
+    result = evaluation.evaluate(the_period)
+    catalog = current_catalog()
+    bar = evaluation.Bar
+    month_chart = evaluation.bar_chart(
+        [bar(m, result.month_total(m), str(result.month_total(m))) for m in the_period.months],
+        label_width=90,
+    )
+    area_chart = evaluation.bar_chart(
+        [bar(label, result.area_total(a), str(result.area_total(a))) for a, label in result.areas],
+        label_width=220,  # room for the longest area label ("Uppsala.se och e-tjänster")
+    )
+    funnel_chart = evaluation.bar_chart(
+        [
+            bar(stage_name(s), result.share(s), evaluation.format_share(result.share(s)))
+            for s in evaluation.FUNNEL
+        ]
+    )
+    time_chart = evaluation.bar_chart(
+        [
+            bar(stage_name(t.stage), t.median_days or 0, evaluation.format_days(t.median_days))
+            for t in result.stage_times
+        ]
+    )
+    return _render(
+        "admin/ideas/evaluation.html",
+        result=result,
+        month_chart=month_chart,
+        area_chart=area_chart,
+        funnel_chart=funnel_chart,
+        time_chart=time_chart,
+        format_days=evaluation.format_days,
+        format_share=evaluation.format_share,
+        funnel=evaluation.FUNNEL,
+        close_reason_text=lambda r: catalog.close_reason(r, "sv"),
+    )
+
+
+def _csv_response(lines: Iterable[str], filename: str) -> Response:
+    # Built in memory: idea exports are thousands of rows, and a finished body lets an error
+    # surface as an error page instead of a cut-off file.
+    response = Response("".join(lines), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export.csv")
+@role_required(Role.INNOVATION)
+def export_ideas() -> Response:
+    include_spam = request.args.get("spam") == "1"
+    stamp = utcnow().strftime("%Y%m%d")
+    return _csv_response(
+        export.csv_lines(export.idea_rows(include_spam=include_spam)), f"ideer-{stamp}.csv"
+    )
+
+
+@bp.get("/evaluation.csv")
+@role_required(Role.INNOVATION)
+def export_evaluation() -> Response:
+    the_period = evaluation.period(request.args.get("from"), request.args.get("to"))
+    result = evaluation.evaluate(the_period)
+    name = f"utvardering-{the_period.months[0]}-{the_period.months[-1]}.csv"
+    return _csv_response(export.csv_lines(export.evaluation_rows(result)), name)
+
+
+# --- actions ------------------------------------------------------------------------------------
+
+
+@bp.post("/<reference>/move")
+@role_required(Role.INNOVATION)
+def move(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = MoveForm()
+    _valid(form)
+
+    def action() -> str:
+        change = board.move_idea(
+            idea.id,
+            form.stage.data or "",
+            _actor(),
+            message=form.message.data,
+            close_reason=form.close_reason.data or None,
+        )
+        mail.notify_citizen(change)
+        return f"{idea.reference} flyttades till {stage_name(change.stage)}."
+
+    return _act(idea, form.back.data, action)
+
+
+@bp.post("/<reference>/step")
+@role_required(Role.INNOVATION)
+def step(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = StepForm()
+    _valid(form)
+
+    def action() -> str:
+        target = board.neighbour_stage(idea.stage, form.direction.data or "")
+        if target is None:
+            raise board.BoardError("Det finns inget steg åt det hållet.")
+        change = board.move_idea(idea.id, target, _actor())
+        mail.notify_citizen(change)
+        return f"{idea.reference} flyttades till {stage_name(target)}."
+
+    return _act(idea, form.back.data, action)
+
+
+@bp.post("/<reference>/owner")
+@role_required(Role.INNOVATION)
+def owner(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = OwnerForm()
+    _valid(form)
+    raw = (form.owner.data or "").strip()
+    if raw and not raw.isdigit():
+        abort(400, "Välj en ägare i listan.")
+
+    def action() -> str:
+        board.assign_owner(idea.id, int(raw) if raw else None, _actor())
+        return "Ägaren är sparad."
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/tags")
+@role_required(Role.INNOVATION)
+def add_tag(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = TagForm()
+    _valid(form)
+
+    def action() -> str:
+        board.add_tag(idea.id, form.tag.data or "", _actor())
+        return f"Taggen {board.normalise_tag(form.tag.data or '')} är tillagd."
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/tags/remove")
+@role_required(Role.INNOVATION)
+def remove_tag(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = TagForm()
+    _valid(form)
+
+    def action() -> str:
+        board.remove_tag(idea.id, form.tag.data or "", _actor())
+        return f"Taggen {board.normalise_tag(form.tag.data or '')} är borttagen."
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/notes")
+@role_required(Role.INNOVATION)
+def add_note(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = NoteForm()
+    _valid(form)
+
+    def action() -> str:
+        board.add_note(idea.id, form.body.data or "", _actor())
+        return "Anteckningen är sparad."
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/messages")
+@role_required(Role.INNOVATION)
+def publish_message(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = MessageForm()
+    _valid(form)
+
+    def action() -> str:
+        change = board.publish_message(idea.id, form.body.data or "", _actor())
+        sent = mail.notify_citizen(change)
+        return "Meddelandet är publicerat" + (" och skickat med e-post." if sent else ".")
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/merge")
+@role_required(Role.INNOVATION)
+def merge(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = MergeForm()
+    _valid(form)
+
+    def action() -> str:
+        change = board.merge_ideas(idea.id, form.target.data or "", _actor())
+        mail.notify_citizen(change)
+        return f"{idea.reference} är sammanslagen med {(form.target.data or '').strip().upper()}."
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/spam")
+@role_required(Role.INNOVATION)
+def spam(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = SpamForm()
+    _valid(form)
+    back = request.args.get("back")
+
+    def action() -> str:
+        if form.action.data == "spam":
+            board.mark_spam(idea.id, _actor())
+            return f"{idea.reference} flyttades till skräp."
+        board.release_spam(idea.id, _actor())
+        return f"{idea.reference} flyttades till inkorgen."
+
+    return _act(idea, back, action)
+
+
+def dates(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+bp.add_app_template_filter(dates, "idea_date")

@@ -1,0 +1,141 @@
+"""Ideas from citizens and the innovation team's work on them.
+
+Personal data lives only in `idea_contacts` (name, e-mail), one row per idea, so that it can
+be deleted on its own — when the citizen asks, or when the idea has been closed for the
+retention period — while the idea itself, a public record, stays. No IP address or user
+agent is stored anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consent_service.admin.models import User
+from consent_service.db import Model, UTCDateTime, datetime_utc, sha256_hex, site_id
+
+
+class IdeaCounter(Model):
+    """The last reference number given out in a year; writers lock the row."""
+
+    __tablename__ = "idea_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Idea(Model):
+    __tablename__ = "ideas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[site_id]
+    # IDE-2026-000123: what the citizen quotes, and the key of the signed status link.
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    received_at: Mapped[datetime_utc] = mapped_column(index=True)
+    language: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    area: Mapped[str] = mapped_column(String(64), index=True)
+    topic: Mapped[str | None] = mapped_column(String(64))
+    page: Mapped[str | None] = mapped_column(String(2000))
+    # sha256 of the normalised title and body: finds the same text sent again.
+    text_hash: Mapped[sha256_hex] = mapped_column(index=True)
+    # A client's retry key: a retry with the same key answers the idea stored the first time.
+    request_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # "new" (the inbox), one of the loop's stages, "closed", or "spam" (a separate queue).
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    stage_changed_at: Mapped[datetime_utc]
+    spam_reason: Mapped[str | None] = mapped_column(String(32))
+    close_reason: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+
+    owner: Mapped[User | None] = relationship(lazy="joined")
+    merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="joined")
+    contact: Mapped[IdeaContact | None] = relationship(
+        back_populates="idea", lazy="joined", cascade="all, delete-orphan", uselist=False
+    )
+    tags: Mapped[list[IdeaTag]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="IdeaTag.tag"
+    )
+
+
+class IdeaContact(Model):
+    """The citizen's name and e-mail; never shown publicly, deleted on its own schedule."""
+
+    __tablename__ = "idea_contacts"
+
+    idea_id: Mapped[int] = mapped_column(
+        ForeignKey("ideas.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    name: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254))
+    # The explicit "you may contact me about this idea"; e-mail is stored only with it.
+    contact_ok: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime_utc]
+
+    idea: Mapped[Idea] = relationship(back_populates="contact")
+
+
+class IdeaTag(Model):
+    __tablename__ = "idea_tags"
+    __table_args__ = (UniqueConstraint("idea_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    tag: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class IdeaNote(Model):
+    """An internal note of the innovation team; never shown to the citizen."""
+
+    __tablename__ = "idea_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime_utc]
+    body: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User | None] = relationship(lazy="joined")
+
+
+class IdeaMessage(Model):
+    """A public status message, shown to the citizen on the status page with its stage."""
+
+    __tablename__ = "idea_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    stage: Mapped[str] = mapped_column(String(32))
+    published_at: Mapped[datetime_utc]
+    body: Mapped[str] = mapped_column(Text)
+
+
+class IdeaEvent(Model):
+    """One line of an idea's history: who did what, when (moves carry both stages)."""
+
+    __tablename__ = "idea_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime_utc] = mapped_column(index=True)
+    # None: the citizen or the service itself.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_stage: Mapped[str | None] = mapped_column(String(32))
+    to_stage: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,439 @@
+"""The rules for ideas: checking and storing a submission, anti-abuse, the citizen's link.
+
+Everything here works without HTTP: the JSON API, the no-JavaScript form and the tests all
+call the same functions, so the widget and the fallback page enforce the same rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer, URLSafeTimedSerializer
+from sqlalchemy import delete, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent_service.consent.services import current_policy
+from consent_service.db import db, utcnow
+from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
+from consent_service.ideas.models import Idea, IdeaContact, IdeaCounter, IdeaEvent
+
+TITLE_MAX = 120
+BODY_MAX = 4000
+NAME_MAX = 120
+EMAIL_MAX = 254
+TOPIC_MAX = 64
+PAGE_MAX = 2000
+DUPLICATE_WINDOW = dt.timedelta(days=1)
+STATUS_SALT = "idea-status"
+FORM_SALT = "idea-form"
+REFERENCE = re.compile(r"^IDE-(\d{4})-(\d{6,})$")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+# Deliberately loose: one @, a dot in the domain, no spaces or control characters.
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def limits() -> dict[str, int]:
+    return {"title": TITLE_MAX, "body": BODY_MAX, "name": NAME_MAX, "email": EMAIL_MAX}
+
+
+# --- checking a submission -------------------------------------------------------------------
+
+
+class InvalidIdea(ValueError):
+    """One or more fields break the rules; `errors` maps field name to an error code.
+
+    The codes are the keys of the error texts in texts.toml (`title_missing`, …).
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(", ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class IdeaInput:
+    """A submission after the rules: trimmed, normalised and within the limits."""
+
+    title: str
+    body: str
+    area: str
+    language: str
+    topic: str | None = None
+    page: str | None = None
+    name: str | None = None
+    email: str | None = None
+    contact_ok: bool = False
+
+
+def _clean_line(value: str | None) -> str:
+    """One line of text: no control characters, runs of whitespace collapsed, trimmed."""
+    return " ".join(_CONTROL.sub(" ", value or "").split())
+
+
+def _clean_text(value: str | None) -> str:
+    """Multi-line text: CRLF as LF (forms send CRLF, the widget counts LF), trimmed."""
+    text = (value or "").replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text).strip()
+
+
+def clean_page(value: str | None) -> str | None:
+    """The page an idea was sent from, without query or fragment (they may hold personal data)."""
+    if not value:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    page = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return page[:PAGE_MAX]
+
+
+def check_submission(
+    *,
+    title: str | None,
+    body: str | None,
+    area: str | None,
+    language: str | None = None,
+    topic: str | None = None,
+    page: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    contact_ok: bool = False,
+) -> IdeaInput:
+    """Apply the idea rules; raise InvalidIdea naming every broken field."""
+    catalog = current_catalog()
+    errors: dict[str, str] = {}
+    clean_title = _clean_line(title)
+    clean_body = _clean_text(body)
+    clean_name = _clean_line(name) or None
+    clean_email = (email or "").strip() or None
+    if not clean_title:
+        errors["title"] = "title_missing"
+    elif len(clean_title) > TITLE_MAX:
+        errors["title"] = "title_long"
+    if not clean_body:
+        errors["body"] = "body_missing"
+    elif len(clean_body) > BODY_MAX:
+        errors["body"] = "body_long"
+    if area not in catalog.area_ids():
+        errors["area"] = "area_missing"
+    if clean_name and len(clean_name) > NAME_MAX:
+        errors["name"] = "name_long"
+    if clean_email and (len(clean_email) > EMAIL_MAX or not EMAIL.match(clean_email)):
+        errors["email"] = "email_invalid"
+    elif contact_ok and not clean_email:
+        errors["email"] = "email_missing"
+    elif clean_email and not contact_ok:
+        # An address is kept only with the explicit permission to use it.
+        errors["contact_ok"] = "contact_ok_missing"
+    if errors:
+        raise InvalidIdea(errors)
+    assert area is not None
+    clean_topic = _clean_line(topic)[:TOPIC_MAX] or None
+    return IdeaInput(
+        title=clean_title,
+        body=clean_body,
+        area=area,
+        language=catalog.language_for(language),
+        topic=clean_topic,
+        page=clean_page(page),
+        name=clean_name,
+        email=clean_email,
+        contact_ok=bool(contact_ok and clean_email),
+    )
+
+
+def text_fingerprint(title: str, body: str) -> str:
+    """A hash that ignores case, accents' composition, punctuation and spacing."""
+    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
+    normalised = _NOT_WORD.sub(" ", text).strip()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+# --- the form token: a signed time stamp of when the form was shown ---------------------------
+
+
+def _form_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SIGNING_KEYS"], salt=FORM_SALT)
+
+
+def issue_form_token() -> str:
+    return _form_serializer().dumps(1)
+
+
+def form_token_verdict(token: str | None, now: dt.datetime | None = None) -> str | None:
+    """None when the form was filled at a human pace, else the spam reason."""
+    if not token:
+        return "no_form_token"
+    try:
+        _, signed_at = _form_serializer().loads(token, return_timestamp=True)
+    except BadData:
+        return "no_form_token"
+    age = ((now or utcnow()) - signed_at).total_seconds()
+    if age < current_app.config["IDEAS_MIN_FILL_SECONDS"]:
+        return "too_fast"
+    if age > current_app.config["IDEAS_FORM_MAX_AGE_SECONDS"]:
+        return "stale_form"
+    return None
+
+
+# --- the status link --------------------------------------------------------------------------
+
+
+def _status_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SIGNING_KEYS"], salt=STATUS_SALT)
+
+
+def status_token(reference: str) -> str:
+    return _status_serializer().dumps(reference)
+
+
+def idea_for_token(token: str) -> Idea | None:
+    """The idea a status token was issued for; None for anything forged or malformed."""
+    if len(token) > 200:
+        return None
+    try:
+        reference = _status_serializer().loads(token)
+    except (BadData, UnicodeError, ValueError):
+        return None
+    if not isinstance(reference, str) or not REFERENCE.match(reference):
+        return None
+    return db.session.scalar(select(Idea).where(Idea.reference == reference))
+
+
+# --- storing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Received:
+    idea: Idea
+    replayed: bool = False
+
+
+def next_reference(session: Session, year: int) -> str:
+    """Take the next number of `year` under a row lock (SQLite: the writer lock)."""
+    counter = session.get(IdeaCounter, year, with_for_update=True)
+    if counter is None:
+        counter = IdeaCounter(year=year, last_number=0)
+        session.add(counter)
+        session.flush()  # two first-of-the-year writers: one gets an IntegrityError, retries
+    counter.last_number += 1
+    return f"IDE-{year}-{counter.last_number:06d}"
+
+
+def _is_duplicate(session: Session, fingerprint: str, now: dt.datetime) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Idea.text_hash == fingerprint, Idea.received_at >= now - DUPLICATE_WINDOW
+                )
+            )
+        )
+    )
+
+
+def _replay(session: Session, request_id: str | None) -> Idea | None:
+    if request_id is None:
+        return None
+    return session.scalar(select(Idea).where(Idea.request_id == request_id))
+
+
+def find_replay(request_id: str | None) -> Idea | None:
+    """The idea stored earlier under this retry key, if any."""
+    return _replay(db.session, request_id)
+
+
+def receive_idea(
+    data: IdeaInput,
+    *,
+    spam_reason: str | None = None,
+    request_id: str | None = None,
+) -> Received:
+    """Store a checked submission with its reference; spam goes to its own queue, never away."""
+    fingerprint = text_fingerprint(data.title, data.body)
+    for attempt in range(2):
+        try:
+            with db.writing() as session:
+                earlier = _replay(session, request_id)
+                if earlier is not None:
+                    return Received(earlier, replayed=True)
+                now = utcnow()
+                reason = spam_reason
+                if reason is None and _is_duplicate(session, fingerprint, now):
+                    reason = "duplicate"
+                idea = Idea(
+                    site=current_policy().site,
+                    reference=next_reference(session, now.year),
+                    received_at=now,
+                    language=data.language,
+                    title=data.title,
+                    body=data.body,
+                    area=data.area,
+                    topic=data.topic,
+                    page=data.page,
+                    text_hash=fingerprint,
+                    request_id=request_id,
+                    stage=SPAM if reason else INBOX,
+                    stage_changed_at=now,
+                    spam_reason=reason,
+                )
+                session.add(idea)
+                session.flush()
+                if data.name or data.email:
+                    session.add(
+                        IdeaContact(
+                            idea_id=idea.id,
+                            name=data.name,
+                            email=data.email if data.contact_ok else None,
+                            contact_ok=data.contact_ok,
+                            created_at=now,
+                        )
+                    )
+                session.add(
+                    IdeaEvent(
+                        idea_id=idea.id,
+                        occurred_at=now,
+                        kind="received",
+                        to_stage=idea.stage,
+                        detail=reason,
+                    )
+                )
+            return Received(idea)
+        except IntegrityError:
+            # A concurrent first-of-the-year counter or a concurrent retry of the same
+            # request_id: the second round sees the committed row.
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- what the citizen may do with their link ---------------------------------------------------
+
+
+def withdraw_by_citizen(idea_id: int) -> bool:
+    """Close the idea as withdrawn and delete the contact details; False if already closed."""
+    with db.writing() as session:
+        idea = session.get(Idea, idea_id, with_for_update=True)
+        if idea is None or idea.stage == CLOSED:
+            return False
+        now = utcnow()
+        session.add(
+            IdeaEvent(
+                idea_id=idea.id,
+                occurred_at=now,
+                kind="withdrawn",
+                from_stage=idea.stage,
+                to_stage=CLOSED,
+            )
+        )
+        idea.stage = CLOSED
+        idea.stage_changed_at = now
+        idea.closed_at = now
+        idea.close_reason = "withdrawn"
+        _delete_contact(session, idea.id, now, by_citizen=True)
+    return True
+
+
+def _delete_contact(session: Session, idea_id: int, now: dt.datetime, *, by_citizen: bool) -> bool:
+    result = session.execute(delete(IdeaContact).where(IdeaContact.idea_id == idea_id))
+    removed = bool(getattr(result, "rowcount", 0))
+    if removed:
+        session.add(
+            IdeaEvent(
+                idea_id=idea_id,
+                occurred_at=now,
+                kind="contact_deleted",
+                detail="citizen" if by_citizen else "retention",
+            )
+        )
+    return removed
+
+
+def delete_contact_by_citizen(idea_id: int) -> bool:
+    with db.writing() as session:
+        return _delete_contact(session, idea_id, utcnow(), by_citizen=True)
+
+
+def purge_contacts(now: dt.datetime | None = None) -> int:
+    """Delete contact details of ideas closed (or left in the spam queue) for the period."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(days=current_app.config["IDEAS_CONTACT_RETENTION_DAYS"])
+    removed = 0
+    with db.writing() as session:
+        stale = session.scalars(
+            select(IdeaContact.idea_id)
+            .join(Idea, Idea.id == IdeaContact.idea_id)
+            .where(
+                ((Idea.stage == CLOSED) & (Idea.closed_at < cutoff))
+                | ((Idea.stage == SPAM) & (Idea.stage_changed_at < cutoff))
+            )
+        ).all()
+        for idea_id in stale:
+            removed += _delete_contact(session, idea_id, now, by_citizen=False)
+    return removed
+
+
+def public_view(idea: Idea, language: str) -> dict[str, Any]:
+    """What the status link shows: the idea as sent, its stage and public messages.
+
+    No internal notes, tags, owner or personal data.
+    """
+    from consent_service.ideas.models import IdeaMessage
+
+    catalog = current_catalog()
+    messages = db.session.scalars(
+        select(IdeaMessage)
+        .where(IdeaMessage.idea_id == idea.id)
+        .order_by(IdeaMessage.published_at, IdeaMessage.id)
+    ).all()
+    stage = INBOX if idea.stage == SPAM else idea.stage
+    view: dict[str, Any] = {
+        "reference": idea.reference,
+        "title": idea.title,
+        "body": idea.body,
+        "area": {"id": idea.area, "label": catalog.area_label(idea.area, language)},
+        "received_at": idea.received_at.isoformat(timespec="seconds"),
+        "stage": {
+            "id": stage,
+            "label": catalog.stage_label(stage, language),
+            "explanation": catalog.stage_explanation(stage, language),
+            "since": idea.stage_changed_at.isoformat(timespec="seconds"),
+        },
+        "messages": [
+            {
+                "stage": m.stage,
+                "stage_label": catalog.stage_label(m.stage, language),
+                "body": m.body,
+                "published_at": m.published_at.isoformat(timespec="seconds"),
+            }
+            for m in messages
+        ],
+        "closed": None,
+        "merged_into": None,
+        "contact_on_file": idea.contact is not None and idea.contact.contact_ok,
+        "can_withdraw": stage != CLOSED,
+    }
+    if stage == CLOSED and idea.close_reason:
+        view["closed"] = {
+            "reason": idea.close_reason,
+            "label": catalog.close_reason(idea.close_reason, language),
+        }
+    target = idea.merged_into
+    if target is not None:
+        target_stage = INBOX if target.stage == SPAM else target.stage
+        view["merged_into"] = {
+            "reference": target.reference,
+            "stage": target_stage,
+            "stage_label": catalog.stage_label(target_stage, language),
+        }
+    return view

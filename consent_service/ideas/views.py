@@ -1,0 +1,203 @@
+"""The citizen's pages: the no-JavaScript idea form and the private status page."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from consent_service import ratelimit
+from consent_service.ideas import services
+from consent_service.ideas.catalog import STAGES, current_catalog
+from consent_service.ideas.forms import CitizenActionForm, IdeaForm
+from consent_service.ideas.models import Idea
+
+bp = Blueprint("ideas", __name__, url_prefix="/ideas")
+
+
+def _language(*candidates: str | None) -> str:
+    catalog = current_catalog()
+    for tag in candidates:
+        if tag and catalog.language_for(tag) == tag.strip().lower().split("-")[0]:
+            return catalog.language_for(tag)
+    return request.accept_languages.best_match(catalog.languages) or catalog.default_language
+
+
+def _page(template: str, language: str, status: int = 200, **context: Any) -> Response:
+    catalog = current_catalog()
+    html = render_template(
+        template,
+        language=language,
+        direction=catalog.direction(language),
+        texts=catalog.page_texts(language),
+        widget=catalog.widget_texts(language),
+        other_languages=[lang for lang in catalog.languages if lang != language],
+        catalog=catalog,
+        limits=services.limits(),
+        **context,
+    )
+    response = current_app.make_response((html, status))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the no-JavaScript form ---------------------------------------------------------------------
+
+
+def _render_form(
+    form: IdeaForm,
+    language: str,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Response:
+    return _page(
+        "ideas/new.html",
+        language,
+        status,
+        form=form,
+        errors=errors or {},
+        notice=notice,
+        areas=current_catalog().form_areas(language),
+    )
+
+
+@bp.get("/new")
+def new_idea() -> Response:
+    language = _language(request.args.get("lang"))
+    form = IdeaForm(
+        data={
+            "lang": language,
+            "topic": request.args.get("topic", "")[:64],
+            "page": services.clean_page(request.args.get("page")) or "",
+            "form_token": services.issue_form_token(),
+        }
+    )
+    return _render_form(form, language)
+
+
+@bp.post("/new")
+def new_idea_submit() -> Response | BaseResponse:
+    form = IdeaForm()
+    language = _language(form.lang.data)
+    if not form.validate():
+        form.form_token.data = services.issue_form_token()
+        texts = current_catalog().page_texts(language)
+        return _render_form(form, language, status=400, notice=texts["form_error"])
+    try:
+        idea = services.check_submission(
+            title=form.title.data,
+            body=form.body.data,
+            area=form.area.data,
+            language=language,
+            topic=form.topic.data,
+            page=form.page.data,
+            name=form.name.data,
+            email=form.email.data,
+            contact_ok=bool(form.contact_ok.data),
+        )
+    except services.InvalidIdea as exc:
+        return _render_form(form, language, status=400, errors=exc.errors)
+    limit = ratelimit.hit(
+        "ideas",
+        ratelimit.client_key(),
+        current_app.config["IDEAS_RATE_LIMIT"],
+        current_app.config["IDEAS_RATE_WINDOW_SECONDS"],
+    )
+    if not limit.allowed:
+        minutes = max(1, -(-limit.retry_after // 60))
+        message = current_catalog().widget_texts(language)["limited"].format(minutes=minutes)
+        response = _render_form(form, language, status=429, notice=message)
+        response.headers["Retry-After"] = str(limit.retry_after)
+        return response
+    spam_reason = "honeypot" if form.website.data else None
+    spam_reason = spam_reason or services.form_token_verdict(form.form_token.data)
+    received = services.receive_idea(idea, spam_reason=spam_reason)
+    token = services.status_token(received.idea.reference)
+    return redirect(url_for("ideas.status_page", token=token, notice="received"), code=303)
+
+
+# --- the status page ----------------------------------------------------------------------------
+
+
+def _idea_or_404(token: str) -> Idea:
+    idea = services.idea_for_token(token)
+    if idea is None:
+        abort(404, "There is no idea behind this link. Check that the whole address was copied.")
+    return idea
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+@bp.get("/status/<token>")
+def status_page(token: str) -> Response:
+    idea = _idea_or_404(token)
+    language = _language(request.args.get("lang"), idea.language)
+    view = services.public_view(idea, language)
+    if _wants_json():
+        response = jsonify(view)
+    else:
+        notice = request.args.get("notice")
+        if notice not in ("received", "withdrawn", "contact_deleted"):
+            notice = None
+        catalog = current_catalog()
+        response = _page(
+            "ideas/status.html",
+            language,
+            idea=view,
+            stages=[
+                (s, catalog.stage_label(s, language), catalog.stage_explanation(s, language))
+                for s in STAGES
+            ],
+            has_contact=idea.contact is not None,
+            notice=notice,
+            form=CitizenActionForm(),
+            token=token,
+        )
+    response.headers["Cache-Control"] = "no-store"
+    # The token is the key to the page: never let it travel on in a Referer.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.vary.add("Accept")
+    return response
+
+
+def _after_action(token: str, notice: str, language: str) -> BaseResponse:
+    query = urlencode({"notice": notice, "lang": language})
+    return redirect(url_for("ideas.status_page", token=token) + "?" + query, code=303)
+
+
+@bp.post("/status/<token>/withdraw")
+def withdraw(token: str) -> BaseResponse:
+    idea = _idea_or_404(token)
+    if not CitizenActionForm().validate():
+        abort(400, "The form could not be sent. Reload the page and try again.")
+    services.withdraw_by_citizen(idea.id)
+    return _after_action(token, "withdrawn", _language(request.args.get("lang"), idea.language))
+
+
+@bp.post("/status/<token>/contact/delete")
+def delete_contact(token: str) -> BaseResponse:
+    idea = _idea_or_404(token)
+    if not CitizenActionForm().validate():
+        abort(400, "The form could not be sent. Reload the page and try again.")
+    services.delete_contact_by_citizen(idea.id)
+    return _after_action(
+        token, "contact_deleted", _language(request.args.get("lang"), idea.language)
+    )

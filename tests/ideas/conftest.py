@@ -1,0 +1,78 @@
+"""Fixtures for the idea tests: an app whose forms may be sent at once, staff, submissions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from consent_service.admin.auth import create_user
+from consent_service.admin.models import Role
+from tests.conftest import make_app
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    # No minimum fill time by default: tests send forms at machine speed.
+    app = make_app(tmp_path, IDEAS_MIN_FILL_SECONDS=0)
+    yield app
+    app.extensions["consent_db"].dispose()
+
+
+def form_token(client: FlaskClient) -> str:
+    response = client.get("/api/v1/ideas/form")
+    assert response.json is not None
+    return str(response.json["form_token"])
+
+
+def idea_body(client: FlaskClient | None = None, **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "Fler bänkar vid Fyrisån",
+        "body": "Längs promenadstråket finns för få platser att vila.",
+        "area": "trafik",
+        "topic": "innovation",
+        "page": "https://www.uppsala.test/innovation?q=secret#part",
+    }
+    if client is not None:
+        body["form_token"] = form_token(client)
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+def submit(client: FlaskClient, **overrides: Any) -> Any:
+    return client.post("/api/v1/ideas", json=idea_body(client, **overrides))
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, html
+    return match.group(1)
+
+
+def make_staff(app: Flask, name: str, role: Role = Role.INNOVATION) -> int:
+    with app.app_context():
+        return create_user(name, role, PASSWORD).id
+
+
+def sign_in(client: FlaskClient, name: str) -> None:
+    token = csrf_token(client, "/admin/sign-in")
+    response = client.post(
+        "/admin/sign-in", data={"csrf_token": token, "name": name, "password": PASSWORD}
+    )
+    assert response.status_code == 303
+
+
+@pytest.fixture
+def team(app: Flask, client: FlaskClient) -> FlaskClient:
+    """A client signed in as a member of the innovation team."""
+    make_staff(app, "inno")
+    sign_in(client, "inno")
+    return client

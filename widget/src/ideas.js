@@ -1,0 +1,273 @@
+// ideas.js: the idea widget. Every `<div data-idea-widget data-topic="…">` on the page becomes
+// a short form in its own shadow root that sends the citizen's idea to the consent service.
+//
+// Nothing is requested until the citizen starts typing (then the signed form time stamp is
+// fetched), no cookie is sent or set, and analytics events go only through
+// window.Consent.track, which drops them without statistics consent.
+
+import css from "./ideas.css";
+
+// The service replaces this bare identifier with the JSON config when it serves the file.
+// eslint-disable-next-line no-undef
+const C = __IDEAS_CONFIG__;
+
+const d = document;
+const w = window;
+const NONCE = d.currentScript?.nonce || "";
+const tag = d.documentElement.lang.toLowerCase();
+const LANG = [tag, tag.split("-")[0]].find((l) => C.langs.includes(l)) || C.lang;
+const L = C.limits;
+const track = (name, props) => w.Consent?.track?.(name, props);
+
+// request_id: a version 4 UUID. crypto.randomUUID() needs a secure context, this does not.
+const uuid = () =>
+  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
+    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16),
+  );
+
+/** GET /form: the areas and texts of a language and a fresh signed form time stamp. */
+const getForm = () =>
+  fetch(C.api + "/form?lang=" + LANG, { credentials: "omit" }).then((r) =>
+    r.ok ? r.json() : Promise.reject(r),
+  );
+
+const h = (tag, props, ...kids) => {
+  const e = d.createElement(tag);
+  for (const k in props) /-|role|for/.test(k) ? e.setAttribute(k, props[k]) : (e[k] = props[k]);
+  e.append(...kids.filter((k) => k));
+  return e;
+};
+
+async function mount(host) {
+  const topic = host.dataset.topic || "";
+  let F = LANG == C.lang && C.form;
+  let formP; // promise of the GET /form answer (its form_token counts the fill time)
+  const form = () => (formP ||= getForm().catch((e) => ((formP = 0), Promise.reject(e))));
+  if (!F) {
+    try {
+      F = await form();
+    } catch {
+      F = C.form; // the service is unreachable: show the default language
+    }
+  }
+  const T = F.texts;
+  const fill = (key, n) => T[key].replace("{max}", L[n] || "").replace("{n}", n);
+  const root = host.attachShadow({ mode: "open" });
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } catch {
+    root.append(h("style", { nonce: NONCE, textContent: css }));
+  }
+  const wrap = h("div", { lang: F === C.form ? C.lang : LANG, dir: F.dir });
+  root.append(wrap);
+  track("idea_opened", { topic });
+
+  let requestId, busy, started;
+
+  function render() {
+    requestId = uuid();
+    const fields = {};
+    const errors = {};
+    const counts = {};
+
+    // A labelled control with an error slot (and a character count for limited text).
+    const field = (id, control, label, required, count) => {
+      fields[id] = control;
+      control.id = id;
+      errors[id] = h("p", { id: id + "-e", className: "e" });
+      const described = [id + "-e"];
+      if (count) {
+        counts[id] = h("p", { id: id + "-c", className: "c" });
+        described.push(id + "-c");
+      }
+      control.setAttribute("aria-describedby", described.join(" "));
+      return h(
+        "div",
+        { className: "f" },
+        h("label", { for: id }, T[label], required && h("span", { textContent: " (" + T.required + ")" })),
+        errors[id],
+        control,
+        counts[id],
+      );
+    };
+
+    const area = h("select", { name: "area" }, h("option", { value: "", textContent: T.choose }));
+    for (const a of F.areas) area.append(h("option", { value: a.id, textContent: a.label }));
+    const ok = h("input", { type: "checkbox", id: "contact_ok" });
+    fields.contact_ok = ok;
+    errors.contact_ok = h("p", { id: "contact_ok-e", className: "e" });
+    ok.setAttribute("aria-describedby", "contact_ok-e");
+    const trap = h("input", { type: "text", id: "website", tabIndex: -1, autocomplete: "off" });
+    const alert = h("p", { role: "alert" });
+    const status = h("p", { role: "status", className: "s" });
+    const submit = h("button", { type: "submit", textContent: T.submit });
+
+    const counted = (id) => {
+      const left = L[id] - fields[id].value.length;
+      counts[id].textContent = fill(left < 0 ? "over" : "left", Math.abs(left));
+      const long = fill(id + "_long", id);
+      if (left < 0) invalid(id, long);
+      else if (errors[id].textContent == long) invalid(id);
+    };
+    const invalid = (id, message) => {
+      errors[id].textContent = message || "";
+      message ? fields[id].setAttribute("aria-invalid", "true") : fields[id].removeAttribute("aria-invalid");
+    };
+
+    const el = h(
+      "form",
+      { noValidate: true },
+      h("p", { textContent: T.intro }),
+      field("title", h("input", { type: "text", name: "title" }), "title", 1, 1),
+      field("body", h("textarea", { name: "body", rows: 5 }), "body", 1, 1),
+      field("area", area, "area", 1),
+      h(
+        "fieldset",
+        {},
+        h("legend", { textContent: T.contact }),
+        field("name", h("input", { type: "text", name: "name", autocomplete: "name" }), "name"),
+        field("email", h("input", { type: "email", name: "email", autocomplete: "email" }), "email"),
+        h("div", { className: "k" }, ok, h("label", { for: "contact_ok", textContent: T.contact_ok })),
+        errors.contact_ok,
+      ),
+      h("div", { className: "hp", "aria-hidden": "true" }, h("label", { for: "website", textContent: T.trap }), trap),
+      h("p", { textContent: T.public }),
+      h("p", { textContent: T.next }),
+      alert,
+      submit,
+      status,
+    );
+    counted("title");
+    counted("body");
+
+    el.oninput = (e) => {
+      if (!started) {
+        started = 1;
+        track("idea_started", { topic });
+        form().catch(() => 0); // the time stamp: fetched now, awaited on submit
+      }
+      if (counts[e.target.id]) counted(e.target.id);
+    };
+
+    /** The same rules as the server; returns the first invalid control or null. */
+    function check() {
+      const v = (id) => fields[id].value.trim();
+      const rules = {
+        title: !v("title") ? "title_missing" : v("title").replace(/\s+/g, " ").length > L.title && "title_long",
+        body: !v("body") ? "body_missing" : fields.body.value.trim().length > L.body && "body_long",
+        area: !area.value && "area_missing",
+        name: v("name").length > L.name && "name_long",
+        email:
+          v("email") && (v("email").length > L.email || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v("email")))
+            ? "email_invalid"
+            : ok.checked && !v("email") && "email_missing",
+        contact_ok: v("email") && !ok.checked && "contact_ok_missing",
+      };
+      if (rules.email) rules.contact_ok = 0;
+      return show(rules);
+    }
+
+    function show(rules) {
+      let first = null;
+      for (const id in errors) {
+        invalid(id, rules[id] && fill(rules[id], id));
+        if (rules[id]) first ||= fields[id];
+      }
+      return first;
+    }
+
+    async function send() {
+      const v = (id) => fields[id].value;
+      let r, body;
+      try {
+        const f = await form();
+        r = await fetch(C.api, {
+          method: "POST",
+          credentials: "omit",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            title: v("title"),
+            body: v("body"),
+            area: area.value,
+            topic,
+            page: location.origin + location.pathname,
+            name: v("name"),
+            email: v("email").trim(),
+            contact_ok: ok.checked,
+            language: LANG,
+            form_token: f.form_token,
+            website: trap.value,
+            request_id: requestId,
+          }),
+        });
+        body = await r.json();
+      } catch {
+        // unreachable, or an answer that is not JSON: decided below
+      }
+      if (r?.status == 201 && body) return done(body);
+      if (!r || r.status > 499 || !body) {
+        const link = h("a", {
+          href: C.nojs + "?" + new URLSearchParams({ lang: LANG, topic, page: location.origin + location.pathname }),
+          textContent: T.nojs,
+        });
+        return say(alert, T.unreachable + " ", link);
+      }
+      if (body.fields) {
+        say(alert, T.errors);
+        return show(body.fields)?.focus();
+      }
+      say(alert, r.status == 429 ? body.message : T.failed);
+    }
+
+    el.onsubmit = async (e) => {
+      e.preventDefault();
+      if (busy) return;
+      say(alert);
+      const first = check();
+      if (first) {
+        say(alert, T.errors);
+        return first.focus();
+      }
+      busy = 1;
+      submit.setAttribute("aria-disabled", "true");
+      say(status, T.sending);
+      await send();
+      busy = 0;
+      submit.removeAttribute("aria-disabled");
+      say(status);
+    };
+
+    wrap.replaceChildren(el);
+  }
+
+  function done(body) {
+    track("idea_submitted", { topic });
+    started = 0;
+    formP = 0;
+    const box = h(
+      "div",
+      { className: "ok", tabIndex: -1 },
+      h("p", { className: "r", textContent: T.thanks }),
+      h("p", {}, T.reference + " ", h("strong", { textContent: body.reference })),
+      h("p", {}, h("a", { href: body.status_url, textContent: T.status })),
+      h("p", { textContent: T.keep }),
+      h("button", { type: "button", textContent: T.another, onclick: render }),
+    );
+    wrap.replaceChildren(box);
+    box.focus();
+  }
+
+  render();
+}
+
+/** Replace a live region's content (in a new task, so that screen readers notice). */
+function say(region, ...content) {
+  region.textContent = "";
+  if (content.length) setTimeout(() => region.append(...content), 50);
+}
+
+for (const host of d.querySelectorAll("[data-idea-widget]")) {
+  if (!host.shadowRoot) mount(host);
+}
