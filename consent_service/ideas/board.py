@@ -54,7 +54,9 @@ def idea_by_reference(reference: str) -> Idea | None:
 
 
 def _locked(session: Session, idea_id: int) -> Idea:
-    idea = session.get(Idea, idea_id, with_for_update=True)
+    # Lock only the idea row: its eager-loaded relations are outer joins, which
+    # PostgreSQL cannot lock.
+    idea = session.get(Idea, idea_id, with_for_update={"of": Idea})
     if idea is None:
         raise BoardError("Idén finns inte längre.")
     return idea
@@ -208,7 +210,7 @@ def merge_ideas(idea_id: int, target_reference: str, actor: User) -> PublicChang
     with db.writing() as session:
         idea = _locked(session, idea_id)
         target = session.scalar(
-            select(Idea).where(Idea.reference == target_reference).with_for_update()
+            select(Idea).where(Idea.reference == target_reference).with_for_update(of=Idea)
         )
         if target is None:
             raise BoardError(f"Det finns ingen idé med referensnummer {target_reference}.")

@@ -323,7 +323,7 @@ def receive_idea(
 def withdraw_by_citizen(idea_id: int) -> bool:
     """Close the idea as withdrawn and delete the contact details; False if already closed."""
     with db.writing() as session:
-        idea = session.get(Idea, idea_id, with_for_update=True)
+        idea = session.get(Idea, idea_id, with_for_update={"of": Idea})
         if idea is None or idea.stage == CLOSED:
             return False
         now = utcnow()
