@@ -23,7 +23,7 @@ def main() -> None:
 
 
 db_group = click.Group("db", help="Database schema.")
-audit_group = click.Group("audit", help="The consent log: verification.")
+audit_group = click.Group("audit", help="The consent log: verification, checkpoints, exports.")
 users_group = click.Group("users", help="Staff accounts.")
 
 
@@ -55,18 +55,6 @@ def db_revision(message: str) -> None:
     from consent_service.schema import new_revision
 
     new_revision(current_app._get_current_object(), message)  # type: ignore[attr-defined]
-
-
-@audit_group.command("verify")
-@with_appcontext
-def audit_verify() -> None:
-    """Recompute the consent-log chain; exit 1 naming the first bad entry."""
-    from consent_service.audit.chain import verify_chain
-    from consent_service.db import db
-
-    result = verify_chain(db.session)
-    click.echo(result.describe(), err=not result.ok)
-    sys.exit(0 if result.ok else 1)
 
 
 @users_group.command("create")
@@ -115,8 +103,15 @@ def purge() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from consent_service.admin.demo import users_demo
+    from consent_service.audit.cli import register_audit_commands
+    from consent_service.audit.retention import purge_consent_log
     from consent_service.ratelimit import purge_expired
     from consent_service.retention import register_purger
+
+    register_purger(app, "consent log", purge_consent_log)
+    register_audit_commands(audit_group)
+    users_group.add_command(users_demo)
 
     register_purger(app, "rate limits", lambda: f"{purge_expired()} expired counters removed")
     app.cli.add_command(purge)

@@ -64,6 +64,52 @@ def _dev_secret(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+# Days each kind of consent-log entry is kept: the municipality's retention decision
+# (gallringsbeslut) for consent records. Three years covers a choice's one-year lifetime plus
+# the time a complaint to IMY can reasonably take; change it with CONSENT_RETENTION_DAYS.
+DEFAULT_RETENTION_DAYS = {"grant": 1095, "update": 1095, "withdraw": 1095}
+
+
+def _retention_days(raw: str, choice_max_age_days: int) -> dict[str, int]:
+    """Parse CONSENT_RETENTION_DAYS: a JSON object of action → days, merged over the defaults."""
+    days = dict(DEFAULT_RETENTION_DAYS)
+    if not raw.strip():
+        return days
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f'{ENV_PREFIX}RETENTION_DAYS must be a JSON object like {{"grant": 1095, '
+            '"update": 1095, "withdraw": 1095}'
+        )
+    for action, count in value.items():
+        if action not in days:
+            raise ConfigError(
+                f"{ENV_PREFIX}RETENTION_DAYS: unknown action {action!r} "
+                f"(use {', '.join(DEFAULT_RETENTION_DAYS)})"
+            )
+        if not isinstance(count, int) or isinstance(count, bool) or count < choice_max_age_days:
+            # A record must outlive the choice it proves: the cookie is relied on until then.
+            raise ConfigError(
+                f"{ENV_PREFIX}RETENTION_DAYS: {action} must be a whole number of days, at least "
+                f"{ENV_PREFIX}CHOICE_MAX_AGE_DAYS ({choice_max_age_days})"
+            )
+        days[action] = count
+    return days
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a positive whole number, not {raw!r}")
+    return value
+
+
 def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from defaults and the environment."""
     env = dict(os.environ if env is None else env)
@@ -128,6 +174,33 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
     if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:
         # Chrome caps cookie lifetimes at 400 days; a longer promise would silently break.
         raise ConfigError(f"{ENV_PREFIX}CHOICE_MAX_AGE_DAYS must be between 1 and 400")
+
+    # The consent log: checkpoint signing key (kept outside the database), retention, sign-in.
+    checkpoint_key = get("CHECKPOINT_KEY")
+    if not checkpoint_key and development:
+        checkpoint_key = str(instance_path / "checkpoint_ed25519.pem")
+    settings.update(
+        {
+            # None in production until configured: `audit checkpoint` then refuses to run.
+            "CHECKPOINT_KEY": checkpoint_key or None,
+            "RETENTION_DAYS": _retention_days(
+                get("RETENTION_DAYS"), settings["CHOICE_MAX_AGE_DAYS"]
+            ),
+            "ADMIN_IDLE_MINUTES": _positive_int(
+                "ADMIN_IDLE_MINUTES", get("ADMIN_IDLE_MINUTES", "30")
+            ),
+            # Failed sign-ins per account and per client in a window, counted in the database.
+            "SIGN_IN_LIMIT_ACCOUNT": _positive_int(
+                "SIGN_IN_LIMIT_ACCOUNT", get("SIGN_IN_LIMIT_ACCOUNT", "5")
+            ),
+            "SIGN_IN_LIMIT_CLIENT": _positive_int(
+                "SIGN_IN_LIMIT_CLIENT", get("SIGN_IN_LIMIT_CLIENT", "20")
+            ),
+            "SIGN_IN_WINDOW_SECONDS": _positive_int(
+                "SIGN_IN_WINDOW_SECONDS", get("SIGN_IN_WINDOW_SECONDS", "900")
+            ),
+        }
+    )
     return settings
 
 

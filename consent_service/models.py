@@ -1,7 +1,14 @@
 """Imports every domain's models so that the metadata knows all tables (for Alembic)."""
 
 from consent_service.admin.models import User
-from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
+from consent_service.audit.models import (
+    AccessLogEntry,
+    ChainHead,
+    ChainLink,
+    Checkpoint,
+    ConsentEntry,
+    PurgeRecord,
+)
 from consent_service.consent.models import PolicyText
 from consent_service.ideas.models import (
     Idea,
@@ -15,8 +22,10 @@ from consent_service.ideas.models import (
 from consent_service.ratelimit import RateCounter
 
 __all__ = [
+    "AccessLogEntry",
     "ChainHead",
     "ChainLink",
+    "Checkpoint",
     "ConsentEntry",
     "Idea",
     "IdeaContact",
@@ -26,6 +35,7 @@ __all__ = [
     "IdeaNote",
     "IdeaTag",
     "PolicyText",
+    "PurgeRecord",
     "RateCounter",
     "User",
 ]

@@ -1,40 +1,135 @@
 """Append to and verify the consent-log hash chain.
 
-Each entry's record is reduced to a digest (SHA-256 of canonical JSON); the chain links
+Each record is reduced to a digest (SHA-256 of canonical JSON); the chain links
 `hash = SHA-256("seq|prev_hash|digest")`. Editing, deleting, inserting or reordering an
-entry breaks a digest, a link or the sequence.
+entry breaks a digest, a link or the sequence. Two kinds of record are chained: citizens'
+entries (`ConsentEntry`) and retention purges (`PurgeRecord`). A record removed by a purge
+leaves its link behind, marked with the purge's seq; the purge record carries a digest of the
+sequence numbers it removed, so a record deleted by anyone else is still found.
+
+Signed checkpoints (see `checkpoints.py`) add what a chain alone cannot prove: that nothing
+was cut off the end and that the chain was not rewritten from some entry on.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
+import hashlib
+import json
+from collections.abc import Generator, Iterable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, String, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from consent_service.audit.models import ChainHead, ChainLink, ConsentEntry
+from consent_service.audit.models import (
+    ChainHead,
+    ChainLink,
+    ConsentEntry,
+    PurgeRecord,
+)
 from consent_service.db import Model
 from consent_service.hashing import canonical_json, sha256_hex
 
 CONSENT_CHAIN = "consent"
 GENESIS_HASH = "0" * 64
 
+# The same serialisation as `canonical_json`, bound once: verification calls it per entry.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
 
-def entry_digest(entry: ConsentEntry) -> str:
+
+def record_digest(record: dict[str, Any]) -> str:
+    return hashlib.sha256(_canonical(record).encode()).hexdigest()
+
+
+# The canonical JSON of an entry's record, keys in sorted order, built by formatting instead
+# of a generic encoder: verification of a million entries spends most of its time here.
+# `tests/audit/test_chain.py` proves it byte-identical to `canonical_json(entry.record())`.
+_ENTRY_TEMPLATE = (
+    '{"action":%s,"choices":{"functional":%s,"statistics":%s},"consent_id":%s,"gpc":%s,'
+    '"language":%s,"occurred_at":%s,"policy_version":%d,"seq":%d,"site":%s,"source":%s,'
+    '"text_hash":%s}'
+)
+_quote = json.encoder.encode_basestring_ascii  # C accelerated, as json.dumps uses
+_BOOL = {True: "true", False: "false"}
+
+
+def utc_iso(value: Any) -> str:
+    """`occurred_at` as the record has it, from a datetime or SQLite's stored text."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            return f"{value[:10]}T{value[11:]}+00:00"  # SQLAlchemy's SQLite format, UTC
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value  # not a time: the digest will not match, which names the entry
+        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return str(value.astimezone(dt.UTC).isoformat(timespec="microseconds"))
+
+
+def entry_row_record(row: Any) -> dict[str, Any]:
+    """The record of an entry from its 12 column values (as `ConsentEntry.record()`)."""
+    seq, site, occurred_at, consent_id, action, functional, statistics = row[:7]
+    policy_version, text_hash, language, source, gpc = row[7:12]
+    return {
+        "seq": seq, "site": site, "occurred_at": utc_iso(occurred_at), "consent_id": consent_id,
+        "action": action, "choices": {"functional": functional, "statistics": statistics},
+        "policy_version": policy_version, "text_hash": text_hash, "language": language,
+        "source": source, "gpc": gpc,
+    }  # fmt: skip
+
+
+def entry_row_digest(
+    seq: Any, site: Any, occurred_at: str, consent_id: Any, action: Any, functional: Any,
+    statistics: Any, policy_version: Any, text_hash: Any, language: Any, source: Any, gpc: Any,
+) -> str:  # fmt: skip
+    """The digest of an entry's record from its column values (`occurred_at` as ISO text)."""
+    if (
+        type(seq) is int and type(policy_version) is int
+        and type(functional) is bool and type(statistics) is bool and type(gpc) is bool
+        and type(site) is str and type(consent_id) is str and type(action) is str
+        and type(text_hash) is str and type(language) is str and type(source) is str
+    ):  # fmt: skip
+        text = _ENTRY_TEMPLATE % (
+            _quote(action), _BOOL[functional], _BOOL[statistics], _quote(consent_id),
+            _BOOL[gpc], _quote(language), _quote(occurred_at), policy_version, seq,
+            _quote(site), _quote(source), _quote(text_hash),
+        )  # fmt: skip
+        return hashlib.sha256(text.encode()).hexdigest()
+    # Unexpected types (a hand-edited row): the generic encoder, which never raises here.
+    record = {
+        "seq": seq, "site": site, "occurred_at": occurred_at, "consent_id": consent_id,
+        "action": action, "choices": {"functional": functional, "statistics": statistics},
+        "policy_version": policy_version, "text_hash": text_hash, "language": language,
+        "source": source, "gpc": gpc,
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def entry_digest(entry: ConsentEntry | PurgeRecord) -> str:
     return sha256_hex(canonical_json(entry.record()))
 
 
 def link_hash(seq: int, prev_hash: str, digest: str) -> str:
-    return sha256_hex(f"{seq}|{prev_hash}|{digest}".encode())
+    return hashlib.sha256(f"{seq}|{prev_hash}|{digest}".encode()).hexdigest()
+
+
+def removed_seqs_digest(seqs: Iterable[int]) -> tuple[int, str]:
+    """Count and SHA-256 of sequence numbers, ascending, one per line (a purge's fingerprint)."""
+    digest, count = hashlib.sha256(), 0
+    for seq in seqs:
+        digest.update(f"{seq}\n".encode())
+        count += 1
+    return count, digest.hexdigest()
 
 
 _HEAD = Model.metadata.tables[ChainHead.__tablename__]
 _LINKS = Model.metadata.tables[ChainLink.__tablename__]
 _ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
+_PURGES = Model.metadata.tables[PurgeRecord.__tablename__]
 
 
 _ENTRY_COLUMNS = tuple(c.key for c in _ENTRIES.columns)
@@ -69,6 +164,17 @@ def _driver_value(value: object, dialect: str) -> object:
     return value
 
 
+def lock_head(session: Session) -> ChainHead:
+    """Return the chain head, locked for this transaction (row lock; SQLite holds the file)."""
+    head = session.get(ChainHead, CONSENT_CHAIN, with_for_update=True)
+    if head is None:
+        # The migration creates the head row; this covers a database created without it.
+        head = ChainHead(chain=CONSENT_CHAIN, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+        session.flush()
+    return head
+
+
 def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
     """Give `entry` the next sequence number, chain it and write it; the caller commits.
 
@@ -99,6 +205,34 @@ def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
     return entry
 
 
+def append_purge(conn: Connection, purge: PurgeRecord) -> PurgeRecord:
+    """Chain a purge record like an entry (rare, so plain Core statements); caller commits."""
+    seq, prev_hash = conn.execute(
+        select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.chain == CONSENT_CHAIN).with_for_update()
+    ).one()
+    purge.seq = seq + 1
+    digest = entry_digest(purge)
+    new_hash = link_hash(purge.seq, prev_hash, digest)
+    conn.execute(
+        insert(_LINKS),
+        {"seq": purge.seq, "prev_hash": prev_hash, "digest": digest, "hash": new_hash},
+    )
+    conn.execute(insert(_PURGES), {c.key: getattr(purge, c.key) for c in _PURGES.columns})
+    conn.execute(
+        update(_HEAD).where(_HEAD.c.chain == CONSENT_CHAIN).values(seq=purge.seq, hash=new_hash)
+    )
+    return purge
+
+
+@dataclass(frozen=True)
+class ExpectedHead:
+    """A (seq, hash) pair the chain must contain, e.g. from a signed checkpoint."""
+
+    seq: int
+    hash: str
+    label: str
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
@@ -107,67 +241,152 @@ class VerifyResult:
     head_hash: str
     first_bad_seq: int | None = None
     reason: str | None = None
+    purged: int = 0
+    heads_checked: int = 0
+    notes: tuple[str, ...] = field(default=())
 
     def describe(self) -> str:
         if self.ok:
-            return (
+            text = (
                 f"consent log intact: {self.checked} entries, head {self.head_seq} {self.head_hash}"
             )
+            if self.purged:
+                text += f"; {self.purged} records removed by recorded purges"
+            if self.heads_checked:
+                text += f"; {self.heads_checked} checkpoint(s) match"
+            return text
         return f"consent log BROKEN at entry {self.first_bad_seq}: {self.reason}"
 
 
-def _rows(
-    session: Session, batch: int
-) -> Generator[tuple[ChainLink, ConsentEntry | None], None, None]:
+_ENTRY = ConsentEntry.__table__.c
+_LINK = ChainLink.__table__.c
+
+
+def chain_rows(session: Session, batch: int) -> Generator[Any, None, None]:
+    """Every link with its entry's columns (None when it has none), in chain order.
+
+    Plain rows, not ORM objects: at a million entries the identity map and object
+    construction would cost more than the hashing itself.
+    """
+    occurred_at: Any = _ENTRY.occurred_at
+    if session.get_bind().dialect.name == "sqlite":
+        # The stored text as it is: `utc_iso` turns it into the record's form without the
+        # cost of building a datetime per row.
+        occurred_at = type_coerce(_ENTRY.occurred_at, String)
     stmt = (
-        select(ChainLink, ConsentEntry)
-        .outerjoin(ConsentEntry, ConsentEntry.seq == ChainLink.seq)
-        .order_by(ChainLink.seq)
+        select(
+            _LINK.seq,
+            _LINK.prev_hash,
+            _LINK.digest,
+            _LINK.hash,
+            _LINK.purged_in,
+            _ENTRY.seq,
+            _ENTRY.site,
+            occurred_at,
+            _ENTRY.consent_id,
+            _ENTRY.action,
+            _ENTRY.functional,
+            _ENTRY.statistics,
+            _ENTRY.policy_version,
+            _ENTRY.text_hash,
+            _ENTRY.language,
+            _ENTRY.source,
+            _ENTRY.gpc,
+        )
+        .select_from(ChainLink.__table__.outerjoin(ConsentEntry.__table__))
+        .order_by(_LINK.seq)
         .execution_options(yield_per=batch)
     )
     result = session.execute(stmt)
     try:
-        for link, entry in result:
-            yield link, entry
-            session.expunge(link)
-            if entry is not None:
-                session.expunge(entry)
+        yield from result
     finally:
         # Verification stops at the first bad entry: release the server-side cursor now.
         result.close()
 
 
-def _problem(
-    link: ChainLink, entry: ConsentEntry | None, expected_seq: int, prev_hash: str
-) -> tuple[int, str] | None:
-    """What is wrong with this link and its record, or None."""
-    if link.seq != expected_seq:
-        return expected_seq, f"entry missing (next link found is {link.seq})"
-    if link.prev_hash != prev_hash:
-        return link.seq, "previous-hash does not match the entry before it"
-    if entry is None:
-        return link.seq, "the log record is missing"
-    if entry_digest(entry) != link.digest:
-        return link.seq, "the log record was altered"
-    if link_hash(link.seq, link.prev_hash, link.digest) != link.hash:
-        return link.seq, "the link hash does not match its contents"
-    return None
+@dataclass
+class _PurgeTally:
+    """What the links marked with one purge add up to, accumulated while streaming."""
+
+    digest: Any = field(default_factory=hashlib.sha256)
+    count: int = 0
+    first: int | None = None
+    last: int | None = None
+
+    def add(self, seq: int) -> None:
+        self.digest.update(f"{seq}\n".encode())
+        self.count += 1
+        self.first = seq if self.first is None else self.first
+        self.last = seq
 
 
-def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
-    """Recompute every digest and link in order; stop at the first entry that does not fit."""
-    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+def verify_chain(
+    session: Session, batch: int = 5000, expected_heads: Iterable[ExpectedHead] = ()
+) -> VerifyResult:
+    """Recompute every digest and link in order; stop at the first entry that does not fit.
 
-    def broken(seq: int, reason: str) -> VerifyResult:
-        return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason)
+    `expected_heads` (verified checkpoints) must each match the link hash at their seq, and
+    the chain must reach at least as far as the furthest of them.
+    """
+    prev_hash, expected_seq, checked, purged = GENESIS_HASH, 1, 0, 0
+    heads: dict[int, list[ExpectedHead]] = {}
+    for head in expected_heads:
+        heads.setdefault(head.seq, []).append(head)
+    purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+    tallies: dict[int, _PurgeTally] = {}
 
-    with closing(_rows(session, batch)) as rows:
-        for link, entry in rows:
-            problem = _problem(link, entry, expected_seq, prev_hash)
-            if problem is not None:
-                return broken(*problem)
-            prev_hash, expected_seq, checked = link.hash, expected_seq + 1, checked + 1
+    def broken(seq: int | None, reason: str) -> VerifyResult:
+        return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason, purged)
 
+    with closing(chain_rows(session, batch)) as rows:
+        for row in rows:
+            seq, link_prev, digest, hash_, purged_in, entry_seq = row[:6]
+            if seq != expected_seq:
+                return broken(expected_seq, f"entry missing (next link found is {seq})")
+            if link_prev != prev_hash:
+                return broken(seq, "previous-hash does not match the entry before it")
+            if purged_in is not None:
+                if purged_in <= seq:
+                    return broken(seq, "marked as removed by a purge that does not come after it")
+                tallies.setdefault(purged_in, _PurgeTally()).add(seq)
+            if entry_seq is not None:
+                e = row
+                found = entry_row_digest(
+                    e[5], e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14],
+                    e[15], e[16],
+                )  # fmt: skip
+            elif seq in purges:
+                found = record_digest(purges[seq].record())
+            elif purged_in is not None:
+                found = digest  # the record is gone; the purge tally below accounts for it
+                purged += 1
+            else:
+                return broken(seq, "the log record is missing")
+            if found != digest:
+                return broken(seq, "the log record was altered")
+            if link_hash(seq, link_prev, digest) != hash_:
+                return broken(seq, "the link hash does not match its contents")
+            for head in heads.get(seq, ()):
+                if head.hash != hash_:
+                    return broken(
+                        seq, f"the chain was rewritten: {head.label} signed a different hash here"
+                    )
+            prev_hash, expected_seq, checked = hash_, expected_seq + 1, checked + 1
+
+    last_seq = expected_seq - 1
+    for purge_seq in sorted(set(tallies) | set(purges)):
+        purge = purges.get(purge_seq)
+        tally = tallies.get(purge_seq, _PurgeTally())
+        if purge is None:
+            return broken(tally.first, f"marked as removed by purge {purge_seq}, which is missing")
+        if (tally.count, tally.digest.hexdigest(), tally.first, tally.last) != (
+            purge.removed_count,
+            purge.removed_digest,
+            purge.first_removed_seq,
+            purge.last_removed_seq,
+        ):
+            return broken(purge_seq, "the purge record does not match the records marked removed")
     orphan = session.scalar(
         select(ConsentEntry.seq)
         .outerjoin(ChainLink, ChainLink.seq == ConsentEntry.seq)
@@ -176,7 +395,21 @@ def verify_chain(session: Session, batch: int = 2000) -> VerifyResult:
     )
     if orphan is not None:
         return broken(orphan, "a log record exists outside the chain")
-    head = session.get(ChainHead, CONSENT_CHAIN)
-    if head is not None and (head.seq, head.hash) != (expected_seq - 1, prev_hash):
-        return broken(min(head.seq, expected_seq), "entries were cut off the end of the chain")
-    return VerifyResult(True, checked, expected_seq - 1, prev_hash)
+    beyond = [h for seq, hs in heads.items() if seq > last_seq for h in hs]
+    if beyond:
+        furthest = max(beyond, key=lambda h: h.seq)
+        return broken(
+            last_seq + 1,
+            f"entries were cut off the end: {furthest.label} covers up to {furthest.seq}",
+        )
+    head_row = session.get(ChainHead, CONSENT_CHAIN)
+    if head_row is not None and (head_row.seq, head_row.hash) != (last_seq, prev_hash):
+        return broken(min(head_row.seq, expected_seq), "entries were cut off the end of the chain")
+    return VerifyResult(
+        True,
+        checked,
+        last_seq,
+        prev_hash,
+        purged=purged,
+        heads_checked=sum(map(len, heads.values())),
+    )

@@ -3,16 +3,44 @@
 The chain (`audit_chain_links`) holds only digests, so that a log record
 (`consent_log_entries`) can be removed under the retention decision while the chain still
 verifies. `audit_chain_head` is a single row per chain that writers lock before appending.
+
+A purge under the retention decision is itself a chained record (`audit_purges`); the links of
+the records it removed name it in `purged_in`, and the purge record carries a digest of exactly
+those sequence numbers, so verification accepts a missing record only where a purge covers it.
+Checkpoints (`audit_checkpoints`) are signed chain heads; the access log (`audit_access_log`)
+records who looked at what and is never edited by the application.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.db import Model, datetime_utc, sha256_hex, site_id
+
+
+def consent_record(
+    seq: int, site: str, occurred_at: dt.datetime, consent_id: str, action: str,
+    functional: bool, statistics: bool, policy_version: int, text_hash: str,
+    language: str, source: str, gpc: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The chained record of one entry, from its columns (verification reads plain rows)."""
+    return {
+        "seq": seq,
+        "site": site,
+        "occurred_at": occurred_at.isoformat(timespec="microseconds"),
+        "consent_id": consent_id,
+        "action": action,
+        "choices": {"functional": functional, "statistics": statistics},
+        "policy_version": policy_version,
+        "text_hash": text_hash,
+        "language": language,
+        "source": source,
+        "gpc": gpc,
+    }
 
 
 class ChainHead(Model):
@@ -31,6 +59,9 @@ class ChainLink(Model):
     prev_hash: Mapped[sha256_hex] = mapped_column(unique=True)
     digest: Mapped[sha256_hex]
     hash: Mapped[sha256_hex] = mapped_column(unique=True)
+    # The seq of the purge record that removed this link's record; no foreign key, because the
+    # purge record is chained (and so written) after the links it marks. Verification checks it.
+    purged_in: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class ConsentEntry(Model):
@@ -62,16 +93,69 @@ class ConsentEntry(Model):
 
     def record(self) -> dict[str, Any]:
         """The fields that the chain digest covers."""
+        return consent_record(
+            self.seq, self.site, self.occurred_at, self.consent_id, self.action,
+            self.functional, self.statistics, self.policy_version, self.text_hash,
+            self.language, self.source, self.gpc,
+        )  # fmt: skip
+
+
+class PurgeRecord(Model):
+    """One run of the retention purge, chained like an entry: what was removed and why."""
+
+    __tablename__ = "audit_purges"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("audit_chain_links.seq"), primary_key=True, autoincrement=False
+    )
+    purged_at: Mapped[datetime_utc]
+    # Action → days kept, as configured when the purge ran.
+    retention_days: Mapped[dict[str, int]] = mapped_column(JSON)
+    removed_count: Mapped[int] = mapped_column(Integer)
+    # SHA-256 over the removed sequence numbers, ascending, one per line.
+    removed_digest: Mapped[sha256_hex]
+    first_removed_seq: Mapped[int | None] = mapped_column(Integer)
+    last_removed_seq: Mapped[int | None] = mapped_column(Integer)
+
+    def record(self) -> dict[str, Any]:
+        """The fields that the chain digest covers."""
         return {
+            "type": "purge",
             "seq": self.seq,
-            "site": self.site,
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "consent_id": self.consent_id,
-            "action": self.action,
-            "choices": self.choices,
-            "policy_version": self.policy_version,
-            "text_hash": self.text_hash,
-            "language": self.language,
-            "source": self.source,
-            "gpc": self.gpc,
+            "purged_at": self.purged_at.isoformat(timespec="microseconds"),
+            "retention_days": dict(sorted(self.retention_days.items())),
+            "removed_count": self.removed_count,
+            "removed_digest": self.removed_digest,
+            "first_removed_seq": self.first_removed_seq,
+            "last_removed_seq": self.last_removed_seq,
         }
+
+
+class Checkpoint(Model):
+    """A signed chain head: the log had exactly this hash at this sequence number."""
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    hash: Mapped[sha256_hex]
+    signed_at: Mapped[datetime_utc]
+    # Base64 Ed25519 signature over the canonical JSON of (chain, seq, hash, signed_at).
+    signature: Mapped[str] = mapped_column(String(128))
+    # SHA-256 of the raw public key, hex: names the key without trusting the row's copy.
+    key_fingerprint: Mapped[sha256_hex]
+
+
+class AccessLogEntry(Model):
+    """Who did what in the consent log and when (sign-ins, views, searches, exports, ...)."""
+
+    __tablename__ = "audit_access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime_utc] = mapped_column(index=True)
+    # The staff account, or "cli:<operator>" for the command line; never an IP address.
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16), default="ok")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    summary: Mapped[str] = mapped_column(Text, default="")

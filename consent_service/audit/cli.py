@@ -1,0 +1,197 @@
+"""`consent-service audit ...`: verify, keygen, checkpoint, export."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from flask.cli import with_appcontext
+
+from consent_service.audit.filters import ACTIONS, CATEGORIES, SOURCES, FilterError, parse_filter
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.command("verify")
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint printed by `audit checkpoint` and kept outside the database.",
+)
+@click.option(
+    "--public-key",
+    "public_keys",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Another key that checkpoints may be signed with (e.g. one rotated out). Repeatable.",
+)
+@with_appcontext
+def verify(checkpoint_file: Path | None, public_keys: tuple[Path, ...]) -> None:
+    """Recompute the chain and check every checkpoint; exit 1 naming the first bad entry."""
+    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.audit.checkpoints import (
+        CheckpointFormatError,
+        CheckpointKeyError,
+        load_public_key,
+        parse_checkpoint,
+    )
+    from consent_service.audit.services import verify_log
+    from consent_service.db import db
+
+    try:
+        keys = [load_public_key(p) for p in public_keys]
+        external = []
+        if checkpoint_file is not None:
+            try:
+                text = checkpoint_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CheckpointFormatError(f"cannot read {checkpoint_file}: {exc}") from None
+            external.append(parse_checkpoint(text))
+    except (CheckpointKeyError, CheckpointFormatError) as exc:
+        _fail(str(exc))
+    report = verify_log(db.session, external, keys)
+    if checkpoint_file is not None and any(u.startswith("the given") for u in report.unchecked):
+        _fail(
+            "the given checkpoint is signed by a key that is not configured; "
+            "pass its public key with --public-key"
+        )
+    db.session.rollback()
+    for line in report.lines():
+        click.echo(line, err=not report.ok)
+    record_access(
+        cli_actor(),
+        "verify",
+        {"checkpoint_file": bool(checkpoint_file)},
+        outcome="ok" if report.ok else "broken",
+        summary=report.lines()[0],
+    )
+    sys.exit(0 if report.ok else 1)
+
+
+@click.command("keygen")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the private key (default: CONSENT_CHECKPOINT_KEY).",
+)
+@with_appcontext
+def keygen(out: Path | None) -> None:
+    """Create an Ed25519 checkpoint key (mode 0600) and print its public key."""
+    from consent_service.audit.checkpoints import (
+        CheckpointKeyError,
+        configured_key_path,
+        fingerprint,
+        public_key_pem,
+        raw_public_key,
+        write_private_key,
+    )
+
+    path = out or configured_key_path()
+    if path is None:
+        _fail("give --out PATH (CONSENT_CHECKPOINT_KEY is not set)")
+        return
+    try:
+        key = write_private_key(path)
+    except (CheckpointKeyError, OSError) as exc:
+        _fail(str(exc))
+        return
+    public = key.public_key()
+    click.echo(f"private key written to {path} (mode 0600); keep it out of database backups")
+    click.echo(public_key_pem(public), nl=False)
+    click.echo(f"public key (base64): {base64.b64encode(raw_public_key(public)).decode()}")
+    click.echo(f"fingerprint (sha256): {fingerprint(public)}")
+
+
+@click.command("checkpoint")
+@with_appcontext
+def checkpoint() -> None:
+    """Sign the current chain head, store it and print it (file it outside the database)."""
+    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.audit.checkpoints import CheckpointKeyError, signing_key, take_checkpoint
+    from consent_service.db import db
+
+    try:
+        key = signing_key()
+    except CheckpointKeyError as exc:
+        _fail(str(exc))
+        return
+    with db.writing() as session:
+        signed = take_checkpoint(session, key)
+    record_access(cli_actor(), "checkpoint", {"seq": signed.seq}, summary=f"seq {signed.seq}")
+    click.echo(json.dumps(signed.document(), sort_keys=True))
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "ndjson"]), required=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")  # fmt: skip
+@click.option("--consent-id")
+@click.option("--date-from", metavar="YYYY-MM-DD")
+@click.option("--date-to", metavar="YYYY-MM-DD")
+@click.option("--action", type=click.Choice(ACTIONS))
+@click.option("--category", type=click.Choice(CATEGORIES))
+@click.option("--policy-version")
+@click.option("--source", type=click.Choice(SOURCES))
+@click.option("--site")
+@click.option("--progress/--no-progress", default=True, help="Progress bar on standard error.")
+@with_appcontext
+def export(fmt: str, output: Path | None, progress: bool, **filters: Any) -> None:
+    """Stream the consent log (or the filtered part) as CSV or NDJSON, with its checkpoint."""
+    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.audit.export import csv_lines, export_items, export_size, ndjson_lines
+    from consent_service.db import db
+
+    try:
+        audit_filter = parse_filter({k: v for k, v in filters.items() if v is not None})
+    except FilterError as exc:
+        _fail(f"--{exc.field.replace('_', '-')}: {exc.message}")
+        return
+    session = db.session
+    total = export_size(session, audit_filter)
+    record_access(cli_actor(), "export", {"format": fmt, **audit_filter.as_params()},
+                  summary=f"{fmt}, {total} rows")  # fmt: skip
+    items = export_items(session, audit_filter)
+    stream: IO[str]
+    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
+    bar = click.progressbar(
+        length=total, label="exporting", file=sys.stderr, show_pos=True
+    ) if progress else None  # fmt: skip
+
+    def counted(step: int = 1000) -> Any:
+        done = 0
+        for item in items:
+            yield item
+            if item.get("type") not in ("export", "checkpoint"):
+                done += 1
+                if bar is not None and done % step == 0:
+                    bar.update(step)
+        if bar is not None:
+            bar.update(done % step)
+
+    lines = csv_lines(counted()) if fmt == "csv" else ndjson_lines(counted())
+    try:
+        if bar is not None:
+            bar.__enter__()
+        for chunk in lines:
+            stream.write(chunk)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        if output:
+            stream.close()
+        else:
+            stream.flush()
+    session.rollback()
+
+
+def register_audit_commands(group: click.Group) -> None:
+    for command in (verify, keygen, checkpoint, export):
+        group.add_command(command)

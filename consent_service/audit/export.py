@@ -1,0 +1,163 @@
+"""Streamed exports of the consent log (CSV and NDJSON) that can be verified on their own.
+
+An export starts with a header line (`"type": "export"`) and, when one exists, the latest
+signed checkpoint (`"type": "checkpoint"`, placed first so that a verifier meets it before
+the entry it covers). Then, in chain order:
+
+* an entry: its chained record (`seq, site, occurred_at, consent_id, action, choices,
+  policy_version, text_hash, language, source, gpc`) plus `prev_hash` and `hash`;
+* in a complete (unfiltered) export also every other chain position: purge records
+  (`"type": "purge"`) and the links of records removed by a purge (`"type": "removed"`).
+
+`python -m consent_service.audit.verify_export` checks a file with only the public key.
+Rows are read with `yield_per` from one read transaction: memory stays flat at any size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from consent_service.audit.chain import CONSENT_CHAIN, chain_rows
+from consent_service.audit.checkpoints import latest_checkpoint
+from consent_service.audit.filters import AuditFilter
+from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord, consent_record
+from consent_service.db import utcnow
+
+FORMATS = ("csv", "ndjson")
+EXPORT_VERSION = 1
+BATCH = 5000
+CSV_COLUMNS = (
+    "type", "seq", "site", "occurred_at", "consent_id", "action", "functional", "statistics",
+    "policy_version", "text_hash", "language", "source", "gpc", "prev_hash", "digest", "hash",
+    "data",
+)  # fmt: skip
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP ASVS 5.0 1.2.10).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_E = ConsentEntry.__table__.c
+_L = ChainLink.__table__.c
+
+
+def export_size(session: Session, audit_filter: AuditFilter) -> int:
+    """How many chain rows the export will carry (for the progress bar)."""
+    if audit_filter.empty:
+        return session.scalar(select(func.count()).select_from(ChainLink)) or 0
+    stmt = audit_filter.apply(select(func.count()).select_from(ConsentEntry))
+    return session.scalar(stmt) or 0
+
+
+def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[str, Any]]:
+    """The export's objects in order: header, checkpoint, then one per chain row."""
+    complete = audit_filter.empty
+    checkpoint = latest_checkpoint(session)
+    yield {
+        "type": "export",
+        "v": EXPORT_VERSION,
+        "chain": CONSENT_CHAIN,
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "filters": audit_filter.as_params(),
+        # Complete: every chain position is present, so the whole chain can be recomputed.
+        "complete": complete,
+    }
+    if checkpoint is not None:
+        yield checkpoint.document()
+    if complete:
+        purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+        for row in chain_rows(session, BATCH):
+            seq, prev_hash, digest, hash_, purged_in, entry_seq = row[:6]
+            if entry_seq is not None:
+                line = consent_record(*row[5:])
+            elif seq in purges:
+                line = purges[seq].record()
+            else:
+                line = {"type": "removed", "seq": seq, "purged_in": purged_in, "digest": digest}
+            line["prev_hash"], line["hash"] = prev_hash, hash_
+            yield line
+        return
+    stmt = audit_filter.apply(
+        select(
+            _E.seq,
+            _E.site,
+            _E.occurred_at,
+            _E.consent_id,
+            _E.action,
+            _E.functional,
+            _E.statistics,
+            _E.policy_version,
+            _E.text_hash,
+            _E.language,
+            _E.source,
+            _E.gpc,
+            _L.prev_hash,
+            _L.hash,
+        )
+        .join(ChainLink.__table__, _L.seq == _E.seq)
+        .order_by(_E.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    entry_row: Any
+    for entry_row in session.execute(stmt):
+        line = consent_record(*entry_row[:12])
+        line["prev_hash"], line["hash"] = entry_row[12], entry_row[13]
+        yield line
+
+
+def ndjson_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+    for item in items:
+        yield encode(item) + "\n"
+
+
+def safe_cell(value: str) -> str:
+    """Neutralise a cell that a spreadsheet would run as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _csv_row(item: dict[str, Any]) -> list[str]:
+    kind = item.get("type", "entry")
+    cells: dict[str, Any] = {"type": kind, "seq": item.get("seq", "")}
+    if kind == "entry":
+        choices = item["choices"]
+        cells.update(item)
+        cells.update(functional=choices["functional"], statistics=choices["statistics"])
+        cells["type"] = "entry"
+    elif kind in ("purge", "removed"):
+        record = {k: v for k, v in item.items() if k not in ("prev_hash", "hash", "digest")}
+        cells.update(prev_hash=item["prev_hash"], hash=item["hash"])
+        cells.update(digest=item.get("digest", ""), data=json.dumps(record, sort_keys=True))
+    else:
+        cells.update(hash=item.get("hash", ""), data=json.dumps(item, sort_keys=True))
+    out = []
+    for column in CSV_COLUMNS:
+        value = cells.get(column, "")
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out.append(safe_cell(str(value)))
+    return out
+
+
+def csv_lines(items: Iterable[dict[str, Any]], flush_every: int = 500) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    pending = 0
+    for item in items:
+        writer.writerow(_csv_row(item))
+        pending += 1
+        if pending >= flush_every:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
+
+
+def export_text(session: Session, audit_filter: AuditFilter, fmt: str) -> Iterator[str]:
+    items = export_items(session, audit_filter)
+    return csv_lines(items) if fmt == "csv" else ndjson_lines(items)
