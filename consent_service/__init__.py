@@ -68,6 +68,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_ideas(app)
 
+    from consent_service.audit import receipt
+    from consent_service.audit import views as audit_views
+
+    app.register_blueprint(receipt.bp)
+    audit_views.register_audit_pages(app)
+
     from consent_service.admin.nav import register_admin_context
     from consent_service.web.errors import register_error_handlers
     from consent_service.web.headers import register_security_headers

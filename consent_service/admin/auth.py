@@ -17,6 +17,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service import ratelimit
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
 
@@ -50,6 +51,48 @@ def create_user(name: str, role: Role, password: str) -> User:
     return user
 
 
+def _limits() -> tuple[tuple[str, str, int], ...]:
+    config = current_app.config
+    return (
+        ("sign-in-account", "SIGN_IN_LIMIT_ACCOUNT", config["SIGN_IN_LIMIT_ACCOUNT"]),
+        ("sign-in-client", "SIGN_IN_LIMIT_CLIENT", config["SIGN_IN_LIMIT_CLIENT"]),
+    )
+
+
+def _limit_keys(name: str) -> dict[str, str]:
+    # Case-folded so that "DSO" and "dso" share one budget of attempts.
+    return {"sign-in-account": name.casefold(), "sign-in-client": ratelimit.client_key()}
+
+
+def sign_in_blocked(name: str) -> ratelimit.Limit | None:
+    """The exhausted limit (per account or per client) that blocks signing in, if any.
+
+    Counted in the database, so every worker and instance sees the same failures.
+    """
+    window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
+    keys = _limit_keys(name)
+    for bucket, _setting, limit in _limits():
+        state = ratelimit.peek(bucket, keys[bucket], limit, window)
+        if not state.allowed:
+            return state
+    return None
+
+
+def count_failed_sign_in(name: str) -> None:
+    window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
+    keys = _limit_keys(name)
+    for bucket, _setting, limit in _limits():
+        ratelimit.hit(bucket, keys[bucket], limit, window)
+
+
+def blocked_message(limit: ratelimit.Limit) -> str:
+    minutes = max(1, -(-limit.retry_after // 60))
+    return (
+        "För många misslyckade inloggningsförsök. Av säkerhetsskäl är inloggningen spärrad en "
+        f"stund: försök igen om {minutes} {'minut' if minutes == 1 else 'minuter'}."
+    )
+
+
 def sign_in(user: User) -> None:
     # A fresh session at sign-in: nothing from before (a planted session) carries over.
     session.clear()
@@ -70,7 +113,7 @@ def current_user() -> User | None:
     user_id = session.get("user_id")
     seen_at = session.get("seen_at")
     if isinstance(user_id, int) and isinstance(seen_at, str):
-        idle = dt.timedelta(minutes=current_app.config.get("ADMIN_IDLE_MINUTES", 30))
+        idle = dt.timedelta(minutes=current_app.config["ADMIN_IDLE_MINUTES"])
         try:
             last = dt.datetime.fromisoformat(seen_at)
         except ValueError:
