@@ -322,6 +322,23 @@ DOCUMENT: dict[str, Any] = {
             },
         },
         **IDEA_PATHS,
+        "/api/v1/consent/receipt": {
+            "get": {
+                "summary": "The citizen's consent receipt for the consent ID in their cookie",
+                "description": "Every logged entry for this consent ID: what was chosen, when "
+                "(UTC), the policy version and the SHA-256 of the exact text shown, and the "
+                "entry's hash in the consent-log chain, with the latest signed checkpoint.",
+                "responses": {
+                    "200": {
+                        "description": "The receipt",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}
+                        },
+                    },
+                    "404": _error("No valid consent cookie"),
+                },
+            }
+        },
     },
     "components": {
         "schemas": {
@@ -342,6 +359,45 @@ DOCUMENT: dict[str, Any] = {
                     "language": {"type": "string", "maxLength": 35},
                     "source": {"type": "string", "enum": ["banner", "settings", "api"]},
                     "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+                },
+            },
+            "Receipt": {
+                "type": "object",
+                "required": ["consent_id", "entries", "checkpoint"],
+                "properties": {
+                    "consent_id": {"type": "string"},
+                    "entries": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": [
+                                "seq",
+                                "action",
+                                "choices",
+                                "policy_version",
+                                "language",
+                                "text_hash",
+                                "occurred_at",
+                                "source",
+                                "hash",
+                            ],
+                            "properties": {
+                                "seq": {"type": "integer"},
+                                "action": {"enum": ["grant", "update", "withdraw"]},
+                                "choices": CHOICES,
+                                "policy_version": {"type": "integer"},
+                                "language": {"type": "string"},
+                                "text_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                                "occurred_at": {"type": "string", "format": "date-time"},
+                                "source": {"type": "string"},
+                                "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                            },
+                        },
+                    },
+                    "checkpoint": {
+                        "description": "The latest signed checkpoint, or null",
+                        "type": ["object", "null"],
+                    },
                 },
             },
             "Decision": {

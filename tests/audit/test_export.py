@@ -109,7 +109,7 @@ def test_a_tampered_export_fails_verification(runner: FlaskCliRunner, tmp_path: 
     assert code == 1 and "cut off" in output
     code, output = check(original[:5] + original[6:])  # one entry left out
     assert code == 1 and "missing" in output
-    swapped = original[:5] + [original[6], original[5]] + original[7:]
+    swapped = [*original[:5], original[6], original[5], *original[7:]]
     assert check(swapped)[0] == 1
     bad_sig = [original[0], original[1].replace('"signature":"', '"signature":"AAAA', 1)]
     code, output = check(bad_sig + original[2:])
@@ -133,8 +133,12 @@ def test_a_filtered_export_holds_only_matching_entries(
 def test_bad_filters_are_refused_with_a_clear_message(
     runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
-    for args in (["--date-from", "2024-02-30"], ["--consent-id", "'; DROP TABLE x"],
-                 ["--policy-version", "-1"], ["--date-from", "2025-01-02", "--date-to", "2025-01-01"]):  # fmt: skip
+    for args in (
+        ["--date-from", "2024-02-30"],
+        ["--consent-id", "'; DROP TABLE x"],
+        ["--policy-version", "-1"],
+        ["--date-from", "2025-01-02", "--date-to", "2025-01-01"],
+    ):
         result = runner.invoke(args=["audit", "export", "--format", "csv", *args])
         assert result.exit_code == 2 and "error: --" in result.output, (args, result.output)
     result = runner.invoke(args=["audit", "export", "--format", "xml"])
