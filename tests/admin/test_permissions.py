@@ -1,0 +1,130 @@
+"""The permission matrix: each role reaches exactly its pages and calls, and nothing else.
+
+Every URL rule of the app is listed here, either as open to everyone (the citizen API, the
+embeds, sign-in) or with the roles that may use it. A new endpoint that is not in the
+matrix fails the test until someone decides who may use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from consent_service.admin.auth import create_user
+from consent_service.admin.models import Role
+from tests.audit.conftest import PASSWORD, add_entries
+from tests.conftest import make_app
+
+ADMIN, EDITOR, INNOVATION, PRIVACY = Role.ADMIN, Role.EDITOR, Role.INNOVATION, Role.PRIVACY_OFFICER
+EVERY_ROLE = frozenset(Role)
+PUBLIC = "public"
+
+# Blueprint (or "blueprint.endpoint") → who may use it. Endpoint entries win over blueprints.
+MATRIX: dict[str, str | frozenset[Role]] = {
+    "static": PUBLIC,
+    "consent_api": PUBLIC,
+    "consent_page": PUBLIC,
+    "embed": PUBLIC,
+    "demo": PUBLIC,
+    "health": PUBLIC,
+    "openapi": PUBLIC,
+    "audit_receipt": PUBLIC,
+    "admin.sign_in_page": PUBLIC,
+    "admin.sign_in_submit": PUBLIC,
+    "admin.sign_out_submit": PUBLIC,
+    "admin.home": EVERY_ROLE,
+    "audit_admin": frozenset({PRIVACY}),
+}
+SAMPLE_ARGUMENTS = {"IntegerConverter": 1, "NumberConverter": 1, "FloatConverter": 1.0}
+
+
+def who_may_use(endpoint: str) -> str | frozenset[Role] | None:
+    if endpoint in MATRIX:
+        return MATRIX[endpoint]
+    return MATRIX.get(endpoint.split(".", 1)[0])
+
+
+def sample_url(rule: Rule) -> str:
+    values = {}
+    for name, converter in rule._converters.items():
+        values[name] = SAMPLE_ARGUMENTS.get(type(converter).__name__, "x")
+    url = rule.build(values, append_unknown=False)
+    assert url is not None
+    return url[1]
+
+
+def calls(app: Flask) -> Iterator[tuple[str, str, str]]:
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            yield rule.endpoint, method, sample_url(rule)
+
+
+@pytest.fixture(scope="module")
+def matrix_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    tmp: Path = tmp_path_factory.mktemp("matrix")
+    # The matrix is about roles; CSRF tokens are tested with each form.
+    app = make_app(tmp, WTF_CSRF_ENABLED=False, CHECKPOINT_KEY=str(tmp / "cp.pem"))
+    with app.app_context():
+        for role in Role:
+            create_user(f"matrix-{role.value}", role, PASSWORD)
+    add_entries(app, 2)
+    yield app
+    app.extensions["consent_db"].dispose()
+
+
+def client_for(app: Flask, role: Role | None) -> FlaskClient:
+    client = app.test_client()
+    if role is not None:
+        response = client.post(
+            "/admin/sign-in", data={"name": f"matrix-{role.value}", "password": PASSWORD}
+        )
+        assert response.status_code == 303
+    return client
+
+
+def test_every_endpoint_is_in_the_matrix(matrix_app: Flask) -> None:
+    missing = sorted({e for e, _, _ in calls(matrix_app) if who_may_use(e) is None})
+    assert not missing, f"decide who may use these and add them to MATRIX: {missing}"
+
+
+def test_the_declared_roles_match_the_matrix(matrix_app: Flask) -> None:
+    for endpoint, view in matrix_app.view_functions.items():
+        declared = getattr(view, "allowed_roles", None)
+        expected = who_may_use(endpoint)
+        if expected == PUBLIC:
+            assert declared is None, f"{endpoint} is public in the matrix but requires a role"
+        else:
+            assert declared is not None and frozenset(declared) == expected, endpoint
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r.value if r else "anonymous")
+def test_each_role_reaches_exactly_its_pages(matrix_app: Flask, role: Role | None) -> None:
+    client = client_for(matrix_app, role)
+    reached, refused = [], []
+    for endpoint, method, url in calls(matrix_app):
+        expected = who_may_use(endpoint)
+        if expected == PUBLIC or endpoint == "admin.sign_out_submit":
+            continue
+        response = client.open(url, method=method)
+        location = response.headers.get("Location", "")
+        blocked = response.status_code in (401, 403) or (
+            response.status_code == 302 and "/admin/sign-in" in location
+        )
+        assert response.status_code < 500, (endpoint, method, response.status_code)
+        (refused if blocked else reached).append(endpoint)
+        if role is None:
+            assert blocked and response.status_code in (302, 401), (endpoint, method)
+        elif blocked:
+            assert response.status_code == 403, (endpoint, method)
+    assert set(reached).isdisjoint(refused)
+    allowed = set()
+    for endpoint, _, _ in calls(matrix_app):
+        roles = who_may_use(endpoint)
+        if isinstance(roles, frozenset) and role in roles:
+            allowed.add(endpoint)
+    assert set(reached) == allowed

@@ -1,0 +1,105 @@
+"""Failed sign-ins are limited per account and per client, across workers and instances."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from consent_service.admin.auth import create_user
+from consent_service.admin.models import Role
+from consent_service.audit.models import AccessLogEntry
+from consent_service.db import db
+from tests.audit.conftest import PASSWORD, form_token
+from tests.conftest import make_app
+
+
+def attempt(client: FlaskClient, name: str, password: str, address: str) -> tuple[int, str]:
+    environ = {"REMOTE_ADDR": address}
+    token = form_token(client, "/admin/sign-in")
+    response = client.post(
+        "/admin/sign-in",
+        data={"csrf_token": token, "name": name, "password": password},
+        environ_base=environ,
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
+def limited_app(tmp_path: Path) -> Flask:
+    app = make_app(tmp_path, SIGN_IN_LIMIT_ACCOUNT=3, SIGN_IN_LIMIT_CLIENT=5)
+    with app.app_context():
+        create_user("dso", Role.PRIVACY_OFFICER, PASSWORD)
+        create_user("ed", Role.EDITOR, PASSWORD)
+    return app
+
+
+def test_an_account_is_locked_after_failures_from_any_client(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    for i in range(3):
+        assert attempt(app.test_client(), "dso", "wrong password!", f"10.0.0.{i}")[0] == 401
+    # The right password from a new client is refused too, with a clear message.
+    status, html = attempt(app.test_client(), "DSO".lower(), PASSWORD, "10.0.0.9")
+    assert status == 429
+    assert "För många misslyckade inloggningsförsök" in html and "försök igen om" in html
+    # Other accounts are not affected.
+    assert attempt(app.test_client(), "ed", PASSWORD, "10.0.0.9")[0] == 303
+
+
+def test_a_client_is_limited_across_accounts(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    client = app.test_client()
+    for i in range(5):
+        assert attempt(client, f"guess{i}", "wrong password!", "192.0.2.1")[0] == 401
+    status, _ = attempt(client, "ed", PASSWORD, "192.0.2.1")
+    assert status == 429
+    assert attempt(app.test_client(), "ed", PASSWORD, "192.0.2.2")[0] == 303
+
+
+def test_the_limit_holds_across_instances_sharing_the_database(tmp_path: Path) -> None:
+    first = limited_app(tmp_path)
+    second = make_app(tmp_path, migrate=False, SIGN_IN_LIMIT_ACCOUNT=3, SIGN_IN_LIMIT_CLIENT=5)
+    for app in (first, second, first):
+        assert attempt(app.test_client(), "dso", "wrong password!", "10.1.1.1")[0] == 401
+    response = second.test_client()
+    status, _ = attempt(response, "dso", PASSWORD, "10.1.1.2")
+    assert status == 429
+    second.extensions["consent_db"].dispose()
+
+
+def test_the_limited_answer_carries_retry_after(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    client = app.test_client()
+    for _ in range(3):
+        attempt(client, "dso", "wrong password!", "10.2.2.2")
+    token = form_token(client, "/admin/sign-in")
+    response = client.post(
+        "/admin/sign-in", data={"csrf_token": token, "name": "dso", "password": PASSWORD}
+    )
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+
+
+def test_sign_ins_are_in_the_access_log_without_addresses(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    attempt(app.test_client(), "dso", "wrong password!", "203.0.113.7")
+    attempt(app.test_client(), "no-such-user", "wrong password!", "203.0.113.7")
+    attempt(app.test_client(), "dso", PASSWORD, "203.0.113.7")
+    with app.app_context():
+        rows = list(db.session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id)))
+    assert [(r.actor, r.action, r.outcome) for r in rows] == [
+        ("dso", "sign_in", "failed"),
+        ("(okänt konto)", "sign_in", "failed"),
+        ("dso", "sign_in", "ok"),
+    ]
+    assert all("203.0.113" not in str(r.details) + r.summary for r in rows)
+
+
+def test_hostile_sign_in_input_is_a_clear_4xx(app: Flask, client: FlaskClient) -> None:
+    for name, password in [("x" * 5000, "y"), ("\x00", "y"), ("'; DROP TABLE users; --", "y"),
+                           ("dso", "p" * 10000), ("\u202e", "\u202e")]:  # fmt: skip
+        token = form_token(client, "/admin/sign-in")
+        response = client.post(
+            "/admin/sign-in", data={"csrf_token": token, "name": name, "password": password}
+        )
+        assert response.status_code in (400, 401), name[:20]
