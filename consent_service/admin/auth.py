@@ -26,8 +26,16 @@ R = TypeVar("R")
 
 # Argon2id with its library defaults (64 MiB, 3 passes): memory-hard against GPU guessing.
 hasher = PasswordHasher()
-# Verified when the name is unknown, so that unknown and known names take as long.
-_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so that unknown and known names take as long.
+
+    Made on first use, not at import: hashing takes 64 MiB, which every command line
+    process (`audit verify`, `audit export`) would otherwise pay for nothing.
+    """
+    return hasher.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -36,7 +44,7 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     try:
-        return hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(
+        return hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
             user and user.active
         )
     except (VerificationError, InvalidHashError):

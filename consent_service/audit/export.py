@@ -24,10 +24,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consent_service.audit.chain import CONSENT_CHAIN, chain_rows
+from consent_service.audit.chain import CONSENT_CHAIN, chain_rows, entry_row_record
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.filters import AuditFilter
-from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord, consent_record
+from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord
 from consent_service.db import utcnow
 
 FORMATS = ("csv", "ndjson")
@@ -72,7 +72,7 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
         for row in chain_rows(session, BATCH):
             seq, prev_hash, digest, hash_, purged_in, entry_seq = row[:6]
             if entry_seq is not None:
-                line = consent_record(*row[5:])
+                line = entry_row_record(row[5:])
             elif seq in purges:
                 line = purges[seq].record()
             else:
@@ -103,7 +103,7 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
     )
     entry_row: Any
     for entry_row in session.execute(stmt):
-        line = consent_record(*entry_row[:12])
+        line = entry_row_record(entry_row)
         line["prev_hash"], line["hash"] = entry_row[12], entry_row[13]
         yield line
 

@@ -100,3 +100,36 @@ def test_concurrent_appends_keep_one_linear_chain(app: Flask) -> None:
         result = verify_chain(db.session)
     assert result.ok, result.describe()
     assert result.checked == 200
+
+
+TEXTS = ["plain", 'quote " and \\ backslash', "åäö", "\u202eRTL", "😀", "tab\tnew\nline", "\x01"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_fast_entry_digest_equals_the_canonical_one(text: str) -> None:
+    import datetime as dt
+
+    from consent_service.audit.chain import entry_digest, entry_row_digest, utc_iso
+    from consent_service.audit.models import ConsentEntry
+
+    for when in (dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+                 dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)):  # fmt: skip
+        entry = ConsentEntry(
+            seq=7, site=text, occurred_at=when, consent_id=text, action=text, functional=True,
+            statistics=False, policy_version=3, text_hash=text, language=text, source=text,
+            gpc=True,
+        )  # fmt: skip
+        stored = when.strftime("%Y-%m-%d %H:%M:%S.%f")  # how SQLite keeps it
+        columns = (7, text, utc_iso(stored), text, text, True, False, 3, text, text, text, True)
+        assert entry_row_digest(*columns) == entry_digest(entry)
+        assert utc_iso(when) == utc_iso(stored)
+
+
+def test_entries_at_whole_seconds_verify(app: Flask, runner: FlaskCliRunner) -> None:
+    import datetime as dt
+
+    from tests.audit.conftest import add_entries
+
+    add_entries(app, 3, start=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.output

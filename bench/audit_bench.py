@@ -1,0 +1,178 @@
+"""`audit verify` and `audit export` at 100,000 and 1,000,000 entries: wall time and peak RSS.
+
+Figures, never pass/fail (the machine is shared). Builds each log in a temporary SQLite
+database by bulk insert, computing the chain exactly as `append_entry` does (not through
+HTTP), takes a signed checkpoint, then runs each command as a separate process and reads its
+peak RSS with getrusage(RUSAGE_CHILDREN) in a fresh wrapper process, so each figure belongs to
+one command only.
+
+    .venv/bin/python bench/audit_bench.py            # 100,000 and 1,000,000
+    .venv/bin/python bench/audit_bench.py 20000      # other sizes
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, update  # noqa: E402
+
+from consent_service import create_app  # noqa: E402
+from consent_service.audit.chain import GENESIS_HASH, link_hash, record_digest  # noqa: E402
+from consent_service.audit.models import (  # noqa: E402
+    ChainHead,
+    ChainLink,
+    ConsentEntry,
+    consent_record,
+)
+from consent_service.consent.services import current_policy  # noqa: E402
+from consent_service.db import db  # noqa: E402
+from consent_service.schema import upgrade_database  # noqa: E402
+
+SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+BUDGET = {"verify": 15.0, "export": 30.0, "rss_mb": 150.0}
+SIZES = (100_000, 1_000_000)
+BATCH = 20_000
+
+# Peak RSS of one command: a fresh wrapper waits for it and reads only its own children.
+WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
+    "stderr=subprocess.DEVNULL).returncode; "
+    "print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def build_log(workdir: Path, size: int) -> dict[str, str]:
+    """A migrated database holding `size` chained entries; returns the commands' environment."""
+    db_path = workdir / "consent.sqlite3"
+    key = workdir / "checkpoint.pem"
+    env = {
+        "CONSENT_ENV": "development",
+        "CONSENT_SECRET_KEY": SECRET,
+        "CONSENT_DATABASE_URL": f"sqlite:///{db_path}",
+        "CONSENT_CHECKPOINT_KEY": str(key),
+    }
+    app = create_app(
+        {
+            "CONSENT_MODE": "development",
+            "SECRET_KEY": SECRET,
+            "ENVIRON": {k: v for k, v in env.items() if k != "CONSENT_ENV"},
+            "DATABASE_URL": env["CONSENT_DATABASE_URL"],
+            "CHECKPOINT_KEY": str(key),
+        }
+    )
+    upgrade_database(app)
+    rng = random.Random(size)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    with app.app_context():
+        policy = current_policy()
+        text_hashes = {lang: policy.text_hash(lang) for lang in policy.languages}
+        prev, ids = GENESIS_HASH, []
+        with db.engine.begin() as conn:
+            for first in range(1, size + 1, BATCH):
+                links: list[dict[str, Any]] = []
+                entries: list[dict[str, Any]] = []
+                for seq in range(first, min(first + BATCH, size + 1)):
+                    roll = rng.random()
+                    if ids and roll < 0.25:
+                        action, consent_id = "update", rng.choice(ids)
+                    elif ids and roll < 0.3:
+                        action, consent_id = "withdraw", rng.choice(ids)
+                    else:
+                        action, consent_id = "grant", str(uuid.UUID(int=rng.getrandbits(128)))
+                        if len(ids) < 50_000:
+                            ids.append(consent_id)
+                    functional = action != "withdraw" and rng.random() < 0.6
+                    statistics = functional and rng.random() < 0.7
+                    language = "sv" if rng.random() < 0.9 else "en"
+                    row = {
+                        "seq": seq,
+                        "site": policy.site,
+                        "occurred_at": start + dt.timedelta(seconds=seq * 13),
+                        "consent_id": consent_id,
+                        "action": action,
+                        "functional": functional,
+                        "statistics": statistics,
+                        "policy_version": policy.version,
+                        "text_hash": text_hashes[language],
+                        "language": language,
+                        "source": "banner",
+                        "gpc": False,
+                    }
+                    digest = record_digest(consent_record(**row))
+                    hash_ = link_hash(seq, prev, digest)
+                    links.append({"seq": seq, "prev_hash": prev, "digest": digest, "hash": hash_})
+                    entries.append({**row, "request_id": None})
+                    prev = hash_
+                conn.execute(insert(ChainLink), links)
+                conn.execute(insert(ConsentEntry), entries)
+            conn.execute(
+                update(ChainHead).where(ChainHead.chain == "consent").values(seq=size, hash=prev)
+            )
+    app.extensions["consent_db"].dispose()
+    return env
+
+
+def measure(command: list[str], env: dict[str, str]) -> tuple[int, float, float]:
+    """Exit code, wall seconds and peak RSS (MB) of one command run as a child process."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *command],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    seconds = time.perf_counter() - started
+    code, max_rss_kb = done.stdout.split()
+    return int(code), seconds, int(max_rss_kb) / 1024
+
+
+def row(name: str, code: int, seconds: float, rss: float, budget: float) -> str:
+    verdict = "within" if seconds <= budget and rss <= BUDGET["rss_mb"] and code == 0 else "OVER"
+    return (
+        f"  {name:<22} {seconds:7.1f} s (budget {budget:.0f} s)  {rss:6.0f} MB peak RSS "
+        f"(budget {BUDGET['rss_mb']:.0f} MB)  exit {code}  {verdict}"
+    )
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
+    cli = str(Path(sys.executable).parent / "consent-service")
+    print("consent log: audit verify / audit export (SQLite, one process each)")
+    for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+            workdir = Path(tmp)
+            started = time.perf_counter()
+            env = build_log(workdir, size)
+            built = time.perf_counter() - started
+            subprocess.run([cli, "audit", "checkpoint"], env={**os.environ, **env}, check=True,
+                           capture_output=True, cwd=ROOT)  # fmt: skip
+            db_mb = (workdir / "consent.sqlite3").stat().st_size / 2**20
+            print(f"{size:,} entries (built in {built:.0f} s, database {db_mb:.0f} MB)")
+            code, seconds, rss = measure([cli, "audit", "verify"], env)
+            print(row("audit verify", code, seconds, rss, BUDGET["verify"]))
+            for fmt in ("csv", "ndjson"):
+                out = workdir / f"export.{fmt}"
+                command = [cli, "audit", "export", "--format", fmt, "-o", str(out)]
+                code, seconds, rss = measure(command, env)
+                size_mb = out.stat().st_size / 2**20 if out.exists() else 0
+                print(row(f"audit export {fmt}", code, seconds, rss, BUDGET["export"])
+                      + f"  ({size_mb:.0f} MB)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
