@@ -35,4 +35,3 @@ def test_demo_accounts_are_refused_in_production(tmp_path: Path) -> None:
     app = make_app(tmp_path, CONSENT_MODE="production", COOKIE_SECURE=True)
     result = app.test_cli_runner().invoke(args=["users", "demo"])
     assert result.exit_code == 1 and "development only" in result.output
-    app.extensions["consent_db"].dispose()

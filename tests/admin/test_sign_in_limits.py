@@ -65,7 +65,6 @@ def test_the_limit_holds_across_instances_sharing_the_database(tmp_path: Path) -
     response = second.test_client()
     status, _ = attempt(response, "dso", PASSWORD, "10.1.1.2")
     assert status == 429
-    second.extensions["consent_db"].dispose()
 
 
 def test_the_limited_answer_carries_retry_after(tmp_path: Path) -> None:

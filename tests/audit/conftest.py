@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,9 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
+def app(tmp_path: Path) -> Flask:
     """The shared app, with the checkpoint key in this test's own directory."""
-    app = make_app(tmp_path, CHECKPOINT_KEY=str(tmp_path / "checkpoint.pem"))
-    yield app
-    app.extensions["consent_db"].dispose()
+    return make_app(tmp_path, CHECKPOINT_KEY=str(tmp_path / "checkpoint.pem"))
 
 
 def add_entries(
@@ -48,7 +45,7 @@ def add_entries(
     seqs = []
     with app.app_context():
         policy = current_policy()
-        with db.writing() as session:
+        with db.writing_connection() as conn:
             for i in range(count):
                 entry = ConsentEntry(
                     site=policy.site,
@@ -63,8 +60,7 @@ def add_entries(
                     source=source,
                     gpc=False,
                 )
-                append_entry(session, entry)
-                session.flush()
+                append_entry(conn, entry)
                 seqs.append(entry.seq)
     return seqs
 

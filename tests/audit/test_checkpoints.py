@@ -149,7 +149,6 @@ def test_an_outside_checkpoint_with_an_unknown_key_is_refused(
         runner, "--checkpoint", str(file), "--public-key", str(tmp_path / "other.pem")
     )
     assert code == 1 and "rewritten" in output  # a different log's head does not match ours
-    other.extensions["consent_db"].dispose()
 
 
 @pytest.mark.parametrize(
@@ -170,7 +169,6 @@ def test_production_refuses_to_checkpoint_without_a_configured_key(tmp_path: Pat
     app = make_app(tmp_path, CONSENT_MODE="production", CHECKPOINT_KEY=None, COOKIE_SECURE=True)
     result = app.test_cli_runner().invoke(args=["audit", "checkpoint"])
     assert result.exit_code == 2 and "CONSENT_CHECKPOINT_KEY is not set" in result.output
-    app.extensions["consent_db"].dispose()
 
 
 def test_keygen_writes_a_private_key_once_and_prints_the_public_key(
