@@ -169,7 +169,7 @@ def test_verify_now_reports_intact_and_broken(app: Flask, officer: FlaskClient) 
     token = form_token(officer, "/admin/audit/verify")
     ok = officer.post("/admin/audit/verify", data={"csrf_token": token}).get_data(as_text=True)
     assert "Loggen är oförändrad" in ok and "4 poster kontrollerade" in ok
-    sql(app, "UPDATE consent_log_entries SET statistics = 1 WHERE seq = 3")
+    sql(app, "UPDATE consent_log_entries SET statistics = NOT statistics WHERE seq = 3")
     broken = officer.post("/admin/audit/verify", data={"csrf_token": token}).get_data(True)
     assert "Loggen är inte intakt" in broken and "post 3" in broken
     assert officer.post("/admin/audit/verify", data={}).status_code == 400
