@@ -192,6 +192,11 @@ def test_the_access_log_records_who_did_what(app: Flask, officer: FlaskClient) -
     assert "Export" in page and "Verifiering" in page and "Inloggning" in page
 
 
+@pytest.mark.parametrize("before", ["abc", "-5", "1" * 40, "%00"])
+def test_hostile_access_log_cursors_get_a_400(officer: FlaskClient, before: str) -> None:
+    assert officer.get(f"/admin/audit/access-log?before={before}").status_code == 400
+
+
 def test_the_access_log_cannot_be_changed_through_the_app(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         if "access" in rule.rule:
