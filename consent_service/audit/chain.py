@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, String, insert, select, type_coerce, update
 from sqlalchemy.orm import Session
 
+from consent_service.audit.merkle import TreeBuilder
 from consent_service.audit.models import (
     ChainHead,
     ChainLink,
@@ -231,6 +232,7 @@ class ExpectedHead:
     seq: int
     hash: str
     label: str
+    merkle_root: str | None = None
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ def verify_chain(
         heads.setdefault(head.seq, []).append(head)
     purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
     tallies: dict[int, _PurgeTally] = {}
+    tree = TreeBuilder()  # the RFC 6962 tree over the links, to check signed tree heads
 
     def broken(seq: int | None, reason: str) -> VerifyResult:
         return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason, purged)
@@ -367,11 +370,14 @@ def verify_chain(
                 return broken(seq, "the log record was altered")
             if link_hash(seq, link_prev, digest) != hash_:
                 return broken(seq, "the link hash does not match its contents")
+            tree.push(hash_)
             for head in heads.get(seq, ()):
                 if head.hash != hash_:
                     return broken(
                         seq, f"the chain was rewritten: {head.label} signed a different hash here"
                     )
+                if head.merkle_root is not None and head.merkle_root != tree.root().hex():
+                    return broken(seq, f"{head.label} signed a different Merkle tree head")
             prev_hash, expected_seq, checked = hash_, expected_seq + 1, checked + 1
 
     last_seq = expected_seq - 1

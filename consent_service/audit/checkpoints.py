@@ -25,8 +25,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent_service.audit.chain import CONSENT_CHAIN, ExpectedHead, lock_head
-from consent_service.audit.models import Checkpoint
+from consent_service.audit.chain import CONSENT_CHAIN, GENESIS_HASH, ExpectedHead
+from consent_service.audit.merkle import tree_head
+from consent_service.audit.models import ChainHead, ChainLink, Checkpoint
 from consent_service.db import utcnow
 from consent_service.hashing import canonical_json
 
@@ -37,11 +38,15 @@ class CheckpointKeyError(RuntimeError):
     """The signing key is missing, unreadable or not an Ed25519 key."""
 
 
+class CheckpointChainError(RuntimeError):
+    """The chain is not in a state that can be signed (verify it first)."""
+
+
 class CheckpointFormatError(ValueError):
     """A checkpoint document is not valid JSON of the expected shape."""
 
 
-def signed_message(seq: int, hash_: str, signed_at: str) -> bytes:
+def signed_message(seq: int, hash_: str, merkle_root: str, signed_at: str) -> bytes:
     """The exact bytes that are signed (the standalone verifier builds the same)."""
     return canonical_json(
         {
@@ -50,6 +55,7 @@ def signed_message(seq: int, hash_: str, signed_at: str) -> bytes:
             "chain": CONSENT_CHAIN,
             "seq": seq,
             "hash": hash_,
+            "merkle_root": merkle_root,
             "signed_at": signed_at,
         }
     )
@@ -154,6 +160,7 @@ def trusted_keys(extra: list[Ed25519PublicKey] | None = None) -> dict[str, Ed255
 class SignedCheckpoint:
     seq: int
     hash: str
+    merkle_root: str
     signed_at: str
     signature: str
     key_fingerprint: str
@@ -167,6 +174,7 @@ class SignedCheckpoint:
             "chain": CONSENT_CHAIN,
             "seq": self.seq,
             "hash": self.hash,
+            "merkle_root": self.merkle_root,
             "signed_at": self.signed_at,
             "signature": self.signature,
             "key_fingerprint": self.key_fingerprint,
@@ -177,20 +185,21 @@ class SignedCheckpoint:
         try:
             key.verify(
                 base64.b64decode(self.signature, validate=True),
-                signed_message(self.seq, self.hash, self.signed_at),
+                signed_message(self.seq, self.hash, self.merkle_root, self.signed_at),
             )
         except (InvalidSignature, binascii.Error, ValueError):
             return False
         return True
 
     def head(self, label: str) -> ExpectedHead:
-        return ExpectedHead(self.seq, self.hash, label)
+        return ExpectedHead(self.seq, self.hash, label, self.merkle_root)
 
 
 def _from_row(row: Checkpoint, key: Ed25519PublicKey | None = None) -> SignedCheckpoint:
     return SignedCheckpoint(
         seq=row.seq,
         hash=row.hash,
+        merkle_root=row.merkle_root,
         signed_at=_timestamp(row.signed_at),
         signature=row.signature,
         key_fingerprint=row.key_fingerprint,
@@ -202,19 +211,44 @@ def _timestamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def take_checkpoint(session: Session, key: Ed25519PrivateKey) -> SignedCheckpoint:
-    """Sign the current head and store the checkpoint; the caller commits."""
-    head = lock_head(session)
+def current_tree_head(session: Session) -> tuple[int, str, str]:
+    """(seq, hash, Merkle root) of the chain as this read transaction sees it.
+
+    Links never change once written, so no lock is needed: the head and every link up to it
+    come from one consistent snapshot, and writers go on appending meanwhile.
+    """
+    head = session.get(ChainHead, CONSENT_CHAIN)
+    seq, hash_ = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    hashes = session.scalars(
+        select(ChainLink.hash)
+        .where(ChainLink.seq <= seq)
+        .order_by(ChainLink.seq)
+        .execution_options(yield_per=5000)
+    )
+    size, root = tree_head(hashes)
+    if size != seq:
+        raise CheckpointChainError(f"the chain head is at {seq} but {size} links exist up to it")
+    return seq, hash_, root
+
+
+def sign_head(key: Ed25519PrivateKey, seq: int, hash_: str, merkle_root: str) -> Checkpoint:
     signed_at = utcnow()
-    stamp = _timestamp(signed_at)
-    signature = key.sign(signed_message(head.seq, head.hash, stamp))
-    row = Checkpoint(
-        seq=head.seq,
-        hash=head.hash,
+    signature = key.sign(signed_message(seq, hash_, merkle_root, _timestamp(signed_at)))
+    return Checkpoint(
+        seq=seq,
+        hash=hash_,
+        merkle_root=merkle_root,
         signed_at=signed_at,
         signature=base64.b64encode(signature).decode(),
         key_fingerprint=fingerprint(key.public_key()),
     )
+
+
+def store_checkpoint(
+    session: Session, key: Ed25519PrivateKey, head: tuple[int, str, str]
+) -> SignedCheckpoint:
+    """Sign `head` (from `current_tree_head`) and add the checkpoint; the caller commits."""
+    row = sign_head(key, *head)
     session.add(row)
     return _from_row(row, key.public_key())
 
@@ -247,6 +281,7 @@ def parse_checkpoint(text: str) -> SignedCheckpoint:
         checkpoint = SignedCheckpoint(
             seq=data["seq"],
             hash=data["hash"],
+            merkle_root=data["merkle_root"],
             signed_at=data["signed_at"],
             signature=data["signature"],
             key_fingerprint=data.get("key_fingerprint", ""),
@@ -260,7 +295,12 @@ def parse_checkpoint(text: str) -> SignedCheckpoint:
         and checkpoint.seq >= 0
         and all(
             isinstance(v, str)
-            for v in (checkpoint.hash, checkpoint.signed_at, checkpoint.signature)
+            for v in (
+                checkpoint.hash,
+                checkpoint.merkle_root,
+                checkpoint.signed_at,
+                checkpoint.signature,
+            )
         )
     ):
         raise CheckpointFormatError("the checkpoint's seq, hash, signed_at or signature is invalid")

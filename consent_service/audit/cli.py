@@ -115,16 +115,25 @@ def keygen(out: Path | None) -> None:
 def checkpoint() -> None:
     """Sign the current chain head, store it and print it (file it outside the database)."""
     from consent_service.audit.access import cli_actor, record_access
-    from consent_service.audit.checkpoints import CheckpointKeyError, signing_key, take_checkpoint
+    from consent_service.audit.checkpoints import (
+        CheckpointChainError,
+        CheckpointKeyError,
+        current_tree_head,
+        signing_key,
+        store_checkpoint,
+    )
     from consent_service.db import db
 
     try:
         key = signing_key()
-    except CheckpointKeyError as exc:
+        # The tree head is computed from a read snapshot, outside the write lock.
+        head = current_tree_head(db.session)
+    except (CheckpointKeyError, CheckpointChainError) as exc:
         _fail(str(exc))
         return
+    db.session.rollback()
     with db.writing() as session:
-        signed = take_checkpoint(session, key)
+        signed = store_checkpoint(session, key, head)
     record_access(cli_actor(), "checkpoint", {"seq": signed.seq}, summary=f"seq {signed.seq}")
     click.echo(json.dumps(signed.document(), sort_keys=True))
 
@@ -169,7 +178,7 @@ def export(fmt: str, output: Path | None, progress: bool, **filters: Any) -> Non
         done = 0
         for item in items:
             yield item
-            if item.get("type") not in ("export", "checkpoint"):
+            if item.get("type") not in ("export", "checkpoint", "inclusion"):
                 done += 1
                 if bar is not None and done % step == 0:
                     bar.update(step)

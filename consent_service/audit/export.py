@@ -7,7 +7,10 @@ the entry it covers). Then, in chain order:
 * an entry: its chained record (`seq, site, occurred_at, consent_id, action, choices,
   policy_version, text_hash, language, source, gpc`) plus `prev_hash` and `hash`;
 * in a complete (unfiltered) export also every other chain position: purge records
-  (`"type": "purge"`) and the links of records removed by a purge (`"type": "removed"`).
+  (`"type": "purge"`) and the links of records removed by a purge (`"type": "removed"`);
+* in a filtered export, after each entry the checkpoint covers, an RFC 6962 inclusion proof
+  (`"type": "inclusion"`, `seq, tree_size, audit_path`) against the checkpoint's signed
+  Merkle tree head: one citizen's entries can be verified without the rest of the log.
 
 `python -m consent_service.audit.verify_export` checks a file with only the public key.
 Rows are read with `yield_per` from one read transaction: memory stays flat at any size.
@@ -27,12 +30,15 @@ from sqlalchemy.orm import Session
 from consent_service.audit.chain import CONSENT_CHAIN, chain_rows, entry_row_record
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.filters import AuditFilter
+from consent_service.audit.merkle import inclusion_proofs
 from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord
 from consent_service.db import utcnow
 
 FORMATS = ("csv", "ndjson")
 EXPORT_VERSION = 1
 BATCH = 5000
+# Filtered exports up to this many entries carry inclusion proofs (about 2 KB each).
+PROOF_LIMIT = 10_000
 CSV_COLUMNS = (
     "type", "seq", "site", "occurred_at", "consent_id", "action", "functional", "statistics",
     "policy_version", "text_hash", "language", "source", "gpc", "prev_hash", "digest", "hash",
@@ -56,6 +62,9 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
     """The export's objects in order: header, checkpoint, then one per chain row."""
     complete = audit_filter.empty
     checkpoint = latest_checkpoint(session)
+    proofs: dict[int, list[str]] = {}
+    if not complete and checkpoint is not None:
+        proofs = _inclusion_proofs(session, audit_filter, checkpoint.seq)
     yield {
         "type": "export",
         "v": EXPORT_VERSION,
@@ -64,6 +73,8 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
         "filters": audit_filter.as_params(),
         # Complete: every chain position is present, so the whole chain can be recomputed.
         "complete": complete,
+        # Filtered: entries the checkpoint covers carry an RFC 6962 inclusion proof.
+        "inclusion_proofs": bool(proofs),
     }
     if checkpoint is not None:
         yield checkpoint.document()
@@ -106,6 +117,35 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
         line = entry_row_record(entry_row)
         line["prev_hash"], line["hash"] = entry_row[12], entry_row[13]
         yield line
+        path = proofs.get(line["seq"] - 1)
+        if path is not None and checkpoint is not None:
+            yield {
+                "type": "inclusion",
+                "seq": line["seq"],
+                "tree_size": checkpoint.seq,
+                "audit_path": path,
+            }
+
+
+def _inclusion_proofs(
+    session: Session, audit_filter: AuditFilter, tree_size: int
+) -> dict[int, list[str]]:
+    """Audit paths for the filtered entries up to the checkpoint, or {} when too many.
+
+    One pass over the link hashes; memory grows with the number of proofs, so a large
+    filtered export goes without (its entries are verified from a complete export).
+    """
+    stmt = audit_filter.apply(select(ConsentEntry.seq)).where(ConsentEntry.seq <= tree_size)
+    targets = list(session.scalars(stmt.limit(PROOF_LIMIT + 1)))
+    if not targets or len(targets) > PROOF_LIMIT:
+        return {}
+    hashes = session.scalars(
+        select(ChainLink.hash)
+        .where(ChainLink.seq <= tree_size)
+        .order_by(ChainLink.seq)
+        .execution_options(yield_per=BATCH)
+    )
+    return inclusion_proofs(hashes, tree_size, [seq - 1 for seq in targets])
 
 
 def ndjson_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:

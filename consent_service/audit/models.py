@@ -139,8 +139,11 @@ class Checkpoint(Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, index=True)
     hash: Mapped[sha256_hex]
+    # RFC 6962 tree head over the link hashes 1..seq: lets one entry be proven included.
+    merkle_root: Mapped[sha256_hex]
     signed_at: Mapped[datetime_utc]
-    # Base64 Ed25519 signature over the canonical JSON of (chain, seq, hash, signed_at).
+    # Base64 Ed25519 signature over the canonical JSON of (chain, seq, hash, merkle_root,
+    # signed_at); see `checkpoints.signed_message`.
     signature: Mapped[str] = mapped_column(String(128))
     # SHA-256 of the raw public key, hex: names the key without trusting the row's copy.
     key_fingerprint: Mapped[sha256_hex]

@@ -59,9 +59,68 @@ def checkpoint_message(cp: dict[str, Any]) -> bytes:
             "chain": cp.get("chain", "consent"),
             "seq": cp["seq"],
             "hash": cp["hash"],
+            "merkle_root": cp["merkle_root"],
             "signed_at": cp["signed_at"],
         }
     )
+
+
+# --- RFC 6962 Merkle tree (the same as consent_service/audit/merkle.py, kept here so that
+# this file runs on its own) --------------------------------------------------------------
+
+
+def leaf_hash(link_hash_hex: str) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes.fromhex(link_hash_hex)).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+class Tree:
+    """The tree head of the leaves pushed so far, with a stack of perfect subtrees."""
+
+    def __init__(self) -> None:
+        self.stack: list[tuple[int, bytes]] = []
+
+    def push(self, link_hash_hex: str) -> None:
+        size, node = 1, leaf_hash(link_hash_hex)
+        while self.stack and self.stack[-1][0] == size:
+            left = self.stack.pop()[1]
+            size, node = size * 2, node_hash(left, node)
+        self.stack.append((size, node))
+
+    def root(self) -> str:
+        if not self.stack:
+            return sha256_hex(b"")
+        result = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            result = node_hash(left, result)
+        return result.hex()
+
+
+def root_from_inclusion(link_hash_hex: str, index: int, tree_size: int, path: list[str]) -> str:
+    """RFC 9162 §2.1.3.2: the tree head implied by one leaf and its audit path."""
+    if not 0 <= index < tree_size:
+        raise ValueError("the leaf index is outside the tree")
+    fn, sn = index, tree_size - 1
+    result = leaf_hash(link_hash_hex)
+    for sibling_hex in path:
+        if sn == 0:
+            raise ValueError("the audit path is too long")
+        sibling = bytes.fromhex(sibling_hex)
+        if fn & 1 or fn == sn:
+            result = node_hash(sibling, result)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            result = node_hash(result, sibling)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:
+        raise ValueError("the audit path is too short")
+    return result.hex()
 
 
 def load_public_key(path: str) -> Ed25519PublicKey:
@@ -209,6 +268,9 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
     entries = purged = 0
     purges: dict[int, dict[str, Any]] = {}
     tallies: dict[int, Tally] = {}
+    tree = Tree()
+    last_entry: dict[str, Any] | None = None
+    proven = 0
     for item in items:
         kind = item.get("type")
         if kind == "checkpoint":
@@ -221,6 +283,21 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
                           f"valid ({source}, fingerprint {fp})")  # fmt: skip
             if not trusted:
                 report.append("  compare that fingerprint with the one filed with the checkpoint")
+            continue
+        if kind == "inclusion":
+            if checkpoint is None or last_entry is None or last_entry["seq"] != item.get("seq"):
+                raise Unusable("an inclusion proof must follow its entry and the checkpoint")
+            if item.get("tree_size") != checkpoint["seq"]:
+                raise Broken(f"entry {item['seq']}: the proof is for another tree size")
+            try:
+                root = root_from_inclusion(
+                    last_entry["hash"], item["seq"] - 1, item["tree_size"], item["audit_path"]
+                )
+            except (ValueError, KeyError, TypeError):
+                raise Broken(f"entry {item.get('seq')}: the inclusion proof is malformed") from None
+            if root != checkpoint["merkle_root"]:
+                raise Broken(f"entry {item['seq']}: not included in the signed checkpoint's tree")
+            proven += 1
             continue
         if kind not in (None, "purge", "removed"):
             continue  # a later format's line type; an older verifier skips it
@@ -249,11 +326,16 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
                 tallies.setdefault(purged_in, Tally()).add(seq)
             if kind == "purge":
                 purges[seq] = item
-            if checkpoint is not None and seq == checkpoint["seq"] and hash_ != checkpoint["hash"]:
-                raise Broken(f"entry {seq}: the chain differs from the signed checkpoint")
+            tree.push(hash_)
+            if checkpoint is not None and seq == checkpoint["seq"]:
+                if hash_ != checkpoint["hash"]:
+                    raise Broken(f"entry {seq}: the chain differs from the signed checkpoint")
+                if tree.root() != checkpoint["merkle_root"]:
+                    raise Broken(f"entry {seq}: the Merkle tree differs from the signed one")
             prev_hash, expected_seq = hash_, expected_seq + 1
         if kind is None:
             entries += 1
+            last_entry = item
     if complete:
         for purge_seq in sorted(set(tallies) | set(purges)):
             purge, tally = purges.get(purge_seq), tallies.get(purge_seq, Tally())
@@ -276,10 +358,17 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
         if checkpoint is None:
             report.append("no checkpoint in the export: cut-off or rewrite cannot be ruled out")
     else:
-        report.append(
-            f"{entries} entries each match their chain hash (filtered export: the chain between "
-            "them and the checkpoint is verified from a complete export)"
-        )
+        report.append(f"{entries} entries each match their chain hash")
+        if proven:
+            report.append(
+                f"{proven} of them proven included in the signed checkpoint's Merkle tree "
+                "(RFC 6962 inclusion proofs)"
+            )
+        if proven < entries:
+            report.append(
+                f"{entries - proven} without a proof (newer than the checkpoint, or the export "
+                "was too large for proofs): verify those with a complete export"
+            )
     return report
 
 

@@ -184,3 +184,28 @@ def test_keygen_writes_a_private_key_once_and_prints_the_public_key(
     again = runner.invoke(args=["audit", "keygen", "--out", str(out)])
     assert again.exit_code == 2 and "never overwritten" in again.output
     assert out.read_bytes() == before
+
+
+def test_a_signed_tree_head_that_does_not_match_the_chain_is_found(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    from consent_service.audit.checkpoints import current_tree_head, sign_head, signing_key
+
+    add_entries(app, 5)
+    with app.app_context():
+        key = signing_key()
+        seq, hash_, _root = current_tree_head(db.session)
+        db.session.add(sign_head(key, seq, hash_, "ab" * 32))  # validly signed, wrong tree
+        db.session.commit()
+    code, output = verify(runner)
+    assert code == 1 and "BROKEN at entry 5" in output and "different Merkle tree head" in output
+
+
+def test_checkpoints_carry_the_rfc6962_tree_head(app: Flask, runner: FlaskCliRunner) -> None:
+    from consent_service.audit.merkle import tree_head
+
+    add_entries(app, 6)
+    document = take_checkpoint(runner)
+    with app.app_context():
+        hashes = list(db.session.scalars(select(ChainLink.hash).order_by(ChainLink.seq)))
+    assert document["merkle_root"] == tree_head(hashes)[1]

@@ -118,16 +118,32 @@ def test_a_tampered_export_fails_verification(runner: FlaskCliRunner, tmp_path: 
 
 
 @pytest.mark.usefixtures("log")
-def test_a_filtered_export_holds_only_matching_entries(
-    runner: FlaskCliRunner, tmp_path: Path
+def test_a_filtered_export_holds_only_matching_entries_with_inclusion_proofs(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
 ) -> None:
+    add_entries(app, 1, action="update")  # entry 11: newer than the checkpoint at 10
     file = export(runner, tmp_path, "ndjson", "--action", "update")
     items = lines(file)
     assert items[0]["complete"] is False and items[0]["filters"] == {"action": "update"}
-    entries = [i for i in items if "type" not in i]
-    assert [e["seq"] for e in entries] == [9, 10]
+    assert items[0]["inclusion_proofs"] is True
+    body = [(i.get("type"), i["seq"]) for i in items[2:]]
+    assert body == [(None, 9), ("inclusion", 9), (None, 10), ("inclusion", 10), (None, 11)]
+    assert items[3]["tree_size"] == 10 and len(items[3]["audit_path"]) == 2  # 9 of 10 leaves
     code, output = run_verifier(file)
-    assert code == 0 and "2 entries each match their chain hash" in output
+    assert code == 0, output
+    assert "3 entries each match their chain hash" in output
+    assert "2 of them proven included" in output and "1 without a proof" in output
+    csv_file = export(runner, tmp_path, "csv", "--action", "update")
+    code, output = run_verifier(csv_file)
+    assert code == 0 and "2 of them proven included" in output, output
+
+    # A proof that does not lead to the signed tree head is refused.
+    text = file.read_text()
+    path = items[3]["audit_path"]
+    assert isinstance(path, list)
+    file.write_text(text.replace(path[0], "0" * 64, 1))
+    code, output = run_verifier(file)
+    assert code == 1 and "entry 9: not included in the signed checkpoint's tree" in output
 
 
 def test_bad_filters_are_refused_with_a_clear_message(

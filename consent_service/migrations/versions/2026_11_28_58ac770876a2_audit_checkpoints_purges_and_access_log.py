@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
+        sa.Column("merkle_root", sa.String(length=64), nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("signature", sa.String(length=128), nullable=False),
         sa.Column("key_fingerprint", sa.String(length=64), nullable=False),
