@@ -195,7 +195,7 @@ class SignedCheckpoint:
         return ExpectedHead(self.seq, self.hash, label, self.merkle_root)
 
 
-def _from_row(row: Checkpoint, key: Ed25519PublicKey | None = None) -> SignedCheckpoint:
+def _from_row(row: Checkpoint) -> SignedCheckpoint:
     return SignedCheckpoint(
         seq=row.seq,
         hash=row.hash,
@@ -203,7 +203,7 @@ def _from_row(row: Checkpoint, key: Ed25519PublicKey | None = None) -> SignedChe
         signed_at=_timestamp(row.signed_at),
         signature=row.signature,
         key_fingerprint=row.key_fingerprint,
-        public_key=base64.b64encode(raw_public_key(key)).decode() if key else "",
+        public_key=row.public_key,
     )
 
 
@@ -241,6 +241,7 @@ def sign_head(key: Ed25519PrivateKey, seq: int, hash_: str, merkle_root: str) ->
         signed_at=signed_at,
         signature=base64.b64encode(signature).decode(),
         key_fingerprint=fingerprint(key.public_key()),
+        public_key=base64.b64encode(raw_public_key(key.public_key())).decode(),
     )
 
 
@@ -250,15 +251,12 @@ def store_checkpoint(
     """Sign `head` (from `current_tree_head`) and add the checkpoint; the caller commits."""
     row = sign_head(key, *head)
     session.add(row)
-    return _from_row(row, key.public_key())
+    return _from_row(row)
 
 
 def latest_checkpoint(session: Session) -> SignedCheckpoint | None:
     row = session.scalar(select(Checkpoint).order_by(Checkpoint.seq.desc(), Checkpoint.id.desc()))
-    if row is None:
-        return None
-    own = trusted_keys().get(row.key_fingerprint)
-    return _from_row(row, own)
+    return None if row is None else _from_row(row)
 
 
 def stored_checkpoints(session: Session) -> list[tuple[int, SignedCheckpoint]]:

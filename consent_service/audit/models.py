@@ -147,6 +147,9 @@ class Checkpoint(Model):
     signature: Mapped[str] = mapped_column(String(128))
     # SHA-256 of the raw public key, hex: names the key without trusting the row's copy.
     key_fingerprint: Mapped[sha256_hex]
+    # The public key (base64 of the raw 32 bytes), carried in exports and receipts so that
+    # web workers never need the private key. Verification trusts configured keys only.
+    public_key: Mapped[str] = mapped_column(String(64))
 
 
 class AccessLogEntry(Model):

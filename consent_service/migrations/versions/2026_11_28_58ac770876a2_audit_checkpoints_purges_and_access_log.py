@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("signature", sa.String(length=128), nullable=False),
         sa.Column("key_fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("public_key", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
     )
     with op.batch_alter_table("audit_checkpoints", schema=None) as batch_op:
