@@ -17,6 +17,7 @@ from collections.abc import Iterable
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
+_sha256 = hashlib.sha256
 
 
 def leaf_hash(link_hash_hex: str) -> bytes:
@@ -38,18 +39,20 @@ class TreeBuilder:
         self.wanted: set[tuple[int, int]] = set()
 
     def push(self, link_hash_hex: str) -> None:
-        node = (self.size, 1, leaf_hash(link_hash_hex))
+        # Written out flat: `audit verify` calls this once per entry.
+        start, size = self.size, 1
+        node = _sha256(LEAF_PREFIX + bytes.fromhex(link_hash_hex)).digest()
         self.size += 1
-        self._keep(node)
-        while len(self.stack) >= 1 and self.stack[-1][1] == node[1]:
-            start, size, left = self.stack.pop()
-            node = (start, size * 2, node_hash(left, node[2]))
-            self._keep(node)
-        self.stack.append(node)
-
-    def _keep(self, node: tuple[int, int, bytes]) -> None:
-        if (node[0], node[1]) in self.wanted:
-            self.recorded[(node[0], node[1])] = node[2]
+        wanted, stack = self.wanted, self.stack
+        if wanted and (start, 1) in wanted:
+            self.recorded[(start, 1)] = node
+        while stack and stack[-1][1] == size:
+            start, _, left = stack.pop()
+            size *= 2
+            node = _sha256(NODE_PREFIX + left + node).digest()
+            if wanted and (start, size) in wanted:
+                self.recorded[(start, size)] = node
+        stack.append((start, size, node))
 
     def suffix_root(self, start: int) -> bytes:
         """The tree head of leaves [start, size); `start` must begin a stack subtree."""
