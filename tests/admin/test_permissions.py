@@ -39,6 +39,9 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "admin.sign_out_submit": PUBLIC,
     "admin.home": EVERY_ROLE,
     "audit_admin": frozenset({PRIVACY}),
+    "ideas": PUBLIC,  # the citizen's no-JS idea form and status page
+    "ideas_api": PUBLIC,
+    "ideas_admin": frozenset({INNOVATION}),
 }
 SAMPLE_ARGUMENTS = {"IntegerConverter": 1, "NumberConverter": 1, "FloatConverter": 1.0}
 

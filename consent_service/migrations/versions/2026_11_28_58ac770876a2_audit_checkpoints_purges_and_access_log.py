@@ -1,7 +1,7 @@
 """audit checkpoints purges and access log
 
 Revision ID: 58ac770876a2
-Revises: beedca36acf5
+Revises: 47e36c1098a8
 Create Date: 2026-11-28 01:24:51.636595
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "58ac770876a2"
-down_revision: str | None = "beedca36acf5"
+down_revision: str | None = "47e36c1098a8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
