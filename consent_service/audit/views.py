@@ -42,6 +42,13 @@ officer_only = role_required(Role.PRIVACY_OFFICER)
 MAX_SEQ = 2**53
 
 
+@bp.after_request
+def _never_cache(response: Response) -> Response:
+    """Consent IDs and the access log are personal data: no browser or proxy keeps a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _actor() -> str:
     user = current_user()
     assert user is not None  # role_required let the request through

@@ -40,6 +40,12 @@ def test_keyset_pages_cover_every_entry_once(app: Flask, officer: FlaskClient) -
     assert "Nyare poster" in back
 
 
+def test_audit_pages_are_never_cached(app: Flask, officer: FlaskClient) -> None:
+    add_entries(app, 1)
+    for path in ("/admin/audit/", "/admin/audit/entries/1", "/admin/audit/access-log"):
+        assert officer.get(path).headers["Cache-Control"] == "no-store"
+
+
 def test_filters_narrow_the_search(app: Flask, officer: FlaskClient) -> None:
     start = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
     add_entries(app, 3, start=start, step=dt.timedelta(days=1), consent_id="abc-1")
