@@ -209,3 +209,27 @@ def test_checkpoints_carry_the_rfc6962_tree_head(app: Flask, runner: FlaskCliRun
     with app.app_context():
         hashes = list(db.session.scalars(select(ChainLink.hash).order_by(ChainLink.seq)))
     assert document["merkle_root"] == tree_head(hashes)[1]
+
+
+COPY_ENTRY = (
+    "INSERT INTO consent_log_entries (seq, site, occurred_at, consent_id, action, functional, "
+    "statistics, policy_version, text_hash, language, source, gpc) SELECT {new}, site, "
+    "occurred_at, consent_id, action, functional, {statistics}, policy_version, text_hash, "
+    "language, source, gpc FROM consent_log_entries WHERE seq = {old}"
+)
+
+
+def test_insertions_are_found(app: Flask, runner: FlaskCliRunner) -> None:
+    add_entries(app, 5)
+    # A record slipped in without a link: "outside the chain".
+    sql(app, COPY_ENTRY.format(new=99, statistics="statistics", old=3))
+    code, output = verify(runner)
+    assert code == 1 and "BROKEN at entry 99: a log record exists outside the chain" in output
+    sql(app, "DELETE FROM consent_log_entries WHERE seq = 99")
+    assert verify(runner)[0] == 0
+    # A record inserted in the middle, the later ones renumbered to make room.
+    for seq in (5, 4, 3):
+        sql(app, f"UPDATE consent_log_entries SET seq = {seq + 1:d} WHERE seq = {seq:d}")  # noqa: S608
+    sql(app, COPY_ENTRY.format(new=3, statistics="NOT statistics", old=4))
+    code, output = verify(runner)
+    assert code == 1 and "BROKEN at entry 3: the log record was altered" in output
