@@ -100,14 +100,15 @@ def entry_row_digest(
             _quote(site), _quote(source), _quote(text_hash),
         )  # fmt: skip
         return hashlib.sha256(text.encode()).hexdigest()
-    # Unexpected types (a hand-edited row): the generic encoder, which never raises here.
+    # Unexpected types (a hand-edited row): the canonical encoder, made unable to raise.
     record = {
         "seq": seq, "site": site, "occurred_at": occurred_at, "consent_id": consent_id,
         "action": action, "choices": {"functional": functional, "statistics": statistics},
         "policy_version": policy_version, "text_hash": text_hash, "language": language,
         "source": source, "gpc": gpc,
     }  # fmt: skip
-    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def entry_digest(entry: ConsentEntry | PurgeRecord) -> str:
