@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -225,9 +226,18 @@ def current_tree_head(session: Session) -> tuple[int, str, str]:
         .order_by(ChainLink.seq)
         .execution_options(yield_per=5000)
     )
-    size, root = tree_head(hashes)
-    if size != seq:
-        raise CheckpointChainError(f"the chain head is at {seq} but {size} links exist up to it")
+    last = [GENESIS_HASH]
+
+    def remembering_last() -> Iterator[str]:
+        for value in hashes:
+            last[0] = value
+            yield value
+
+    size, root = tree_head(remembering_last())
+    if size != seq or last[0] != hash_:
+        raise CheckpointChainError(
+            f"the chain head ({seq}) does not match its links ({size}); run `audit verify`"
+        )
     return seq, hash_, root
 
 

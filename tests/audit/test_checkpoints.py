@@ -233,3 +233,14 @@ def test_insertions_are_found(app: Flask, runner: FlaskCliRunner) -> None:
     sql(app, COPY_ENTRY.format(new=3, statistics="NOT statistics", old=4))
     code, output = verify(runner)
     assert code == 1 and "BROKEN at entry 3: the log record was altered" in output
+
+
+def test_a_head_that_does_not_match_its_links_is_not_signed(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    add_entries(app, 3)
+    sql(
+        app, "UPDATE audit_chain_head SET hash = (SELECT hash FROM audit_chain_links WHERE seq = 2)"
+    )
+    result = runner.invoke(args=["audit", "checkpoint"])
+    assert result.exit_code == 2 and "run `audit verify`" in result.output
