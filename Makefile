@@ -33,6 +33,9 @@ system-deps:
 
 run: $(STAMP) widget
 	$(BIN)/consent-service db upgrade
+	@# One demo account per role; passwords are printed the first time only.
+	$(BIN)/consent-service users demo
+	@echo "Demo: http://127.0.0.1:$(PORT)/   Admin: http://127.0.0.1:$(PORT)/admin/"
 	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) 'consent_service:create_app()'
 
 lint: $(STAMP)
