@@ -45,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from consent_service import health
     from consent_service.admin import views as admin_views
+    from consent_service.analytics import api as analytics_api
+    from consent_service.analytics import views as analytics_views
     from consent_service.consent import api as consent_api
     from consent_service.consent import views as consent_views
     from consent_service.demo import views as demo_views
@@ -59,10 +61,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health.bp,
         openapi_bp,
         admin_views.bp,
+        analytics_api.bp,
+        analytics_views.bp,
     ):
         app.register_blueprint(bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(consent_api.bp)
+    csrf.exempt(analytics_api.bp)
 
     from consent_service.ideas import init_ideas
 
@@ -87,4 +92,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from consent_service.cli import register_commands
 
     register_commands(app)
+    analytics_views.register(app)  # menu item, purger, `analytics` commands
     return app

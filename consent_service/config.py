@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "CONSENT_"
 MODES = ("development", "production", "testing")
@@ -110,6 +112,57 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
+QUERY_PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+
+
+def _analytics_settings(get: Any) -> dict[str, Any]:
+    """Retention, query-parameter allow-list and calendar of the consent-gated analytics."""
+
+    def number(name: str, default: int, high: int, unit: str) -> int:
+        try:
+            value = int(get(name, str(default)))
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number of {unit}") from None
+        if not 0 <= value <= high:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be between 0 and {high} {unit}")
+        return value
+
+    def days(name: str, default: int) -> int:
+        value = number(name, default, 3660, "days")
+        if value < 1:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1 day")
+        return value
+
+    # 13 and 25 months, rounded up to whole days.
+    raw_days = days("ANALYTICS_RAW_DAYS", 396)
+    aggregate_days = days("ANALYTICS_AGGREGATE_DAYS", 761)
+    if aggregate_days < raw_days:
+        raise ConfigError(
+            f"{ENV_PREFIX}ANALYTICS_AGGREGATE_DAYS must not be shorter than "
+            f"{ENV_PREFIX}ANALYTICS_RAW_DAYS: daily figures are computed from the raw events"
+        )
+    params = _as_list("ANALYTICS_QUERY_PARAMS", get("ANALYTICS_QUERY_PARAMS"))
+    for param in params:
+        if not QUERY_PARAM_NAME.match(param):
+            raise ConfigError(
+                f"{ENV_PREFIX}ANALYTICS_QUERY_PARAMS: {param!r} is not a query parameter name"
+            )
+    zone = get("ANALYTICS_TIMEZONE", "Europe/Stockholm")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{ENV_PREFIX}ANALYTICS_TIMEZONE: unknown time zone {zone!r}") from None
+    rollup_seconds = number("ANALYTICS_ROLLUP_SECONDS", 300, 86400, "seconds")
+    return {
+        "ANALYTICS_RAW_DAYS": raw_days,
+        "ANALYTICS_AGGREGATE_DAYS": aggregate_days,
+        "ANALYTICS_QUERY_PARAMS": params,
+        "ANALYTICS_TIMEZONE": zone,
+        # How stale today's figures on the dashboard may be before they are rolled up again.
+        "ANALYTICS_ROLLUP_SECONDS": rollup_seconds,
+    }
+
+
 def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask config mapping from defaults and the environment."""
     env = dict(os.environ if env is None else env)
@@ -169,6 +222,7 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "PUBLIC_URL": get("PUBLIC_URL").rstrip("/") or None,
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        **_analytics_settings(get),
     }
     settings.update(_idea_settings(get, development))
     if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:

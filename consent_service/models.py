@@ -1,6 +1,13 @@
 """Imports every domain's models so that the metadata knows all tables (for Alembic)."""
 
 from consent_service.admin.models import User
+from consent_service.analytics.models import (
+    AnalyticsEvent,
+    DailyAggregate,
+    DroppedCount,
+    RollupDay,
+    VisitorKey,
+)
 from consent_service.audit.models import (
     AccessLogEntry,
     ChainHead,
@@ -23,10 +30,13 @@ from consent_service.ratelimit import RateCounter
 
 __all__ = [
     "AccessLogEntry",
+    "AnalyticsEvent",
     "ChainHead",
     "ChainLink",
     "Checkpoint",
     "ConsentEntry",
+    "DailyAggregate",
+    "DroppedCount",
     "Idea",
     "IdeaContact",
     "IdeaCounter",
@@ -37,5 +47,7 @@ __all__ = [
     "PolicyText",
     "PurgeRecord",
     "RateCounter",
+    "RollupDay",
     "User",
+    "VisitorKey",
 ]

@@ -1,0 +1,1 @@
+"""Consent-gated analytics: server-enforced ingest, daily rollups and the dashboard."""

@@ -1,0 +1,52 @@
+"""`POST /api/v1/events`: the tracker's batches, stored only with a valid statistics consent."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from consent_service.analytics import services
+from consent_service.consent.api import current_choice
+from consent_service.consent.services import current_policy
+from consent_service.db import utcnow
+from consent_service.web.errors import ApiError
+from consent_service.web.json_input import Field, json_body
+from consent_service.web.origins import own_origin
+
+bp = Blueprint("analytics_api", __name__, url_prefix="/api/v1")
+
+BATCH_SCHEMA = {"events": Field(list)}
+
+
+def sender() -> services.Sender:
+    return services.Sender(
+        choice=current_choice(),
+        origin_host=services.host_of_origin(request.headers.get("Origin")),
+        address=request.remote_addr or "",
+        user_agent=request.headers.get("User-Agent", ""),
+        accept_language=request.headers.get("Accept-Language", ""),
+    )
+
+
+@bp.post("/events")
+def record_events() -> Response:
+    # text/plain too: the tracker sends it with sendBeacon, which needs no CORS preflight.
+    events = json_body(BATCH_SCHEMA, allow_text_plain=True)["events"]
+    if len(events) > services.MAX_EVENTS_PER_BATCH:
+        raise ApiError(
+            400,
+            "too_many_events",
+            f"A batch holds at most {services.MAX_EVENTS_PER_BATCH} events; send several batches.",
+        )
+    policy = current_policy()
+    result = services.ingest(
+        events,
+        sender(),
+        site=policy.site,
+        policy_version=policy.version,
+        hosts=services.allowed_hosts(services.host_of_origin(own_origin())),
+        now=utcnow(),
+    )
+    response = jsonify(result.public())
+    response.status_code = 202
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,98 @@
+"""Analytics tables: raw events, the daily visitor keys, daily rollups and drop counters.
+
+Nothing here holds an IP address or a user agent. A visitor is a keyed hash whose key
+exists for one day (plus a day of grace) and is then destroyed, after which the hash can
+no longer be linked to anyone. See docs/analytics.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from consent_service.db import Model, UTCDateTime, datetime_utc
+
+
+class AnalyticsEvent(Model):
+    """One page view or custom event from a visitor who consented to statistics."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (
+        # Rollups and retention read whole days; a page filter reads one page's days.
+        Index("ix_analytics_events_day_site", "day", "site"),
+        Index("ix_analytics_events_site_path_day", "site", "path", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    # The calendar day in the analytics time zone: the unit of rollups, keys and retention.
+    day: Mapped[dt.date] = mapped_column(Date)
+    occurred_at: Mapped[datetime_utc]
+    type: Mapped[str] = mapped_column(String(8))  # "pageview" or "event"
+    host: Mapped[str] = mapped_column(String(253))
+    path: Mapped[str] = mapped_column(String(1024))
+    referrer_host: Mapped[str | None] = mapped_column(String(253))
+    name: Mapped[str | None] = mapped_column(String(64))
+    props: Mapped[str | None] = mapped_column(String(1024))  # canonical JSON of a few pairs
+    # HMAC of (client address, user agent, site) under the day's key, truncated to 128 bits.
+    visitor: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    screen: Mapped[str] = mapped_column(String(8))
+    browser: Mapped[str] = mapped_column(String(24))
+    os: Mapped[str] = mapped_column(String(24))
+    device: Mapped[str] = mapped_column(String(8))
+
+
+class VisitorKey(Model):
+    """The random key of one day. Deleted 48 hours after its day began (purge and ingest)."""
+
+    __tablename__ = "analytics_visitor_keys"
+
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime_utc]
+
+
+class DailyAggregate(Model):
+    """Counts of one site and day along one dimension (page, referrer, language, ...).
+
+    `events` counts page views (or events for the event dimensions); `visitors` counts
+    distinct visitor hashes of that day. The dashboard reads only this table.
+    """
+
+    __tablename__ = "analytics_daily"
+    __table_args__ = (
+        # A page filter reads one page's days.
+        Index("ix_analytics_daily_site_dimension_value_day", "site", "dimension", "value", "day"),
+    )
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
+    visitors: Mapped[int] = mapped_column(Integer)
+
+
+class RollupDay(Model):
+    """Which days have events and whether their rollup is final (the day is over)."""
+
+    __tablename__ = "analytics_rollup_days"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    final: Mapped[bool] = mapped_column(Boolean)
+    rolled_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class DroppedCount(Model):
+    """How many events were not stored, by reason (no consent, bot, invalid, ...). Only numbers."""
+
+    __tablename__ = "analytics_dropped"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(24), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

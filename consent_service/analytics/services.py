@@ -1,0 +1,286 @@
+"""The ingest rules: who may be counted, what an event may say, and how a batch is written.
+
+The server decides, not the tracker: events are stored only for a request that carries a
+validly signed, unexpired `consent` cookie granting statistics under the current policy
+version. Everything else is dropped and only counted, by reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from flask import current_app
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from consent_service.analytics.models import AnalyticsEvent, DroppedCount
+from consent_service.analytics.useragent import read_user_agent
+from consent_service.analytics.visitors import day_key, local_day, visitor_hash
+from consent_service.consent.cookie import Choice
+from consent_service.db import db
+from consent_service.web.errors import ApiError
+from consent_service.web.json_input import Field, validate_object
+
+MAX_EVENTS_PER_BATCH = 100
+MAX_PROPS = 5
+MAX_PROP_VALUE = 100
+# UTF-8 bytes of the stored path, allow-listed query parameters included. Keeps index
+# entries well inside PostgreSQL's B-tree limit.
+MAX_PATH_BYTES = 1024
+SCREENS = ("small", "medium", "large")
+EVENT_TYPES = ("pageview", "event")
+NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+PROP_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+EVENT_SCHEMA = {
+    "type": Field(str, choices=EVENT_TYPES),
+    "path": Field(str, max_length=2048),
+    "referrer": Field(str, required=False, max_length=2048),
+    "name": Field(str, required=False, check=lambda v: bool(NAME.match(v)),
+                  check_message="must be 1 to 64 letters, digits or _ . : -"),
+    "props": Field(dict, required=False),
+    "screen": Field(str, required=False, choices=SCREENS),
+}  # fmt: skip
+
+# Why events were not stored. Kept as numbers per site and day, nothing else.
+NO_CONSENT = "no_consent"  # no cookie, a forged or tampered one, or an expired one
+OLD_POLICY = "old_policy"  # consent given under an earlier policy version
+NO_STATISTICS = "no_statistics"  # a valid choice that does not include statistics
+BOT = "bot"
+UNKNOWN_HOST = "unknown_host"  # no Origin, or a host that is not on the allow-list
+INVALID = "invalid"  # rejected one by one, with the reason returned to the sender
+DROP_REASONS = (NO_CONSENT, OLD_POLICY, NO_STATISTICS, BOT, UNKNOWN_HOST, INVALID)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What the ingest needs to know about the request, and nothing it may store."""
+
+    choice: Choice | None
+    origin_host: str | None
+    address: str
+    user_agent: str
+    accept_language: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    error: str
+    message: str
+
+    def public(self) -> dict[str, Any]:
+        return {"index": self.index, "error": self.error, "message": self.message}
+
+
+@dataclass
+class IngestResult:
+    stored: int = 0
+    dropped: int = 0
+    reason: str | None = None
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"stored": self.stored}
+        if self.reason is not None:
+            body["dropped"] = self.dropped
+            body["reason"] = self.reason
+        if self.rejected:
+            body["rejected"] = [r.public() for r in self.rejected]
+        return body
+
+
+def allowed_hosts(own_host: str | None) -> frozenset[str]:
+    """Host names whose pages may be counted: those of ALLOWED_ORIGINS and our own."""
+    hosts = {urlsplit(o).hostname for o in current_app.config["ALLOWED_ORIGINS"]}
+    hosts.add(own_host)
+    return frozenset(h.lower() for h in hosts if h)
+
+
+def host_of_origin(origin: str | None) -> str | None:
+    if not origin or origin == "null":
+        return None
+    try:
+        host = urlsplit(origin).hostname
+    except ValueError:
+        return None
+    return host.lower() if host else None
+
+
+def primary_language(accept_language: str) -> str:
+    """The first language the browser asks for, as a primary subtag ('sv-SE' → 'sv')."""
+    first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower()
+    primary = first.split("-", 1)[0]
+    return primary if LANGUAGE.match(primary) else ""
+
+
+def clean_path(raw: str, query_params: Iterable[str]) -> str:
+    """Keep the path and only allow-listed query parameters; drop the fragment."""
+    if not raw.startswith("/") or raw.startswith("//") or CONTROL.search(raw):
+        raise ApiError(400, "invalid_path", "path must be a path starting with a single '/'.")
+    path, _, query = raw.split("#", 1)[0].partition("?")
+    if len(path.encode()) > MAX_PATH_BYTES:
+        raise ApiError(400, "too_long", f"path is longer than {MAX_PATH_BYTES} bytes.")
+    allowed = set(query_params)
+    if query and allowed:
+        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in allowed]
+        with_query = f"{path}?{urlencode(kept)}"
+        if kept and len(with_query.encode()) <= MAX_PATH_BYTES:
+            path = with_query
+    return path
+
+
+def referrer_host(raw: str | None, page_host: str) -> str | None:
+    """The referring site's host name; none for links within the same host."""
+    if not raw:
+        return None
+    try:
+        parts = urlsplit(raw)
+        host = parts.hostname if parts.scheme in ("http", "https") else None
+    except ValueError:
+        host = None
+    if not host:
+        raise ApiError(400, "invalid_referrer", "referrer must be an http(s) URL.")
+    host = host.lower()
+    return None if host == page_host else host[:253]
+
+
+def _prop_value(key: str, value: Any) -> str | int | float | bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ApiError(400, "invalid_props", f"props.{key} must be a finite number.")
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_PROP_VALUE or CONTROL.search(value):
+            raise ApiError(
+                400,
+                "invalid_props",
+                f"props.{key} must be text of at most {MAX_PROP_VALUE} characters.",
+            )
+        return value
+    raise ApiError(400, "invalid_props", f"props.{key} must be text, a number or true/false.")
+
+
+def clean_props(props: Mapping[str, Any]) -> str:
+    if len(props) > MAX_PROPS:
+        raise ApiError(400, "invalid_props", f"props may have at most {MAX_PROPS} entries.")
+    clean = {}
+    for key, value in props.items():
+        if not PROP_KEY.match(key):
+            raise ApiError(
+                400, "invalid_props", "props names are 1 to 32 letters, digits or _ . -."
+            )
+        clean[key] = _prop_value(key, value)
+    return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def clean_event(raw: Any, page_host: str, query_params: Iterable[str]) -> dict[str, Any]:
+    """Validate one event; return the columns it contributes, or raise ApiError (a 4xx reason)."""
+    data = validate_object(raw, EVENT_SCHEMA, where="event")
+    kind = data["type"]
+    if kind == "event" and "name" not in data:
+        raise ApiError(400, "missing_field", "name is required for type event.")
+    if kind == "pageview" and ("name" in data or "props" in data):
+        raise ApiError(400, "unexpected_field", "a pageview has no name or props.")
+    if "props" in data and not data["props"]:
+        del data["props"]
+    return {
+        "type": kind,
+        "path": clean_path(data["path"], query_params),
+        "referrer_host": referrer_host(data.get("referrer"), page_host),
+        "name": data.get("name"),
+        "props": clean_props(data["props"]) if "props" in data else None,
+        "screen": data.get("screen", ""),
+    }
+
+
+def refusal(sender: Sender, site: str, policy_version: int, hosts: frozenset[str]) -> str | None:
+    """Why nothing from this sender may be stored, or None when it may."""
+    choice = sender.choice
+    if choice is None:
+        return NO_CONSENT
+    if choice.policy_version != policy_version:
+        return OLD_POLICY
+    if not choice.statistics:
+        return NO_STATISTICS
+    if sender.origin_host is None or sender.origin_host not in hosts:
+        return UNKNOWN_HOST
+    if read_user_agent(sender.user_agent).bot:
+        return BOT
+    return None
+
+
+def count_dropped(session: Session, site: str, day: dt.date, reason: str, n: int) -> None:
+    """Add `n` to the day's counter for `reason` (an UPDATE, or an INSERT for the first one)."""
+    key = (DroppedCount.site == site, DroppedCount.day == day, DroppedCount.reason == reason)
+    result = session.execute(update(DroppedCount).where(*key).values(count=DroppedCount.count + n))
+    if getattr(result, "rowcount", 0):
+        return
+    try:
+        with session.begin_nested():
+            session.add(DroppedCount(site=site, day=day, reason=reason, count=n))
+    except IntegrityError:
+        # A concurrent writer inserted the row (PostgreSQL); now it can be updated.
+        session.execute(update(DroppedCount).where(*key).values(count=DroppedCount.count + n))
+
+
+def ingest(
+    events: list[Any],
+    sender: Sender,
+    *,
+    site: str,
+    policy_version: int,
+    hosts: frozenset[str],
+    now: dt.datetime,
+) -> IngestResult:
+    """Store the valid events of one batch in one transaction, or drop them all and count why."""
+    if not events:
+        return IngestResult()
+    day = local_day(now)
+    reason = refusal(sender, site, policy_version, hosts)
+    if reason is not None:
+        with db.writing() as session:
+            count_dropped(session, site, day, reason, len(events))
+        return IngestResult(dropped=len(events), reason=reason)
+
+    assert sender.origin_host is not None
+    page_host = sender.origin_host
+    query_params = current_app.config["ANALYTICS_QUERY_PARAMS"]
+    client = read_user_agent(sender.user_agent)
+    visitor = visitor_hash(day_key(site, day, now), sender.address, sender.user_agent, site)
+    shared = {
+        "site": site,
+        "day": day,
+        "occurred_at": now.replace(microsecond=0),
+        "host": page_host,
+        "visitor": visitor,
+        "language": primary_language(sender.accept_language),
+        "browser": client.browser,
+        "os": client.os,
+        "device": client.device,
+    }
+    rows: list[dict[str, Any]] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(events):
+        try:
+            rows.append({**shared, **clean_event(raw, page_host, query_params)})
+        except ApiError as exc:
+            rejected.append(Rejection(index, exc.code, exc.message))
+    with db.writing() as session:
+        if rows:
+            session.execute(insert(AnalyticsEvent), rows)
+        if rejected:
+            count_dropped(session, site, day, INVALID, len(rejected))
+    return IngestResult(stored=len(rows), rejected=rejected)
