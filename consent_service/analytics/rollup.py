@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, delete, distinct, func, insert, literal_column, select
+from sqlalchemy import delete, distinct, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.analytics.models import (
@@ -31,52 +31,53 @@ from consent_service.db import db
 
 E = AnalyticsEvent
 
-# Page-view breakdowns: dimension name → column. An empty value means unknown or none.
-BREAKDOWNS: dict[str, Any] = {
-    "referrer": E.referrer_host,
-    "language": E.language,
-    "device": E.device,
-    "browser": E.browser,
-    "os": E.os,
-    "screen": E.screen,
-    "host": E.host,
-}
+# Page-view breakdowns, each counted for the whole site and for every page.
+BREAKDOWNS = ("referrer", "language", "device", "browser", "os", "screen")
 # The idea widget sends these events, in this order.
 FUNNEL = ("idea_opened", "idea_started", "idea_submitted")
-DIMENSIONS = ("total", "page", *BREAKDOWNS, "event", "prop", "funnel")
 PROP_SEPARATOR = "\t"  # event name, property and value; none of them may hold a tab
+SITE_WIDE = ""  # the `path` of the rows that count every page
 # A request that began just before midnight may commit just after it.
 CLOSING_GRACE = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
 class Count:
-    day: dt.date
+    dimension: str
+    path: str
     value: str
     events: int
     visitors: int
 
 
-def _where(site: str, start: dt.date, end: dt.date, path: str | None) -> list[ColumnElement[bool]]:
-    where = [E.site == site, E.day >= start, E.day <= end]
-    if path is not None:
-        where.append(E.path == path)
-    return where
+class _Tally:
+    """Events and distinct visitors per (dimension, page, value)."""
 
+    def __init__(self) -> None:
+        self.cells: dict[tuple[str, str, str], tuple[list[int], set[str]]] = {}
+        # page → step → visitor → events, for the funnel
+        self.steps: dict[str, dict[str, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(int))
+        )
 
-def _grouped(
-    session: Session, where: list[ColumnElement[bool]], value: Any | None
-) -> Iterator[Count]:
-    """Events and distinct visitors per day and value (per day only when `value` is None)."""
-    columns = [E.day] if value is None else [E.day, value]
-    stmt = (
-        select(E.day, literal_column("''") if value is None else value)
-        .add_columns(func.count(), func.count(distinct(E.visitor)))
-        .where(*where)
-        .group_by(*columns)
-    )
-    for day, val, events, visitors in session.execute(stmt):
-        yield Count(day, val or "", events, visitors)
+    def add(self, dimension: str, path: str, value: str, visitor: str) -> None:
+        cell = self.cells.get((dimension, path, value))
+        if cell is None:
+            cell = self.cells[dimension, path, value] = ([0], set())
+        cell[0][0] += 1
+        cell[1].add(visitor)
+
+    def counts(self) -> Iterator[Count]:
+        for (dimension, path, value), (events, visitors) in self.cells.items():
+            yield Count(dimension, path, value, events[0], len(visitors))
+        for path, by_step in self.steps.items():
+            # Visitors who took a step and every earlier step on the same day.
+            reached: set[str] | None = None
+            for name in FUNNEL:
+                took = by_step.get(name, {})
+                reached = set(took) if reached is None else reached & set(took)
+                if took:
+                    yield Count("funnel", path, name, sum(took.values()), len(reached))
 
 
 def _prop_text(value: Any) -> str:
@@ -85,64 +86,37 @@ def _prop_text(value: Any) -> str:
     return str(value)
 
 
-def _props(session: Session, where: list[ColumnElement[bool]]) -> Iterator[Count]:
-    stmt = select(E.day, E.name, E.props, E.visitor).where(
-        *where, E.type == "event", E.props.is_not(None)
-    )
-    events: dict[tuple[dt.date, str], int] = defaultdict(int)
-    visitors: dict[tuple[dt.date, str], set[str]] = defaultdict(set)
-    for day, name, props, visitor in session.execute(stmt):
-        for key, value in json.loads(props or "{}").items():
-            label = PROP_SEPARATOR.join((name or "", key, _prop_text(value)))[:1024]
-            events[day, label] += 1
-            visitors[day, label].add(visitor)
-    for (day, label), n in events.items():
-        yield Count(day, label, n, len(visitors[day, label]))
-
-
-def _funnel(session: Session, where: list[ColumnElement[bool]]) -> Iterator[Count]:
-    """Per day: each step's events, and the visitors who also took every earlier step that day."""
-    stmt = (
-        select(E.day, E.name, E.visitor, func.count())
-        .where(*where, E.type == "event", E.name.in_(FUNNEL))
-        .group_by(E.day, E.name, E.visitor)
-    )
-    steps: dict[dt.date, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for day, name, visitor, n in session.execute(stmt):
-        steps[day][name or ""][visitor] = n
-    for day, by_step in steps.items():
-        reached: set[str] | None = None
-        for name in FUNNEL:
-            took = by_step.get(name, {})
-            reached = set(took) if reached is None else reached & set(took)
-            if took:
-                yield Count(day, name, sum(took.values()), len(reached))
-
-
-def counts(
-    session: Session,
-    dimension: str,
-    site: str,
-    start: dt.date,
-    end: dt.date,
-    path: str | None = None,
-) -> list[Count]:
-    """The raw events of [start, end] counted along `dimension`, one row per day and value."""
-    where = _where(site, start, end, path)
-    views = [*where, E.type == "pageview"]
-    if dimension == "total":
-        return list(_grouped(session, views, None))
-    if dimension == "page":
-        return list(_grouped(session, views, E.path))
-    if dimension in BREAKDOWNS:
-        return list(_grouped(session, views, BREAKDOWNS[dimension]))
-    if dimension == "event":
-        return list(_grouped(session, [*where, E.type == "event"], E.name))
-    if dimension == "prop":
-        return list(_props(session, where))
-    if dimension == "funnel":
-        return list(_funnel(session, where))
-    raise ValueError(f"unknown dimension {dimension!r}")
+def day_counts(session: Session, site: str, day: dt.date) -> list[Count]:
+    """Count one day's raw events along every dimension, site-wide and per page, in one pass."""
+    stmt = select(
+        E.type, E.path, E.host, E.name, E.props, E.visitor,
+        E.referrer_host, E.language, E.device, E.browser, E.os, E.screen,
+    ).where(E.day == day, E.site == site)  # fmt: skip
+    tally = _Tally()
+    add = tally.add
+    for row in session.execute(stmt.execution_options(yield_per=10_000)):
+        kind, path, host, name, props, visitor = row[:6]
+        if kind == "pageview":
+            add("page", SITE_WIDE, path, visitor)
+            add("host", SITE_WIDE, host, visitor)
+            values = [v or "" for v in row[6:]]
+            for page in (SITE_WIDE, path):
+                add("total", page, "", visitor)
+                for dimension, value in zip(BREAKDOWNS, values, strict=True):
+                    add(dimension, page, value, visitor)
+            continue
+        name = name or ""
+        labels = [
+            PROP_SEPARATOR.join((name, key, _prop_text(value)))[:1024]
+            for key, value in (json.loads(props).items() if props else ())
+        ]
+        for page in (SITE_WIDE, path):
+            add("event", page, name, visitor)
+            for label in labels:
+                add("prop", page, label, visitor)
+            if name in FUNNEL:
+                tally.steps[page][name][visitor] += 1
+    return list(tally.counts())
 
 
 def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> bool:
@@ -154,18 +128,18 @@ def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> boo
             session.add(marker)
         elif marker.final:
             return False
+        # Counted inside the writing transaction: the rows replaced are the rows counted.
         rows = [
             {
                 "site": site,
-                "dimension": dimension,
-                "day": c.day,
+                "dimension": c.dimension,
+                "path": c.path,
+                "day": day,
                 "value": c.value,
                 "events": c.events,
                 "visitors": c.visitors,
             }
-            for dimension in DIMENSIONS
-            # Counted inside the writing transaction: the rows replaced are the rows counted.
-            for c in counts(session, dimension, site, day, day)
+            for c in day_counts(session, site, day)
         ]
         session.execute(
             delete(DailyAggregate).where(DailyAggregate.site == site, DailyAggregate.day == day)

@@ -11,8 +11,9 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -29,6 +30,7 @@ from consent_service.db import db
 from consent_service.web.errors import ApiError
 from consent_service.web.json_input import Field, validate_object
 
+EVENTS = AnalyticsEvent.metadata.tables[AnalyticsEvent.__tablename__]
 MAX_EVENTS_PER_BATCH = 100
 MAX_PROPS = 5
 MAX_PROP_VALUE = 100
@@ -51,6 +53,11 @@ EVENT_SCHEMA = {
     "props": Field(dict, required=False),
     "screen": Field(str, required=False, choices=SCREENS),
 }  # fmt: skip
+
+EVENT_FIELDS = frozenset(EVENT_SCHEMA)
+PLAIN_TYPES: dict[str, type] = {"type": str, "path": str, "referrer": str, "name": str,
+                                "props": dict, "screen": str}  # fmt: skip
+PLAIN_MAX_LENGTH = 2048
 
 # Why events were not stored. Kept as numbers per site and day, nothing else.
 NO_CONSENT = "no_consent"  # no cookie, a forged or tampered one, or an expired one
@@ -124,7 +131,8 @@ def primary_language(accept_language: str) -> str:
     return primary if LANGUAGE.match(primary) else ""
 
 
-def clean_path(raw: str, query_params: Iterable[str]) -> str:
+@lru_cache(maxsize=4096)
+def clean_path(raw: str, query_params: tuple[str, ...]) -> str:
     """Keep the path and only allow-listed query parameters; drop the fragment."""
     if not raw.startswith("/") or raw.startswith("//") or CONTROL.search(raw):
         raise ApiError(400, "invalid_path", "path must be a path starting with a single '/'.")
@@ -140,10 +148,13 @@ def clean_path(raw: str, query_params: Iterable[str]) -> str:
     return path
 
 
+@lru_cache(maxsize=4096)
 def referrer_host(raw: str | None, page_host: str) -> str | None:
     """The referring site's host name; none for links within the same host."""
     if not raw:
         return None
+    if CONTROL.search(raw):
+        raise ApiError(400, "invalid_referrer", "referrer must be an http(s) URL.")
     try:
         parts = urlsplit(raw)
         host = parts.hostname if parts.scheme in ("http", "https") else None
@@ -186,22 +197,42 @@ def clean_props(props: Mapping[str, Any]) -> str:
     return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def clean_event(raw: Any, page_host: str, query_params: Iterable[str]) -> dict[str, Any]:
+def _plain(raw: Any) -> bool:
+    """Whether `raw` is an event of the usual shape that `validate_object` would pass as it is.
+
+    Checked first because it is several times cheaper; anything else goes through
+    `validate_object`, which also words the reason.
+    """
+    if type(raw) is not dict or not raw.keys() <= EVENT_FIELDS:
+        return False
+    for name, value in raw.items():
+        if type(value) is not PLAIN_TYPES[name]:
+            return False
+        if isinstance(value, str) and (len(value) > PLAIN_MAX_LENGTH or not value.isascii()):
+            return False
+    return (
+        raw.get("type") in EVENT_TYPES
+        and "path" in raw
+        and raw.get("screen", "small") in SCREENS
+        and ("name" not in raw or NAME.match(raw["name"]) is not None)
+    )
+
+
+def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict[str, Any]:
     """Validate one event; return the columns it contributes, or raise ApiError (a 4xx reason)."""
-    data = validate_object(raw, EVENT_SCHEMA, where="event")
+    data = raw if _plain(raw) else validate_object(raw, EVENT_SCHEMA, where="event")
     kind = data["type"]
     if kind == "event" and "name" not in data:
         raise ApiError(400, "missing_field", "name is required for type event.")
     if kind == "pageview" and ("name" in data or "props" in data):
         raise ApiError(400, "unexpected_field", "a pageview has no name or props.")
-    if "props" in data and not data["props"]:
-        del data["props"]
+    props = data.get("props")
     return {
         "type": kind,
         "path": clean_path(data["path"], query_params),
         "referrer_host": referrer_host(data.get("referrer"), page_host),
         "name": data.get("name"),
-        "props": clean_props(data["props"]) if "props" in data else None,
+        "props": clean_props(props) if props else None,
         "screen": data.get("screen", ""),
     }
 
@@ -257,7 +288,7 @@ def ingest(
 
     assert sender.origin_host is not None
     page_host = sender.origin_host
-    query_params = current_app.config["ANALYTICS_QUERY_PARAMS"]
+    query_params = tuple(current_app.config["ANALYTICS_QUERY_PARAMS"])
     client = read_user_agent(sender.user_agent)
     visitor = visitor_hash(day_key(site, day, now), sender.address, sender.user_agent, site)
     shared = {
@@ -280,7 +311,8 @@ def ingest(
             rejected.append(Rejection(index, exc.code, exc.message))
     with db.writing() as session:
         if rows:
-            session.execute(insert(AnalyticsEvent), rows)
+            # A Core insert of many rows: one executemany, no ORM unit of work.
+            session.execute(insert(EVENTS), rows)
         if rejected:
             count_dropped(session, site, day, INVALID, len(rejected))
     return IngestResult(stored=len(rows), rejected=rejected)

@@ -1,8 +1,8 @@
 """consent-gated analytics
 
-Revision ID: 628bd4b4e94a
+Revision ID: aa46604e1d85
 Revises: beedca36acf5
-Create Date: 2026-11-28 01:31:08.705633
+Create Date: 2026-11-28 01:37:24.872405
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "628bd4b4e94a"
+revision: str = "aa46604e1d85"
 down_revision: str | None = "beedca36acf5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -21,21 +21,15 @@ def upgrade() -> None:
         "analytics_daily",
         sa.Column("site", sa.String(length=64), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=False),
+        sa.Column("path", sa.String(length=1024), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("value", sa.String(length=1024), nullable=False),
         sa.Column("events", sa.Integer(), nullable=False),
         sa.Column("visitors", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "site", "dimension", "day", "value", name=op.f("pk_analytics_daily")
+            "site", "dimension", "path", "day", "value", name=op.f("pk_analytics_daily")
         ),
     )
-    with op.batch_alter_table("analytics_daily", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_analytics_daily_site_dimension_value_day",
-            ["site", "dimension", "value", "day"],
-            unique=False,
-        )
-
     op.create_table(
         "analytics_dropped",
         sa.Column("site", sa.String(length=64), nullable=False),
@@ -66,9 +60,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
         batch_op.create_index("ix_analytics_events_day_site", ["day", "site"], unique=False)
-        batch_op.create_index(
-            "ix_analytics_events_site_path_day", ["site", "path", "day"], unique=False
-        )
 
     op.create_table(
         "analytics_rollup_days",
@@ -91,12 +82,8 @@ def downgrade() -> None:
     op.drop_table("analytics_visitor_keys")
     op.drop_table("analytics_rollup_days")
     with op.batch_alter_table("analytics_events", schema=None) as batch_op:
-        batch_op.drop_index("ix_analytics_events_site_path_day")
         batch_op.drop_index("ix_analytics_events_day_site")
 
     op.drop_table("analytics_events")
     op.drop_table("analytics_dropped")
-    with op.batch_alter_table("analytics_daily", schema=None) as batch_op:
-        batch_op.drop_index("ix_analytics_daily_site_dimension_value_day")
-
     op.drop_table("analytics_daily")

@@ -1,0 +1,484 @@
+"""Analytics benchmark: ingest throughput against a bare Flask endpoint, dashboard query times.
+
+    .venv/bin/python bench/analytics_bench.py                 # everything (takes ~15 minutes)
+    .venv/bin/python bench/analytics_bench.py --only ingest
+    .venv/bin/python bench/analytics_bench.py --only dashboard --sizes 1000000
+
+Ingest: the service and a bare Flask JSON endpoint are started with gunicorn under the same
+settings (deploy/gunicorn.conf.py) on free loopback ports, in this run, one after the other,
+and loaded with wrk (installed with apt when missing; a threaded Python client otherwise).
+Every request carries a validly signed statistics consent, so every event is stored.
+
+Dashboard: events are generated straight into a SQLite database (13 months, 500 pages),
+rolled up, and the dashboard's queries and the whole page are timed. Prints figures; never
+passes or fails on a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+PAGE_ORIGIN = "https://www.uppsala.test"
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+BATCHES = (1, 10, 50)
+
+
+# --- the bare baseline -------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+    """A bare Flask JSON endpoint: parse the batch, answer 202 with its length."""
+    from flask import Flask, jsonify, request
+
+    app = Flask("bare")
+
+    @app.post("/api/v1/events")
+    def events() -> Any:
+        data = json.loads(request.get_data())
+        response = jsonify({"stored": len(data["events"])})
+        response.status_code = 202
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        return jsonify({"status": "ok"})
+
+    return app
+
+
+# --- servers -----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def service_env(db_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "CONSENT_ENV": "production",
+            "CONSENT_SECRET_KEY": SECRET,
+            "CONSENT_DATABASE_URL": db_url,
+            "CONSENT_ALLOWED_ORIGINS": PAGE_ORIGIN,
+        }
+    )
+    return env
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a gunicorn master, its live workers and the workers it has reaped."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: int) -> list[str]:
+        with open(f"/proc/{p}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()
+
+    fields = stat(pid)
+    # utime, stime, cutime, cstime are fields 14-17 (1-based); after the name: index 11-14.
+    total = sum(int(f) for f in fields[11:15])
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        with contextlib.suppress(OSError):
+            total += sum(int(f) for f in stat(int(child))[11:13])
+    return total / ticks
+
+
+class Server:
+    def __init__(self, url: str, pid: int) -> None:
+        self.url, self.pid = url, pid
+
+
+@contextlib.contextmanager
+def gunicorn(app_spec: str, env: dict[str, str]) -> Iterator[Server]:
+    port = free_port()
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT / "bench")}
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), app_spec],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn {app_spec} did not start") from None
+                time.sleep(0.1)
+        yield Server(url, proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+# --- load --------------------------------------------------------------------------------
+
+
+def batch_body(size: int) -> str:
+    events = [
+        {
+            "type": "pageview",
+            "path": f"/bo-och-leva/sida-{i % 37}",
+            "referrer": "https://www.google.com/",
+            "screen": "large",
+        }
+        for i in range(size)
+    ]
+    return json.dumps({"events": events})
+
+
+def ensure_wrk() -> str | None:
+    found = shutil.which("wrk")
+    if found or os.geteuid() != 0:
+        return found
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
+    return shutil.which("wrk")
+
+
+def load_wrk(
+    wrk: str, url: str, body: str, headers: dict[str, str], seconds: int, conns: int
+) -> tuple[float, int]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write('wrk.method = "POST"\n')
+        script.write(f"wrk.body = {json.dumps(body)}\n")
+        for name, value in headers.items():
+            script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
+    try:
+        out = subprocess.run(
+            [wrk, "-t2", f"-c{conns}", f"-d{seconds}s", "-s", script.name, url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*?(\d+) read, (\d+) write, (\d+) timeout", out)
+    failures = int(bad.group(1)) if bad else 0
+    if errors:
+        failures += sum(int(errors.group(i)) for i in (1, 2, 3))
+    return rate, failures
+
+
+def load_python(
+    url: str, body: str, headers: dict[str, str], seconds: int, conns: int
+) -> tuple[float, int]:
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    data = body.encode()
+    done = [0] * conns
+    failed = [0] * conns
+    stop = time.monotonic() + seconds
+
+    def worker(i: int) -> None:
+        while time.monotonic() < stop:
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+            try:
+                conn.request("POST", parts.path, data, headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status >= 300:
+                    failed[i] += 1
+                done[i] += 1
+            except OSError:
+                failed[i] += 1
+            finally:
+                conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(conns)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(done) / (time.monotonic() - start), sum(failed)
+
+
+def bench_ingest(seconds: int, conns: int) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(ROOT))
+    from consent_service.consent.cookie import Choice, ChoiceCookie
+
+    wrk = ensure_wrk()
+    print(f"load generator: {'wrk' if wrk else 'Python threads'}, {conns} connections, "
+          f"{seconds} s per run, {os.cpu_count()} cores")  # fmt: skip
+    cookie = ChoiceCookie([SECRET], 86400).encode(Choice("bench-consent", 1, False, True))
+    headers = {
+        "Content-Type": "text/plain;charset=UTF-8",
+        "Origin": PAGE_ORIGIN,
+        "User-Agent": USER_AGENT,
+        "Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8",
+        "Cookie": f"consent={cookie}",
+    }
+
+    def run(server: Server, body: str) -> tuple[float, int, float]:
+        """Requests/s, failures, and server CPU milliseconds per request."""
+        target = server.url + "/api/v1/events"
+        cpu = cpu_seconds(server.pid)
+        start = time.monotonic()
+        if wrk:
+            rate, failed = load_wrk(wrk, target, body, headers, seconds, conns)
+        else:
+            rate, failed = load_python(target, body, headers, seconds, conns)
+        requests = rate * (time.monotonic() - start)
+        return rate, failed, (cpu_seconds(server.pid) - cpu) * 1000 / max(requests, 1)
+
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "bench.sqlite3"
+        env = service_env(f"sqlite:///{db_path}")
+        subprocess.run(
+            [str(VENV_BIN / "consent-service"), "db", "upgrade"],
+            env=env, cwd=ROOT, check=True, capture_output=True,
+        )  # fmt: skip
+        for size in BATCHES:
+            body = batch_body(size)
+            with gunicorn("analytics_bench:bare_app()", env) as server:
+                run(server, body)  # warm-up
+                bare_rate, bare_failed, bare_cpu = run(server, body)
+            with gunicorn("consent_service:create_app()", env) as server:
+                run(server, body)
+                rate, failed, cpu = run(server, body)
+            row = {
+                "batch": size,
+                "bare_req_s": round(bare_rate),
+                "bare_events_s": round(bare_rate * size),
+                "bare_cpu_ms_per_req": round(bare_cpu, 2),
+                "ingest_req_s": round(rate),
+                "ingest_events_s": round(rate * size),
+                "ingest_cpu_ms_per_req": round(cpu, 2),
+                "ratio": round(rate / bare_rate, 2),
+                "failed": bare_failed + failed,
+            }
+            results.append(row)
+            print(
+                f"batch {size:>2}: bare Flask {row['bare_events_s']:>8,} events/s "
+                f"({row['bare_req_s']:,} req/s, {bare_cpu:.2f} ms CPU/req) | "
+                f"ingest {row['ingest_events_s']:>8,} events/s "
+                f"({row['ingest_req_s']:,} req/s, {cpu:.2f} ms CPU/req) | "
+                f"{row['ratio']:.2f} x bare | {row['failed']} failed",
+                flush=True,
+            )
+        with sqlite3.connect(db_path) as conn:
+            stored = conn.execute("SELECT count(*) FROM analytics_events").fetchone()[0]
+        print(f"events stored in the run: {stored:,}")
+    return results
+
+
+# --- dashboard ---------------------------------------------------------------------------
+
+PAGES = [f"/sida-{i}" for i in range(500)]
+REFERRERS = ["", "", "", "www.google.com", "www.bing.com", "duckduckgo.com", "www.facebook.com",
+             "www.uppsala.se", "sv.wikipedia.org", "www.krisinformation.se"]  # fmt: skip
+LANGUAGES = ["sv"] * 8 + ["en", "fi", "ar", "de", ""]
+DEVICES = [("mobile", "android", "chrome"), ("mobile", "ios", "safari"),
+           ("desktop", "windows", "edge"), ("desktop", "windows", "chrome"),
+           ("desktop", "macos", "safari"), ("tablet", "ios", "safari"),
+           ("desktop", "linux", "firefox")]  # fmt: skip
+SCREENS = ["small", "medium", "large"]
+EVENT_NAMES = ["idea_opened", "idea_started", "idea_submitted", "outbound", "search"]
+
+
+def generate(db_path: Path, total: int, days: int, today: dt.date) -> float:
+    """Write `total` events spread over `days` days directly into the database."""
+    rng = random.Random(4)
+    start = time.monotonic()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=OFF")
+    indexes = conn.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='analytics_events'"
+        " AND sql IS NOT NULL"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f"DROP INDEX {name}")
+    per_day = total // days
+    sql = (
+        "INSERT INTO analytics_events (site, day, occurred_at, type, host, path, referrer_host,"
+        " name, props, visitor, language, screen, browser, os, device)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    )
+    for d in range(days):
+        day = today - dt.timedelta(days=days - d)
+        stamp = f"{day.isoformat()} 12:00:00.000000"
+        visitors = [hashlib.md5(f"{day}{v}".encode()).hexdigest() for v in range(per_day // 3)]  # noqa: S324
+        rows = []
+        for _ in range(per_day):
+            device, os_, browser = rng.choice(DEVICES)
+            referrer = rng.choice(REFERRERS) or None
+            if rng.random() < 0.9:
+                kind, name, props = "pageview", None, None
+                path = PAGES[min(int(rng.paretovariate(1.2)) - 1, 499)]
+            else:
+                kind, name = "event", rng.choice(EVENT_NAMES)
+                props = '{"host":"www.skatteverket.se"}' if name == "outbound" else None
+                path = "/ideer"
+            rows.append((
+                "uppsala.se", day.isoformat(), stamp, kind, "www.uppsala.se", path, referrer,
+                name, props, rng.choice(visitors), rng.choice(LANGUAGES), rng.choice(SCREENS),
+                browser, os_, device,
+            ))  # fmt: skip
+        conn.executemany(sql, rows)
+        conn.execute(
+            "INSERT INTO analytics_rollup_days (site, day, final, rolled_up_at) VALUES (?,?,0,NULL)",
+            ("uppsala.se", day.isoformat()),
+        )
+        conn.commit()
+    for _, create in indexes:
+        conn.execute(create)
+    conn.commit()
+    conn.close()
+    return time.monotonic() - start
+
+
+def timed(fn: Any, repeat: int = 5) -> float:
+    """Median wall time of `fn` in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def bench_dashboard(total: int, days: int) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from consent_service import create_app
+    from consent_service.admin.auth import create_user
+    from consent_service.admin.models import Role
+    from consent_service.analytics import reports, rollup
+    from consent_service.analytics.reports import Filters, Period
+    from consent_service.db import utcnow
+    from consent_service.schema import upgrade_database
+
+    result: dict[str, Any] = {"events": total}
+    with tempfile.TemporaryDirectory() as tmp:
+        db_path = Path(tmp) / "dash.sqlite3"
+        app = create_app(
+            {
+                "CONSENT_MODE": "testing",
+                "SECRET_KEY": SECRET,
+                "DATABASE_URL": f"sqlite:///{db_path}",
+                "ALLOWED_ORIGINS": [PAGE_ORIGIN],
+                "WTF_CSRF_ENABLED": False,
+            }
+        )
+        upgrade_database(app)
+        now = utcnow()
+        with app.app_context():
+            from consent_service.analytics.visitors import local_day
+
+            today = local_day(now)
+        result["generate_s"] = round(generate(db_path, total, days, today), 1)
+        result["db_mb"] = round(db_path.stat().st_size / 1e6)
+        print(f"{total:,} events over {days} days generated in {result['generate_s']} s "
+              f"({result['db_mb']:,} MB)", flush=True)  # fmt: skip
+
+        with app.test_request_context():
+            start = time.monotonic()
+            rolled = rollup.finalize_closed_days(now)
+            result["rollup_s"] = round(time.monotonic() - start, 1)
+            print(f"rolled up {rolled} days in {result['rollup_s']} s "
+                  f"({total / max(result['rollup_s'], 0.001):,.0f} events/s)", flush=True)  # fmt: skip
+
+            site = "uppsala.se"
+            month = Period(today - dt.timedelta(days=30), today - dt.timedelta(days=1))
+            year = Period(today - dt.timedelta(days=365), today - dt.timedelta(days=1))
+            queries = {
+                "series, 30 days": lambda: reports.series(site, month, None),
+                "series, 365 days": lambda: reports.series(site, year, None),
+                "top pages, 30 days": lambda: reports.top(site, "page", month, None),
+                "top pages, 365 days": lambda: reports.top(site, "page", year, None),
+                "referrers, 365 days": lambda: reports.top(site, "referrer", year, None),
+                "funnel, 365 days": lambda: reports.funnel(site, year, None),
+                "one page's referrers (raw), 30 days": lambda: reports.top(
+                    site, "referrer", month, "/sida-3"
+                ),
+                "one page's referrers (raw), 365 days": lambda: reports.top(
+                    site, "referrer", year, "/sida-3"
+                ),
+                "whole report, 30 days": lambda: reports.build_report(
+                    site, Filters(month, None, True)
+                ),
+                "whole report, 365 days": lambda: reports.build_report(
+                    site, Filters(year, None, True)
+                ),
+            }
+            result["queries_ms"] = {}
+            for label, fn in queries.items():
+                ms = timed(fn)
+                result["queries_ms"][label] = round(ms, 1)
+                print(f"  {label:<40} {ms:8.1f} ms", flush=True)
+
+        with app.app_context():
+            create_user("bench-editor", Role.EDITOR, "bench-password-123")
+        client = app.test_client()
+        client.post(
+            "/admin/sign-in", data={"name": "bench-editor", "password": "bench-password-123"}
+        )
+        for label, query in (("30 days", ""), ("365 days", f"?from={year.start}&to={year.end}")):
+            ms = timed(lambda q=query: client.get(f"/admin/statistics/{q}"), repeat=3)  # type: ignore[misc]
+            result["queries_ms"][f"dashboard page, {label}"] = round(ms, 1)
+            print(f"  {'dashboard page (HTTP), ' + label:<40} {ms:8.1f} ms", flush=True)
+        app.extensions["consent_db"].dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["ingest", "dashboard"])
+    parser.add_argument("--seconds", type=int, default=10, help="per load run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--sizes", default="1000000,10000000", help="events for the dashboard")
+    parser.add_argument("--days", type=int, default=395)
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    if args.only in (None, "ingest"):
+        results["ingest"] = bench_ingest(args.seconds, args.connections)
+    if args.only in (None, "dashboard"):
+        results["dashboard"] = [
+            bench_dashboard(int(n), args.days) for n in args.sizes.split(",") if n
+        ]
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "analytics.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
