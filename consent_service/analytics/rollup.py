@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, distinct, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from consent_service.analytics.models import (
@@ -191,7 +191,7 @@ def finalize_closed_days(now: dt.datetime) -> int:
 
 def _delete_days(model: Any, cutoff: dt.date) -> int:
     """Delete a table's rows older than `cutoff`, one day per transaction."""
-    days = list(db.session.scalars(select(distinct(model.day)).where(model.day < cutoff)))
+    days = list(db.session.scalars(select(model.day).where(model.day < cutoff).distinct()))
     db.session.rollback()
     removed = 0
     for day in days:

@@ -1,26 +1,193 @@
-"""The statistics dashboard at /admin/statistics (editors; privacy officers see consent figures)."""
+"""The statistics dashboard at /admin/statistics and its CSV exports.
+
+Editors see everything; privacy officers see the aggregate consent figures only.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from consent_service.admin.auth import role_required
+from flask import Blueprint, Flask, Response, abort, render_template, request
+
+from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.admin.nav import add_nav_item
-from consent_service.analytics import rollup
+from consent_service.analytics import charts, labels, reports, rollup
+from consent_service.analytics.reports import Filters, Period, Report
+from consent_service.analytics.visitors import local_day
+from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
 from consent_service.retention import register_purger
 
 bp = Blueprint("analytics", __name__, url_prefix="/admin/statistics")
 
+DEFAULT_DAYS = 30
+EXPORTS = ("daily", *reports.TABLE_DIMENSIONS, "funnel", "consent", "dropped")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def parse_filters(args: Mapping[str, str], today: dt.date) -> tuple[Filters, list[str]]:
+    """Read the date range, page and comparison from the query string; say what was wrong."""
+    errors: list[str] = []
+
+    def date(name: str, default: dt.date) -> dt.date:
+        raw = args.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            errors.append(f"Datumet {raw[:40]!r} är inte ett datum som 2025-01-31.")
+            return default
+
+    end = date("to", today)
+    start = date("from", end - dt.timedelta(days=DEFAULT_DAYS - 1))
+    if start > end:
+        errors.append("Startdatumet ligger efter slutdatumet.")
+        start, end = today - dt.timedelta(days=DEFAULT_DAYS - 1), today
+    elif (end - start).days + 1 > reports.MAX_PERIOD_DAYS:
+        errors.append(f"Välj en period på högst {reports.MAX_PERIOD_DAYS} dagar.")
+        start = end - dt.timedelta(days=reports.MAX_PERIOD_DAYS - 1)
+    page: str | None = args.get("page", "").strip() or None
+    if page is not None and (not page.startswith("/") or len(page.encode()) > 1024):
+        errors.append("En sida anges som en sökväg som börjar med /, till exempel /bo-och-leva.")
+        page = None
+    compare = args.get("compare") in ("1", "on", "true")
+    return Filters(Period(start, end), page, compare), errors
+
+
+def _editor() -> bool:
+    user = current_user()
+    return user is not None and user.role_enum is Role.EDITOR
+
+
+def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Report:
+    site = current_policy().site
+    period = filters.period
+    if full:
+        first = period.previous().start if filters.compare else period.start
+        rollup.refresh(site, first, period.end, utcnow())
+        return reports.build_report(site, filters, table_limit)
+    # Privacy officers: the consent figures alone.
+    report = Report(filters, [], reports.Totals(0, 0, 0), {}, [],
+                    reports.consent_rate(site, period), [])  # fmt: skip
+    if filters.compare:
+        report.previous_consent = reports.consent_rate(site, period.previous())
+    return report
+
+
+def _chart(report: Report) -> charts.LineChart:
+    series = [
+        ("Sidvisningar", "line-pageviews", [p.pageviews for p in report.series]),
+        ("Besökare", "line-visitors", [p.visitors for p in report.series]),
+    ]
+    if report.previous_series is not None:
+        series += [
+            ("Sidvisningar, föregående period", "line-pageviews line-previous",
+             [p.pageviews for p in report.previous_series]),
+            ("Besökare, föregående period", "line-visitors line-previous",
+             [p.visitors for p in report.previous_series]),
+        ]  # fmt: skip
+    return charts.line_chart([p.day for p in report.series], series)
+
 
 @bp.get("/")
 @role_required(Role.EDITOR, Role.PRIVACY_OFFICER)
-def dashboard() -> str:
-    return "todo"
+def dashboard() -> tuple[str, int]:
+    today = local_day(utcnow())
+    filters, errors = parse_filters(request.args, today)
+    full = _editor()
+    report = _report(filters, full=full)
+    query = {"from": filters.period.start.isoformat(), "to": filters.period.end.isoformat()}
+    if filters.page:
+        query["page"] = filters.page
+    if filters.compare:
+        query["compare"] = "1"
+    html = render_template(
+        "admin/analytics/dashboard.html",
+        report=report,
+        chart=_chart(report) if full else None,
+        errors=errors,
+        full=full,
+        query=query,
+        today=today,
+        presets=[(label, today - dt.timedelta(days=n - 1), today)
+                 for label, n in (("7 dagar", 7), ("30 dagar", 30), ("12 månader", 365))],
+        labels=labels,
+    )  # fmt: skip
+    return html, 400 if errors else 200
+
+
+def _cell(value: Any) -> Any:
+    """Neutralise text that a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _csv(name: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="statistik-{name}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _share(rate: reports.ConsentRate) -> str:
+    return "" if rate.share is None else f"{rate.share:.4f}"
+
+
+@bp.get("/export/<name>.csv")
+@role_required(Role.EDITOR, Role.PRIVACY_OFFICER)
+def export_csv(name: str) -> Response:
+    if name not in EXPORTS:
+        abort(404)
+    full = _editor()
+    if not full and name != "consent":
+        abort(403)
+    filters, errors = parse_filters(request.args, local_day(utcnow()))
+    if errors:
+        abort(400, description=" ".join(errors))
+    report = _report(filters, full=full, table_limit=None)
+    period = filters.period
+    if name == "consent":
+        rows = [[period.start, period.end, report.consent.decisions,
+                 report.consent.with_statistics, _share(report.consent)]]  # fmt: skip
+        if report.previous_consent is not None:
+            before = period.previous()
+            rows.append([before.start, before.end, report.previous_consent.decisions,
+                         report.previous_consent.with_statistics,
+                         _share(report.previous_consent)])  # fmt: skip
+        header = ["from", "to", "decisions", "with_statistics", "statistics_share"]
+        return _csv(name, header, rows)
+    if name == "daily":
+        return _csv(name, ["day", "pageviews", "visitors"],
+                    ([p.day, p.pageviews, p.visitors] for p in report.series))  # fmt: skip
+    if name == "funnel":
+        return _csv(name, ["step", "events", "visitors_reaching_step"],
+                    ([s.name, s.events, s.visitors] for s in report.funnel))  # fmt: skip
+    if name == "dropped":
+        return _csv(name, ["reason", "events"], ([r.value, r.events] for r in report.dropped))
+    if name == "prop":
+        return _csv(
+            name,
+            ["event", "property", "value", "events", "visitors"],
+            ([*labels.prop_parts(r.value), r.events, r.visitors] for r in report.tables[name]),
+        )
+    return _csv(name, [name, "events" if name == "event" else "pageviews", "visitors"],
+                ([r.value, r.events, r.visitors] for r in report.tables[name]))  # fmt: skip
 
 
 def register(app: Flask) -> None:
+    """The menu item, the retention rule and the `analytics` commands."""
     from consent_service.analytics.cli import analytics_group
 
     add_nav_item(app, "Statistik", "analytics.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)

@@ -1,0 +1,101 @@
+"""Swedish labels for the stored codes (device classes, browsers, languages, reasons)."""
+
+from __future__ import annotations
+
+from consent_service.analytics.rollup import PROP_SEPARATOR
+
+DASH = "\u2013"  # shown where there is no figure
+TITLES = {
+    "page": "Mest besökta sidor",
+    "referrer": "Hänvisande webbplatser",
+    "language": "Webbläsarens språk",
+    "device": "Enhetstyp",
+    "browser": "Webbläsare",
+    "os": "Operativsystem",
+    "screen": "Skärmbredd",
+    "host": "Webbplatser",
+    "event": "Egna händelser",
+    "prop": "Händelsernas egenskaper",
+}
+COLUMN = {
+    "page": "Sida",
+    "referrer": "Webbplats",
+    "language": "Språk",
+    "device": "Enhetstyp",
+    "browser": "Webbläsare",
+    "os": "Operativsystem",
+    "screen": "Skärmbredd",
+    "host": "Värdnamn",
+    "event": "Händelse",
+}
+DEVICES = {"mobile": "Mobil", "tablet": "Surfplatta", "desktop": "Dator"}
+BROWSERS = {"chrome": "Chrome", "safari": "Safari", "firefox": "Firefox", "edge": "Edge",
+            "opera": "Opera", "samsung": "Samsung Internet", "other": "Annan"}  # fmt: skip
+SYSTEMS = {"windows": "Windows", "macos": "macOS", "ios": "iOS och iPadOS",
+           "android": "Android", "linux": "Linux", "chromeos": "ChromeOS",
+           "other": "Annat"}  # fmt: skip
+SCREENS = {"small": "Smal (under 600 px)", "medium": "Mellan (600\u20131 023 px)",
+           "large": "Bred (1 024 px eller mer)"}  # fmt: skip
+LANGUAGES = {"sv": "svenska", "en": "engelska", "fi": "finska", "ar": "arabiska",
+             "so": "somaliska", "fa": "persiska", "ti": "tigrinja", "uk": "ukrainska",
+             "pl": "polska", "de": "tyska", "fr": "franska", "es": "spanska",
+             "nb": "norska", "nn": "nynorska", "no": "norska", "da": "danska",
+             "ru": "ryska", "tr": "turkiska", "se": "nordsamiska", "yi": "jiddisch",
+             "rom": "romani", "it": "italienska", "zh": "kinesiska"}  # fmt: skip
+FUNNEL_STEPS = {
+    "idea_opened": "Öppnade idéformuläret",
+    "idea_started": "Började skriva",
+    "idea_submitted": "Skickade in en idé",
+}
+REASONS = {
+    "no_consent": "Inget giltigt samtycke (saknas, förfalskat eller för gammalt)",
+    "old_policy": "Samtycke till en äldre version av kakpolicyn",
+    "no_statistics": "Samtycket omfattar inte statistik",
+    "bot": "Robot, övervakning eller skript",
+    "unknown_host": "Webbplatsen finns inte på listan över tillåtna",
+    "invalid": "Ogiltiga händelser",
+}
+
+
+def value_label(dimension: str, value: str) -> str:
+    """How a stored value reads in the dashboard."""
+    if dimension == "referrer":
+        return value or "Direkt, bokmärke eller okänd"
+    if dimension == "language":
+        return f"{LANGUAGES.get(value, value)} ({value})" if value else "Okänt"
+    if dimension == "device":
+        return DEVICES.get(value, value or "Okänd")
+    if dimension == "browser":
+        return BROWSERS.get(value, value or "Okänd")
+    if dimension == "os":
+        return SYSTEMS.get(value, value or "Okänt")
+    if dimension == "screen":
+        return SCREENS.get(value, value or "Okänd")
+    return value or DASH
+
+
+def prop_parts(value: str) -> tuple[str, str, str]:
+    """An event-property row's value is the event name, property and value, tab-separated."""
+    parts = value.split(PROP_SEPARATOR, 2)
+    parts += [""] * (3 - len(parts))
+    return parts[0], parts[1], parts[2]
+
+
+def number(n: int | float) -> str:
+    """1234567 → '1 234 567' (Swedish digit grouping with a no-break space)."""
+    return f"{round(n):,}".replace(",", "\u00a0")
+
+
+def percent(share: float | None, digits: int = 0) -> str:
+    if share is None:
+        return DASH
+    return f"{share * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+
+
+def change(now: int | float, before: int | float) -> str:
+    """The change from the previous period, e.g. '+12 %' or a minus sign and '3 %'."""
+    if not before:
+        return "ny" if now else DASH
+    delta = (now - before) / before * 100
+    sign = "+" if delta >= 0 else "\u2212"
+    return f"{sign}{abs(delta):.0f}\u00a0%"
