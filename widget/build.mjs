@@ -75,7 +75,7 @@ print(json.dumps({
   "api": "https://samtycke.uppsala.se/api/v1", "settings_url": "https://samtycke.uppsala.se/consent",
   "version": p["version"], "default_language": lang, "languages": p["languages"], "cookie": "consent",
   "cookies": {k: [c["name"] for c in p.get("cookies", []) if c["category"] == k] for k in cats},
-  "texts": {lang: texts}}, ensure_ascii=False))
+  "texts": {lang: texts}, "query_params": []}, ensure_ascii=False))
 `,
     policyFile,
   ],

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from consent_service.consent import services
 from consent_service.consent.cookie import COOKIE_NAME
@@ -54,6 +54,8 @@ def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
                 if key not in PAGE_ONLY_TEXTS
             }
         },
+        # The tracker keeps only these query parameters of a page's address.
+        "query_params": current_app.config["ANALYTICS_QUERY_PARAMS"],
     }
 
 

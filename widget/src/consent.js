@@ -4,6 +4,7 @@
 // ../ARCHITECTURE.md for how the pieces fit together.
 
 import css from "./consent.css";
+import { startTracker } from "./tracker.js";
 
 // The service replaces this bare identifier with the JSON config when it serves the file.
 // eslint-disable-next-line no-undef
@@ -372,6 +373,9 @@ async function say(key) {
     sayTimer = setTimeout(() => (status.textContent = ""), 10000);
   }, 100);
 }
+
+// Statistics: silent until a consent:change grants them (apply() below dispatches it).
+startTracker(C.api, C.query_params);
 
 // ---------------------------------------------------------------------------------------------
 // Start: a returning visitor with a current choice gets it applied and no request at all.
