@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"  # noqa: S105  (a throwaway key)
 PAGE_ORIGIN = "https://www.uppsala.test"
 USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -132,7 +132,7 @@ def gunicorn(app_spec: str, env: dict[str, str]) -> Iterator[Server]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1):
+                with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310  (our http URL)
                     break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
@@ -355,7 +355,8 @@ def generate(db_path: Path, total: int, days: int, today: dt.date) -> float:
             ))  # fmt: skip
         conn.executemany(sql, rows)
         conn.execute(
-            "INSERT INTO analytics_rollup_days (site, day, final, rolled_up_at) VALUES (?,?,0,NULL)",
+            "INSERT INTO analytics_rollup_days (site, day, final, rolled_up_at)"
+            " VALUES (?, ?, 0, NULL)",
             ("uppsala.se", day.isoformat()),
         )
         conn.commit()
@@ -414,8 +415,8 @@ def bench_dashboard(total: int, days: int) -> dict[str, Any]:
             start = time.monotonic()
             rolled = rollup.finalize_closed_days(now)
             result["rollup_s"] = round(time.monotonic() - start, 1)
-            print(f"rolled up {rolled} days in {result['rollup_s']} s "
-                  f"({total / max(result['rollup_s'], 0.001):,.0f} events/s)", flush=True)  # fmt: skip
+            rate = total / max(result["rollup_s"], 0.001)
+            print(f"rolled up {rolled} days in {result['rollup_s']} s ({rate:,.0f} events/s)")
 
             site = "uppsala.se"
             month = Period(today - dt.timedelta(days=30), today - dt.timedelta(days=1))

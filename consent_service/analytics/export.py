@@ -47,11 +47,8 @@ def _rows(start: dt.date | None, end: dt.date | None) -> Iterator[list[tuple[Any
     columns = [getattr(E, c) for c in COLUMNS]
     last = 0
     while True:
-        chunk = list(
-            db.session.execute(
-                select(*columns).where(E.id > last, *_where(start, end)).order_by(E.id).limit(CHUNK)
-            ).tuples()
-        )
+        stmt = select(*columns).where(E.id > last, *_where(start, end)).order_by(E.id)
+        chunk = [tuple(row) for row in db.session.execute(stmt.limit(CHUNK))]
         if not chunk:
             return
         yield chunk

@@ -1,0 +1,121 @@
+"""/admin/statistics: who sees what, the consent rate beside the figures, filters, CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from consent_service.admin.auth import create_user
+from consent_service.admin.models import Role
+from tests.analytics.conftest import consent_cookie, pageview, send
+from tests.conftest import choice_body
+
+PASSWORD = "a-long-test-password"
+
+
+def signed_in(app: Flask, role: Role) -> FlaskClient:
+    with app.app_context():
+        create_user(role.value, role, PASSWORD)
+    client = app.test_client()
+    page = client.get("/admin/sign-in").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/admin/sign-in", data={"name": role.value, "password": PASSWORD,
+                                                   "csrf_token": token})  # fmt: skip
+    assert response.status_code == 303
+    return client
+
+
+@pytest.fixture
+def with_data(app: Flask, client: FlaskClient) -> None:
+    # Three decisions in the consent log, two with statistics: a 67 % consent rate.
+    for statistics in (True, True, False):
+        client.delete_cookie("consent")
+        client.post("/api/v1/consent", json=choice_body(statistics=statistics))
+    cookie = consent_cookie(app)
+    send(client, [pageview("/bo-och-leva", referrer="https://www.google.com/"),
+                  pageview("=HYPERLINK(\"x\")".replace("=", "/=")),
+                  {"type": "event", "name": "idea_opened", "path": "/ideer"}],
+         cookie=cookie)  # fmt: skip
+    send(client, [pageview()], cookie=None)
+
+
+def test_editor_sees_the_figures_beside_the_consent_rate(app: Flask, with_data: None) -> None:
+    editor = signed_in(app, Role.EDITOR)
+    response = editor.get("/admin/statistics/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Bara de som sagt ja till statistik räknas" in html
+    assert "67\u00a0%" in html and "2 av 3 val" in html
+    assert "/bo-och-leva" in html and "www.google.com" in html
+    assert "<svg" in html and 'role="img"' in html
+    assert "Öppnade idéformuläret" in html
+    assert "Inget giltigt samtycke" in html  # the dropped batch, as a number
+    assert '<a href="/admin/statistics/" aria-current="page">Statistik</a>' in html  # menu
+
+
+def test_privacy_officer_sees_only_the_consent_figures(app: Flask, with_data: None) -> None:
+    officer = signed_in(app, Role.PRIVACY_OFFICER)
+    html = officer.get("/admin/statistics/").get_data(as_text=True)
+    assert "2 av 3 val" in html
+    assert "/bo-och-leva" not in html and "<svg" not in html
+    assert officer.get("/admin/statistics/export/consent.csv").status_code == 200
+    assert officer.get("/admin/statistics/export/page.csv").status_code == 403
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.INNOVATION])
+def test_other_roles_are_refused(app: Flask, role: Role) -> None:
+    assert signed_in(app, role).get("/admin/statistics/").status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/admin/statistics/")
+    assert response.status_code == 302 and "/admin/sign-in" in response.headers["Location"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=2025-13-01", "from=2026-02-01&to=2026-01-01", "from=2020-01-01&to=2026-01-01",
+     "page=no-slash", "page=/" + "x" * 2000, "from=%00&to=%ED%A0%80"],
+)  # fmt: skip
+def test_bad_filters_answer_400_with_the_reason(app: Flask, query: str) -> None:
+    response = signed_in(app, Role.EDITOR).get(f"/admin/statistics/?{query}")
+    assert response.status_code == 400
+    assert "Filtret kunde inte användas" in response.get_data(as_text=True)
+
+
+def test_page_filter_and_comparison(app: Flask, with_data: None) -> None:
+    editor = signed_in(app, Role.EDITOR)
+    html = editor.get("/admin/statistics/?page=/bo-och-leva&compare=1").get_data(as_text=True)
+    assert "Sammanfattning för /bo-och-leva" in html
+    assert "föregående period" in html
+
+
+def test_csv_exports_neutralise_formulas(app: Flask, with_data: None) -> None:
+    editor = signed_in(app, Role.EDITOR)
+    response = editor.get("/admin/statistics/export/page.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["page", "pageviews", "visitors"]
+    assert ["/bo-och-leva", "1", "1"] in rows
+    consent = list(
+        csv.reader(
+            io.StringIO(
+                editor.get("/admin/statistics/export/consent.csv?compare=1").get_data(as_text=True)
+            )
+        )
+    )
+    assert consent[1][2:] == ["3", "2", "0.6667"] and len(consent) == 3  # fmt: skip
+    assert editor.get("/admin/statistics/export/nope.csv").status_code == 404
+    assert editor.get("/admin/statistics/export/page.csv?from=x").status_code == 400
+
+
+def test_formula_cells_get_a_quote() -> None:
+    from consent_service.analytics.views import _cell
+
+    assert [_cell(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "/ok", 5]] == [
+        "'=1+1", "'+1", "'-2", "'@x", "'\tx", "/ok", 5,
+    ]  # fmt: skip
