@@ -12,6 +12,7 @@ LEFT = 56  # room for the y-axis labels
 RIGHT = 12
 TOP = 12
 BOTTOM = 36  # room for the x-axis labels
+MIN_LABEL_GAP = 110  # between two date labels, in viewBox units
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,9 @@ def line_chart(days: list[dt.date], series: list[tuple[str, str, list[int]]]) ->
                     for k in range(5))  # fmt: skip
     # At most about seven date labels, always the first and the last day.
     step = max(1, math.ceil(count / 7))
-    marks = list(range(0, count, step))
-    if count - 1 - marks[-1] < step / 2:
-        marks[-1] = count - 1  # too close to fit both labels: show the last day
-    else:
-        marks.append(count - 1)
+    # Leave room for the last day's label, which ends at the right edge.
+    marks = [i for i in range(0, count, step) if x(count - 1) - x(i) >= MIN_LABEL_GAP]
+    marks.append(count - 1)
     x_ticks = tuple(Tick(round(x(i), 1), days[i].isoformat()) for i in marks if i < len(days))
     return LineChart(WIDTH, HEIGHT, tuple(lines), y_ticks, x_ticks, LEFT, WIDTH - RIGHT,
                      HEIGHT - BOTTOM)  # fmt: skip
