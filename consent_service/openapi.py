@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from consent_service.analytics import openapi as analytics_openapi
+
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -413,6 +415,9 @@ DOCUMENT: dict[str, Any] = {
         }
     },
 }
+
+
+DOCUMENT["paths"].update(analytics_openapi.PATHS)
 
 
 @bp.get("/api/v1/openapi.json")
