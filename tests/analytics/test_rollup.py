@@ -120,4 +120,3 @@ def test_retention_keeps_daily_figures_longer_than_raw_events(tmp_path: Path) ->
         assert reports.series(SITE, Period(older, older), None)[0].pageviews == 0
         assert db.session.get(RollupDay, (SITE, older)) is None
     assert count(app, DailyAggregate) > 0
-    app.extensions["consent_db"].dispose()

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.browser
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 PASSWORD = "dashboard-test-password"
-UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36"
+)
 
 
 def seed(service: Service) -> str:
@@ -39,9 +42,13 @@ def seed(service: Service) -> str:
         if referrer:
             event["referrer"] = referrer
         batch = [event, {"type": "event", "name": "idea_opened", "path": "/ideer"}]
-        response = client.post("/api/v1/events", data=json.dumps({"events": batch}),
-                               content_type="text/plain", headers={"Origin": origin, "User-Agent": UA},
-                               environ_base={"REMOTE_ADDR": f"192.0.2.{n}"})  # fmt: skip
+        response = client.post(
+            "/api/v1/events",
+            data=json.dumps({"events": batch}),
+            content_type="text/plain",
+            headers={"Origin": origin, "User-Agent": UA},
+            environ_base={"REMOTE_ADDR": f"192.0.2.{n}"},
+        )
         assert response.json == {"stored": 2}
     name = f"redaktor-{uuid.uuid4().hex[:8]}"
     with app.app_context():
