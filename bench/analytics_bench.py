@@ -5,8 +5,8 @@
     .venv/bin/python bench/analytics_bench.py --only dashboard --sizes 1000000
 
 Ingest: the service and a bare Flask JSON endpoint are started with gunicorn under the same
-settings (deploy/gunicorn.conf.py) on free loopback ports, in this run, one after the other,
-and loaded with wrk (installed with apt when missing; a threaded Python client otherwise).
+settings (deploy/gunicorn.conf.py, 2 workers as in bench/common.py) on free loopback ports,
+in this run, one after the other, and loaded with wrk (installed with apt when missing).
 Every request carries a validly signed statistics consent, so every event is stored.
 
 Dashboard: events are generated straight into a SQLite database (13 months, 500 pages),
@@ -23,22 +23,17 @@ import hashlib
 import json
 import os
 import random
-import re
-import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, Server, gunicorn, migrate, wrk_post
+
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 PAGE_ORIGIN = "https://www.uppsala.test"
 USER_AGENT = (
@@ -74,25 +69,6 @@ def bare_app() -> Any:
 # --- servers -----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def service_env(db_url: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "CONSENT_ENV": "production",
-            "CONSENT_SECRET_KEY": SECRET,
-            "CONSENT_DATABASE_URL": db_url,
-            "CONSENT_ALLOWED_ORIGINS": PAGE_ORIGIN,
-        }
-    )
-    return env
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time of a gunicorn master, its live workers and the workers it has reaped."""
     ticks = os.sysconf("SC_CLK_TCK")
@@ -101,53 +77,27 @@ def cpu_seconds(pid: int) -> float:
         with open(f"/proc/{p}/stat") as fh:
             return fh.read().rsplit(")", 1)[1].split()
 
-    fields = stat(pid)
-    # utime, stime, cutime, cstime are fields 14-17 (1-based); after the name: index 11-14.
-    total = sum(int(f) for f in fields[11:15])
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    for child in children:
+    # utime, stime, cutime, cstime are fields 14-17 of /proc/PID/stat (11-14 after the name).
+    total = sum(int(f) for f in stat(pid)[11:15])
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
         with contextlib.suppress(OSError):
             total += sum(int(f) for f in stat(int(child))[11:13])
     return total / ticks
 
 
-class Server:
-    def __init__(self, url: str, pid: int) -> None:
-        self.url, self.pid = url, pid
-
-
-@contextlib.contextmanager
-def gunicorn(app_spec: str, env: dict[str, str]) -> Iterator[Server]:
-    port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT / "bench")}
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), app_spec],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1):  # noqa: S310  (our http URL)
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn {app_spec} did not start") from None
-                time.sleep(0.1)
-        yield Server(url, proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+def service_env(db_url: str) -> dict[str, str]:
+    return {
+        "CONSENT_ENV": "production",
+        "CONSENT_SECRET_KEY": SECRET,
+        "CONSENT_DATABASE_URL": db_url,
+        "CONSENT_ALLOWED_ORIGINS": PAGE_ORIGIN,
+    }
 
 
 # --- load --------------------------------------------------------------------------------
 
 
-def batch_body(size: int) -> str:
+def batch_body(size: int) -> dict[str, Any]:
     events = [
         {
             "type": "pageview",
@@ -157,121 +107,41 @@ def batch_body(size: int) -> str:
         }
         for i in range(size)
     ]
-    return json.dumps({"events": events})
+    return {"events": events}
 
 
-def ensure_wrk() -> str | None:
-    found = shutil.which("wrk")
-    if found or os.geteuid() != 0:
-        return found
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
-    return shutil.which("wrk")
-
-
-def load_wrk(
-    wrk: str, url: str, body: str, headers: dict[str, str], seconds: int, conns: int
-) -> tuple[float, int]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write('wrk.method = "POST"\n')
-        script.write(f"wrk.body = {json.dumps(body)}\n")
-        for name, value in headers.items():
-            script.write(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}\n")
-    try:
-        out = subprocess.run(
-            [wrk, "-t2", f"-c{conns}", f"-d{seconds}s", "-s", script.name, url],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    errors = re.search(r"Socket errors:.*?(\d+) read, (\d+) write, (\d+) timeout", out)
-    failures = int(bad.group(1)) if bad else 0
-    if errors:
-        failures += sum(int(errors.group(i)) for i in (1, 2, 3))
-    return rate, failures
-
-
-def load_python(
-    url: str, body: str, headers: dict[str, str], seconds: int, conns: int
-) -> tuple[float, int]:
-    import http.client
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    data = body.encode()
-    done = [0] * conns
-    failed = [0] * conns
-    stop = time.monotonic() + seconds
-
-    def worker(i: int) -> None:
-        while time.monotonic() < stop:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-            try:
-                conn.request("POST", parts.path, data, headers)
-                response = conn.getresponse()
-                response.read()
-                if response.status >= 300:
-                    failed[i] += 1
-                done[i] += 1
-            except OSError:
-                failed[i] += 1
-            finally:
-                conn.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(conns)]
-    start = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return sum(done) / (time.monotonic() - start), sum(failed)
-
-
-def bench_ingest(seconds: int, conns: int) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(ROOT))
+def bench_ingest(seconds: int, conns: int, workers: int) -> list[dict[str, Any]]:
     from consent_service.consent.cookie import Choice, ChoiceCookie
 
-    wrk = ensure_wrk()
-    print(f"load generator: {'wrk' if wrk else 'Python threads'}, {conns} connections, "
-          f"{seconds} s per run, {os.cpu_count()} cores")  # fmt: skip
+    print(f"ingest: gunicorn {workers} sync workers, wrk {conns} connections, {seconds} s per "
+          f"run after a warm-up, {os.cpu_count()} cores")  # fmt: skip
     cookie = ChoiceCookie([SECRET], 86400).encode(Choice("bench-consent", 1, False, True))
     headers = {
-        "Content-Type": "text/plain;charset=UTF-8",
         "Origin": PAGE_ORIGIN,
         "User-Agent": USER_AGENT,
         "Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8",
         "Cookie": f"consent={cookie}",
     }
 
-    def run(server: Server, body: str) -> tuple[float, int, float]:
-        """Requests/s, failures, and server CPU milliseconds per request."""
-        target = server.url + "/api/v1/events"
-        cpu = cpu_seconds(server.pid)
-        start = time.monotonic()
-        if wrk:
-            rate, failed = load_wrk(wrk, target, body, headers, seconds, conns)
-        else:
-            rate, failed = load_python(target, body, headers, seconds, conns)
-        requests = rate * (time.monotonic() - start)
-        return rate, failed, (cpu_seconds(server.pid) - cpu) * 1000 / max(requests, 1)
+    def run(server: Server, body: dict[str, Any]) -> tuple[float, int, float]:
+        """Requests/s, failed requests, and the server's CPU milliseconds per request."""
+        cpu = cpu_seconds(server.process.pid)
+        result = wrk_post(server.url + "/api/v1/events", body, seconds, conns,
+                          "text/plain;charset=UTF-8", headers)  # fmt: skip
+        used = cpu_seconds(server.process.pid) - cpu
+        return result.requests_per_second, result.non_2xx, used * 1000 / max(result.requests, 1)
 
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "bench.sqlite3"
         env = service_env(f"sqlite:///{db_path}")
-        subprocess.run(
-            [str(VENV_BIN / "consent-service"), "db", "upgrade"],
-            env=env, cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
+        migrate(env)
         for size in BATCHES:
             body = batch_body(size)
-            with gunicorn("analytics_bench:bare_app()", env) as server:
+            with gunicorn("bench.analytics_bench:bare_app()", env, workers) as server:
                 run(server, body)  # warm-up
                 bare_rate, bare_failed, bare_cpu = run(server, body)
-            with gunicorn("consent_service:create_app()", env) as server:
+            with gunicorn("consent_service:create_app()", env, workers) as server:
                 run(server, body)
                 rate, failed, cpu = run(server, body)
             row = {
@@ -379,7 +249,6 @@ def timed(fn: Any, repeat: int = 5) -> float:
 
 
 def bench_dashboard(total: int, days: int) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     from consent_service import create_app
     from consent_service.admin.auth import create_user
     from consent_service.admin.models import Role
@@ -466,12 +335,13 @@ def main() -> None:
     parser.add_argument("--only", choices=["ingest", "dashboard"])
     parser.add_argument("--seconds", type=int, default=10, help="per load run")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as bench/)")
     parser.add_argument("--sizes", default="1000000,10000000", help="events for the dashboard")
     parser.add_argument("--days", type=int, default=395)
     args = parser.parse_args()
     results: dict[str, Any] = {}
     if args.only in (None, "ingest"):
-        results["ingest"] = bench_ingest(args.seconds, args.connections)
+        results["ingest"] = bench_ingest(args.seconds, args.connections, args.workers)
     if args.only in (None, "dashboard"):
         results["dashboard"] = [
             bench_dashboard(int(n), args.days) for n in args.sizes.split(",") if n
