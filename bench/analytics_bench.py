@@ -297,10 +297,10 @@ def bench_dashboard(total: int, days: int) -> dict[str, Any]:
                 "top pages, 365 days": lambda: reports.top(site, "page", year, None),
                 "referrers, 365 days": lambda: reports.top(site, "referrer", year, None),
                 "funnel, 365 days": lambda: reports.funnel(site, year, None),
-                "one page's referrers (raw), 30 days": lambda: reports.top(
+                "referrers of one page, 30 days": lambda: reports.top(
                     site, "referrer", month, "/sida-3"
                 ),
-                "one page's referrers (raw), 365 days": lambda: reports.top(
+                "referrers of one page, 365 days": lambda: reports.top(
                     site, "referrer", year, "/sida-3"
                 ),
                 "whole report, 30 days": lambda: reports.build_report(
