@@ -109,7 +109,12 @@ class IngestResult:
 
 def allowed_hosts(own_host: str | None) -> frozenset[str]:
     """Host names whose pages may be counted: those of ALLOWED_ORIGINS and our own."""
-    hosts = {urlsplit(o).hostname for o in current_app.config["ALLOWED_ORIGINS"]}
+    return _hosts(tuple(current_app.config["ALLOWED_ORIGINS"]), own_host)
+
+
+@lru_cache(maxsize=64)
+def _hosts(origins: tuple[str, ...], own_host: str | None) -> frozenset[str]:
+    hosts = {urlsplit(o).hostname for o in origins}
     hosts.add(own_host)
     return frozenset(h.lower() for h in hosts if h)
 
