@@ -41,7 +41,7 @@ def parse_filters(args: Mapping[str, str], today: dt.date) -> tuple[Filters, lis
         try:
             return dt.date.fromisoformat(raw)
         except ValueError:
-            errors.append(f"Datumet {raw[:40]!r} är inte ett datum som 2025-01-31.")
+            errors.append(f"{raw[:40]} är inte ett datum som 2025-01-31.")
             return default
 
     end = date("to", today)
