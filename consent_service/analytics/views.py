@@ -82,14 +82,14 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
 
 def _chart(report: Report) -> charts.LineChart:
     series = [
-        ("Sidvisningar", "line-pageviews", [p.pageviews for p in report.series]),
-        ("Besökare", "line-visitors", [p.visitors for p in report.series]),
+        ("Sidvisningar", "stats-pageviews", [p.pageviews for p in report.series]),
+        ("Besökare", "stats-visitors", [p.visitors for p in report.series]),
     ]
     if report.previous_series is not None:
         series += [
-            ("Sidvisningar, föregående period", "line-pageviews line-previous",
+            ("Sidvisningar, föregående period", "stats-pageviews stats-previous",
              [p.pageviews for p in report.previous_series]),
-            ("Besökare, föregående period", "line-visitors line-previous",
+            ("Besökare, föregående period", "stats-visitors stats-previous",
              [p.visitors for p in report.previous_series]),
         ]  # fmt: skip
     return charts.line_chart([p.day for p in report.series], series)

@@ -1,7 +1,7 @@
 """consent-gated analytics
 
 Revision ID: aa46604e1d85
-Revises: 47e36c1098a8
+Revises: 58ac770876a2
 Create Date: 2026-11-28 01:37:24.872405
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "aa46604e1d85"
-down_revision: str | None = "47e36c1098a8"
+down_revision: str | None = "58ac770876a2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
