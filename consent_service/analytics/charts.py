@@ -44,7 +44,7 @@ class LineChart:
 def nice_ceiling(value: int) -> int:
     """The smallest 1, 2 or 5 times 10^n that is at least `value` (for the top of the y axis)."""
     if value <= 0:
-        return 4
+        return 1
     magnitude = int(10 ** math.floor(math.log10(value)))
     for step in (1, 2, 5, 10):
         if step * magnitude >= value:
@@ -58,7 +58,9 @@ def _number(n: float) -> str:
 
 def line_chart(days: list[dt.date], series: list[tuple[str, str, list[int]]]) -> LineChart:
     """Plot each (label, css class, values per day) against the same days and y scale."""
-    top_value = nice_ceiling(max((max(values, default=0) for _, _, values in series), default=0))
+    highest = max((max(values, default=0) for _, _, values in series), default=0)
+    # Four steps of 1, 2 or 5 times a power of ten, so that every tick is a whole number.
+    top_value = 4 * nice_ceiling(math.ceil(highest / 4))
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     count = max(len(days), 1)
