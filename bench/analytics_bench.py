@@ -110,7 +110,9 @@ def batch_body(size: int) -> dict[str, Any]:
     return {"events": events}
 
 
-def bench_ingest(seconds: int, conns: int, workers: int) -> list[dict[str, Any]]:
+def bench_ingest(
+    seconds: int, conns: int, workers: int, batches: tuple[int, ...] = BATCHES
+) -> list[dict[str, Any]]:
     from consent_service.consent.cookie import Choice, ChoiceCookie
 
     print(f"ingest: gunicorn {workers} sync workers, wrk {conns} connections, {seconds} s per "
@@ -136,7 +138,7 @@ def bench_ingest(seconds: int, conns: int, workers: int) -> list[dict[str, Any]]
         db_path = Path(tmp) / "bench.sqlite3"
         env = service_env(f"sqlite:///{db_path}")
         migrate(env)
-        for size in BATCHES:
+        for size in batches:
             body = batch_body(size)
             with gunicorn("bench.analytics_bench:bare_app()", env, workers) as server:
                 run(server, body)  # warm-up
@@ -152,6 +154,9 @@ def bench_ingest(seconds: int, conns: int, workers: int) -> list[dict[str, Any]]
                 "ingest_req_s": round(rate),
                 "ingest_events_s": round(rate * size),
                 "ingest_cpu_ms_per_req": round(cpu, 2),
+                # Cores the server kept busy: on a shared machine often well below the 2 there.
+                "bare_cores_used": round(bare_rate * bare_cpu / 1000, 2),
+                "ingest_cores_used": round(rate * cpu / 1000, 2),
                 "ratio": round(rate / bare_rate, 2),
                 "failed": bare_failed + failed,
             }
@@ -161,7 +166,8 @@ def bench_ingest(seconds: int, conns: int, workers: int) -> list[dict[str, Any]]
                 f"({row['bare_req_s']:,} req/s, {bare_cpu:.2f} ms CPU/req) | "
                 f"ingest {row['ingest_events_s']:>8,} events/s "
                 f"({row['ingest_req_s']:,} req/s, {cpu:.2f} ms CPU/req) | "
-                f"{row['ratio']:.2f} x bare | {row['failed']} failed",
+                f"{row['ratio']:.2f} x bare | cores busy {row['bare_cores_used']:.2f} / "
+                f"{row['ingest_cores_used']:.2f} | {row['failed']} failed",
                 flush=True,
             )
         with sqlite3.connect(db_path) as conn:
@@ -336,12 +342,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per load run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as bench/)")
+    parser.add_argument("--batches", default="1,10,50", help="events per ingest request")
     parser.add_argument("--sizes", default="1000000,10000000", help="events for the dashboard")
     parser.add_argument("--days", type=int, default=395)
     args = parser.parse_args()
     results: dict[str, Any] = {}
     if args.only in (None, "ingest"):
-        results["ingest"] = bench_ingest(args.seconds, args.connections, args.workers)
+        batches = tuple(int(b) for b in args.batches.split(",") if b)
+        results["ingest"] = bench_ingest(args.seconds, args.connections, args.workers, batches)
     if args.only in (None, "dashboard"):
         results["dashboard"] = [
             bench_dashboard(int(n), args.days) for n in args.sizes.split(",") if n
