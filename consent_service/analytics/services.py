@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import current_app
 from sqlalchemy import insert, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from consent_service.analytics.models import AnalyticsEvent, DroppedCount
 from consent_service.analytics.useragent import read_user_agent
@@ -258,18 +258,18 @@ def refusal(sender: Sender, site: str, policy_version: int, hosts: frozenset[str
     return None
 
 
-def count_dropped(session: Session, site: str, day: dt.date, reason: str, n: int) -> None:
+def count_dropped(conn: Connection, site: str, day: dt.date, reason: str, n: int) -> None:
     """Add `n` to the day's counter for `reason` (an UPDATE, or an INSERT for the first one)."""
     key = (DroppedCount.site == site, DroppedCount.day == day, DroppedCount.reason == reason)
-    result = session.execute(update(DroppedCount).where(*key).values(count=DroppedCount.count + n))
-    if getattr(result, "rowcount", 0):
+    add = update(DroppedCount).where(*key).values(count=DroppedCount.count + n)
+    if conn.execute(add).rowcount:
         return
     try:
-        with session.begin_nested():
-            session.add(DroppedCount(site=site, day=day, reason=reason, count=n))
+        with conn.begin_nested():
+            conn.execute(insert(DroppedCount).values(site=site, day=day, reason=reason, count=n))
     except IntegrityError:
         # A concurrent writer inserted the row (PostgreSQL); now it can be updated.
-        session.execute(update(DroppedCount).where(*key).values(count=DroppedCount.count + n))
+        conn.execute(add)
 
 
 SHARED_COLUMNS = ("site", "day", "occurred_at", "host", "visitor", "language", "browser", "os",
@@ -286,7 +286,7 @@ def _insert_sql(placeholder: str) -> str:
     return f"INSERT INTO {EVENTS.name} ({', '.join(names)}) VALUES ({values})"  # noqa: S608
 
 
-def insert_events(session: Session, shared: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     """Insert one batch with a single executemany.
 
     The values all events of a request share (site, day, time, visitor, client classes)
@@ -294,19 +294,18 @@ def insert_events(session: Session, shared: dict[str, Any], rows: list[dict[str,
     50 that is most of what the insert costs besides SQLite itself. The per-event columns
     are plain text, which the drivers take as they are.
     """
-    connection = session.connection()
-    dialect = connection.dialect
+    dialect = conn.dialect
     placeholder = _PARAMSTYLES.get(dialect.paramstyle)
     columns = [EVENTS.c[name] for name in EVENT_COLUMNS]
     if placeholder is None or any(c.type.bind_processor(dialect) for c in columns):
-        session.execute(insert(EVENTS), [{**shared, **row} for row in rows])
+        conn.execute(insert(EVENTS), [{**shared, **row} for row in rows])
         return
     bound = []
     for name in SHARED_COLUMNS:
         convert = EVENTS.c[name].type.bind_processor(dialect)
         bound.append(convert(shared[name]) if convert else shared[name])
     sql = _insert_sql(placeholder)
-    connection.exec_driver_sql(sql, [(*bound, *(row[c] for c in EVENT_COLUMNS)) for row in rows])
+    conn.exec_driver_sql(sql, [(*bound, *(row[c] for c in EVENT_COLUMNS)) for row in rows])
 
 
 def ingest(
@@ -324,8 +323,8 @@ def ingest(
     day = local_day(now)
     reason = refusal(sender, site, policy_version, hosts)
     if reason is not None:
-        with db.writing() as session:
-            count_dropped(session, site, day, reason, len(events))
+        with db.writing_connection() as conn:
+            count_dropped(conn, site, day, reason, len(events))
         return IngestResult(dropped=len(events), reason=reason)
 
     assert sender.origin_host is not None
@@ -351,9 +350,10 @@ def ingest(
             rows.append(clean_event(raw, page_host, query_params))
         except ApiError as exc:
             rejected.append(Rejection(index, exc.code, exc.message))
-    with db.writing() as session:
+    # One transaction, Core statements only: no ORM session on the hot path.
+    with db.writing_connection() as conn:
         if rows:
-            insert_events(session, shared, rows)
+            insert_events(conn, shared, rows)
         if rejected:
-            count_dropped(session, site, day, INVALID, len(rejected))
+            count_dropped(conn, site, day, INVALID, len(rejected))
     return IngestResult(stored=len(rows), rejected=rejected)
