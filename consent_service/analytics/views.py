@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
@@ -118,6 +118,7 @@ def dashboard() -> tuple[str, int]:
         presets=[(label, today - dt.timedelta(days=n - 1), today)
                  for label, n in (("7 dagar", 7), ("30 dagar", 30), ("12 månader", 365))],
         labels=labels,
+        rollup_minutes=max(1, current_app.config["ANALYTICS_ROLLUP_SECONDS"] // 60),
     )  # fmt: skip
     return html, 400 if errors else 200
 

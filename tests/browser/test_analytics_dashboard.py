@@ -105,3 +105,19 @@ def test_dashboard_is_accessible_and_reflows(
     result = Axe().run(page, options=WCAG)
     assert result.violations_count == 0, result.generate_report()
     assert [e for e in visit.errors if "404" not in e] == []  # the service has no favicon
+
+
+def test_privacy_officer_view_is_accessible(
+    visit_factory: Callable[..., Visit], service: Service
+) -> None:
+    app: Any = service.thread.server.app
+    name = f"dso-{uuid.uuid4().hex[:8]}"
+    with app.app_context():
+        create_user(name, Role.PRIVACY_OFFICER, PASSWORD)
+    visit = visit_factory(viewport={"width": 1024, "height": 800})
+    page = sign_in(visit, name)
+    page.goto(service.url + "/admin/statistics/?compare=1")
+    page.get_by_role("heading", name="Bara de som sagt ja till statistik räknas").wait_for()
+    assert page.get_by_role("img").count() == 0  # no statistics, only the consent figures
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
