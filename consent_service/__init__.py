@@ -40,6 +40,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["consent_policy"] = load_policy(app.config["POLICY_FILE"])
 
+    from consent_service import metrics
+    from consent_service.web.logs import configure_logging
+
+    # Before any other hook (CSRF, origins) that may refuse a request: refused requests get
+    # a request ID and are counted and timed too.
+    configure_logging(app)
+    metrics.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
 

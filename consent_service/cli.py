@@ -102,6 +102,32 @@ def purge() -> None:
         click.echo(f"{name}: {outcome}")
 
 
+@main.command("check", with_appcontext=False)
+@click.option("--deploy", is_flag=True, help="Also check what production needs.")
+@click.option(
+    "--fail-level",
+    type=click.Choice(["error", "warning"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 from issues of this level up.",
+)
+def check(deploy: bool, fail_level: str) -> None:
+    """Check the configuration (from the environment); --deploy for production readiness."""
+    from consent_service.config import ConfigError
+    from consent_service.deploy_check import Issue, deploy_issues, report
+
+    # Not under the app context: a configuration the app refuses must be reported, not raised.
+    try:
+        app = _create_app()
+    except ConfigError as exc:
+        issues = [Issue("error", "consent.E001", f"The service refuses to start: {exc}")]
+    else:
+        issues = deploy_issues(app) if deploy else []
+    click.echo(report(issues), err=any(i.level == "error" for i in issues))
+    failing = {"error"} if fail_level == "error" else {"error", "warning"}
+    sys.exit(1 if any(i.level in failing for i in issues) else 0)
+
+
 def register_commands(app: Flask) -> None:
     from consent_service.admin.demo import users_demo
     from consent_service.audit.cli import register_audit_commands

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "CONSENT_"
 MODES = ("development", "production", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 DEFAULT_POLICY_FILE = Path(__file__).parent / "policy" / "uppsala.toml"
 
 
@@ -198,6 +199,13 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
     if not development and not secure_cookies:
         raise ConfigError("cookies without Secure are only allowed in development")
 
+    metrics_token = get("METRICS_TOKEN").strip() or None
+    if metrics_token is not None and not development and len(metrics_token) < 32:
+        raise ConfigError(f"{ENV_PREFIX}METRICS_TOKEN must be at least 32 characters long")
+    log_level = get("LOG_LEVEL", "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        raise ConfigError(f"{ENV_PREFIX}LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+
     settings: dict[str, Any] = {
         "CONSENT_MODE": mode,
         "SECRET_KEY": secret_key,
@@ -223,6 +231,9 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
         **_analytics_settings(get),
+        # Bearer token for /metrics; without one, production does not serve metrics at all.
+        "METRICS_TOKEN": metrics_token,
+        "LOG_LEVEL": log_level,
     }
     settings.update(_idea_settings(get, development))
     if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:

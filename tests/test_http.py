@@ -11,14 +11,15 @@ from tests.conftest import make_app
 
 
 def test_html_pages_carry_a_nonce_csp_and_strict_headers(client: FlaskClient) -> None:
-    response = client.get("/consent")
+    # Staff pages: nobody may frame them (other pages: tests/ops/test_framing.py).
+    response = client.get("/admin/sign-in")
     csp = response.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([^']+)'", csp)
     assert nonce and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    other = client.get("/consent").headers["Content-Security-Policy"]
+    other = client.get("/admin/sign-in").headers["Content-Security-Policy"]
     assert other != csp  # a fresh nonce per response
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from consent_service import metrics
 from consent_service.audit.chain import append_entry
 from consent_service.audit.models import ConsentEntry
 from consent_service.consent.cookie import Choice, ChoiceCookie
@@ -133,6 +134,15 @@ def _decision(entry: RecordedEntry, replayed: bool = False) -> Decision:
 
 
 def _append(entry: ConsentEntry) -> Decision:
+    decision = _append_once(entry)
+    if decision.replayed:
+        metrics.count("decision_replays")
+    else:
+        metrics.count("decisions", action=entry.action)
+    return decision
+
+
+def _append_once(entry: ConsentEntry) -> Decision:
     ensure_policy_stored()
     try:
         with db.writing_connection() as conn:

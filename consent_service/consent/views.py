@@ -15,6 +15,7 @@ from consent_service.consent.api import (
     set_choice_cookie,
 )
 from consent_service.consent.forms import ConsentForm
+from consent_service.web.headers import allow_framing
 from consent_service.web.origins import allowed_origin
 
 bp = Blueprint("consent_page", __name__)
@@ -65,12 +66,14 @@ def _render(form: ConsentForm, language: str, status: str | None, code: int = 20
 
 
 @bp.get("/consent")
+@allow_framing("hosts")  # a municipality may show the settings inside its cookie page
 def settings_page() -> Response:
     form = ConsentForm(data={"next": request.args.get("next", ""), "lang": page_language()})
     return _render(form, page_language(), request.args.get("status"))
 
 
 @bp.post("/consent")
+@allow_framing("hosts")
 def settings_submit() -> Response | BaseResponse:
     form = ConsentForm()
     language = page_language()

@@ -1,10 +1,49 @@
-"""Security headers on every response and a fresh CSP nonce per request."""
+"""Security headers on every response and a fresh CSP nonce per request.
+
+Who may frame a page is decided per view: nothing may frame a page (`'none'`) unless its
+view says otherwise with `@allow_framing("self")` (the demo host page) or
+`@allow_framing("hosts")` (pages a municipality may show inside its own pages, such as the
+no-JS settings page: the service itself and `CONSENT_ALLOWED_ORIGINS`). Staff pages keep
+`'none'`, so they can never be clickjacked from a host page.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 from flask import Flask, Response, current_app, g, request
+
+Framing = Literal["none", "self", "hosts"]
+_View = TypeVar("_View", bound=Callable[..., object])
+
+
+def allow_framing(by: Literal["self", "hosts"]) -> Callable[[_View], _View]:
+    """Let this view's pages be framed by the service itself or also by the host pages."""
+
+    def mark(view: _View) -> _View:
+        view.consent_framing = by  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def framing() -> Framing:
+    """Who may frame the current response: the view's declaration, else nobody."""
+    if request.endpoint is None:
+        return "none"
+    view = current_app.view_functions.get(request.endpoint)
+    declared: Framing = getattr(view, "consent_framing", "none")
+    return declared
+
+
+def frame_ancestors(policy: Framing) -> str:
+    if policy == "none":
+        return "'none'"
+    if policy == "self":
+        return "'self'"
+    return " ".join(["'self'", *current_app.config["ALLOWED_ORIGINS"]])
 
 
 def csp_nonce() -> str:
@@ -14,7 +53,7 @@ def csp_nonce() -> str:
     return nonce
 
 
-def _csp(embeddable: bool) -> str:
+def _csp(policy: Framing) -> str:
     nonce = csp_nonce()
     form_targets = " ".join(["'self'", *current_app.config["ALLOWED_ORIGINS"]])
     return "; ".join(
@@ -28,7 +67,7 @@ def _csp(embeddable: bool) -> str:
             "base-uri 'none'",
             # The no-JS settings form redirects back to the host page it came from.
             f"form-action {form_targets}",
-            "frame-ancestors " + (form_targets if embeddable else "'none'"),
+            "frame-ancestors " + frame_ancestors(policy),
         ]
     )
 
@@ -44,8 +83,13 @@ def add_security_headers(response: Response) -> Response:
     # Embeds and the API are loaded by the municipality's pages on other hosts.
     headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if embed else "same-origin")
     if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", _csp(embeddable=False))
-        headers.setdefault("X-Frame-Options", "DENY")
+        policy = framing()
+        headers.setdefault("Content-Security-Policy", _csp(policy))
+        # X-Frame-Options for browsers without frame-ancestors; it cannot name other origins.
+        if policy == "none":
+            headers.setdefault("X-Frame-Options", "DENY")
+        elif policy == "self":
+            headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     if current_app.config["COOKIE_SECURE"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
