@@ -82,7 +82,13 @@ def configure_logging(app: Flask) -> None:
     from flask.logging import default_handler
 
     app.logger.removeHandler(default_handler)
-    if not any(getattr(h, "consent_json", False) for h in app.logger.handlers):
+    # Under gunicorn (deploy/gunicorn.conf.py) the root logger writes JSON already: records
+    # propagate there. Elsewhere (tests, scripts) the app's logger gets its own handler.
+    root_writes_json = any(
+        isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers
+    )
+    has_own = any(getattr(h, "consent_json", False) for h in app.logger.handlers)
+    if not root_writes_json and not has_own:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         handler.consent_json = True  # type: ignore[attr-defined]
