@@ -12,7 +12,8 @@ import math
 from dataclasses import dataclass
 
 from flask import current_app, request
-from sqlalchemy import Integer, String, delete, select
+from sqlalchemy import Connection, Executable, Integer, String, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.db import Model, db, utcnow
@@ -45,15 +46,21 @@ def hit(bucket: str, key: str, limit: int, window_seconds: int) -> Limit:
     window_end = (math.floor(now / window_seconds) + 1) * window_seconds
     secret = current_app.config["SECRET_KEY"]
     digest = hashlib.sha256(f"{secret}|{bucket}|{key}|{window_end}".encode()).hexdigest()
-    with db.writing() as session:
-        counter = session.get(RateCounter, digest, with_for_update=True)
-        if counter is None:
-            counter = RateCounter(key=digest, window_end=int(window_end), hits=0)
-            session.add(counter)
-        counter.hits += 1
-        hits = counter.hits
+    # One upsert, not read-then-insert: two instances counting the first hit of a window at
+    # the same moment would otherwise both insert, and one would fail on the primary key.
+    with db.writing_connection() as conn:
+        hits = int(conn.execute(_count_hit(conn, digest, int(window_end))).scalar_one())
     retry_after = max(1, int(window_end - now))
     return Limit(hits <= limit, max(0, limit - hits), retry_after)
+
+
+def _count_hit(conn: Connection, digest: str, window_end: int) -> Executable:
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING, in the dialect's own spelling."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(RateCounter).values(key=digest, window_end=window_end, hits=1)
+    return statement.on_conflict_do_update(
+        index_elements=[RateCounter.key], set_={"hits": RateCounter.hits + 1}
+    ).returning(RateCounter.hits)
 
 
 def peek(bucket: str, key: str, limit: int, window_seconds: int) -> Limit:

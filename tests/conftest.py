@@ -66,6 +66,11 @@ def _config(database_url: str) -> dict[str, Any]:
     }
 
 
+def postgres_database_url(tmp_path: Path) -> str:
+    """A fresh, migrated PostgreSQL database whatever the suite's backend (multi-instance tests)."""
+    return _Postgres.url_for(tmp_path)
+
+
 def database_url(tmp_path: Path) -> str:
     """A fresh database for this test (the same one for the same tmp_path)."""
     if BACKEND == "postgresql":
