@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask
+from sqlalchemy import text
 
 from consent_service.db import db
 
@@ -29,10 +32,35 @@ def upgrade_database(app: Flask, revision: str = "head") -> int:
     """
     from consent_service.consent.services import current_policy, store_policy_texts
 
-    with app.app_context():
+    with app.app_context(), _one_migrator_at_a_time():
         command.upgrade(alembic_config(app), revision)
         with db.writing() as session:
             return store_policy_texts(session, current_policy())
+
+
+# Any constant: the key of the PostgreSQL advisory lock that migrations hold.
+MIGRATION_LOCK_KEY = 0x636F6E73656E74  # "consent"
+
+
+@contextmanager
+def _one_migrator_at_a_time() -> Iterator[None]:
+    """Let instances started together migrate one after the other (PostgreSQL).
+
+    Every instance's entrypoint runs `db upgrade`; the first migrates and archives the
+    policy texts, the others wait here and then find nothing left to do. SQLite serves one
+    machine, where its own write lock is enough.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield
+        return
+    with db.engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        lock.commit()
+        try:
+            yield
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            lock.commit()
 
 
 def new_revision(app: Flask, message: str) -> None:

@@ -71,6 +71,17 @@ def postgres_database_url(tmp_path: Path) -> str:
     return _Postgres.url_for(tmp_path)
 
 
+def postgres_empty_database_url(name: str) -> str:
+    """A new, empty PostgreSQL database (not migrated) on the suite's server."""
+    if _Postgres.server is None:
+        _Postgres.url_for(Path("/nonexistent/start-the-server"))
+    assert _Postgres.admin is not None
+    with _Postgres.admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    url: str = _Postgres.server.url(name)
+    return url
+
+
 def database_url(tmp_path: Path) -> str:
     """A fresh database for this test (the same one for the same tmp_path)."""
     if BACKEND == "postgresql":

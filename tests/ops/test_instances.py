@@ -15,6 +15,9 @@ only (it brings its own PostgreSQL; the PostgreSQL pass would repeat it unchange
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -29,8 +32,14 @@ from consent_service.admin.models import Role
 from consent_service.audit.chain import verify_chain
 from consent_service.audit.models import ConsentEntry
 from consent_service.consent.cookie import COOKIE_NAME
+from consent_service.consent.models import PolicyText
 from consent_service.db import db
-from tests.conftest import choice_body, make_app, postgres_database_url
+from tests.conftest import (
+    choice_body,
+    make_app,
+    postgres_database_url,
+    postgres_empty_database_url,
+)
 from tests.ops.limited_app import LIMIT
 from tests.ops.servers import Instance, csrf_token, instances
 
@@ -200,3 +209,22 @@ def test_the_database_agrees_with_what_the_instances_answered(
         entries = db.session.scalar(select(func.count()).select_from(ConsentEntry))
         result = verify_chain(db.session)
     assert result.ok and result.checked == entries
+
+
+def test_instances_started_together_migrate_one_after_the_other(tmp_path: Path) -> None:
+    url = postgres_empty_database_url(f"m_{uuid.uuid4().hex[:12]}")
+    env = {**os.environ, "CONSENT_ENV": "production", "CONSENT_SECRET_KEY": OLD_KEY,
+           "CONSENT_DATABASE_URL": url}  # fmt: skip
+    command = [str(Path(sys.executable).parent / "consent-service"), "db", "upgrade"]
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            for _ in range(3)]  # fmt: skip
+    outputs = [run.communicate(timeout=120)[0].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    # The first archived the policy texts; the others found them there.
+    assert sorted(o.strip().rsplit(";", 1)[1] for o in outputs) == [
+        " 0 policy text(s) archived",
+        " 0 policy text(s) archived",
+        " 2 policy text(s) archived",
+    ]
+    with make_app(tmp_path, migrate=False, DATABASE_URL=url).app_context():
+        assert db.session.scalar(select(func.count()).select_from(PolicyText)) == 2
