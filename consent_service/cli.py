@@ -123,7 +123,7 @@ def check(deploy: bool, fail_level: str) -> None:
         issues = [Issue("error", "consent.E001", f"The service refuses to start: {exc}")]
     else:
         issues = deploy_issues(app) if deploy else []
-    click.echo(report(issues), err=any(i.level == "error" for i in issues))
+    click.echo(report(issues), err=bool(issues))
     failing = {"error"} if fail_level == "error" else {"error", "warning"}
     sys.exit(1 if any(i.level in failing for i in issues) else 0)
 
