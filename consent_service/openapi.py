@@ -11,6 +11,8 @@ from consent_service.analytics import openapi as analytics_openapi
 bp = Blueprint("openapi", __name__)
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Any text without NUL: json_input refuses NUL in every string field.
+NO_NUL = "^[^\\u0000]*$"
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -210,6 +212,27 @@ IDEA_PATHS: dict[str, Any] = {
     },
 }
 
+# The signed choice cookie that GET and DELETE read (and POST, to keep the consent ID).
+CONSENT_COOKIE = {
+    "name": "consent",
+    "in": "cookie",
+    "required": False,
+    "description": "The signed choice cookie set by POST; anything else counts as no cookie.",
+    "schema": {"type": "string"},
+}
+GPC_HEADER = {
+    "name": "Sec-GPC",
+    "in": "header",
+    "required": False,
+    "description": "Global Privacy Control: with 1, the banner's Accept all keeps statistics off.",
+    "schema": {"type": "string"},
+}
+UNAVAILABLE = {
+    "description": "Database unavailable; retry after Retry-After seconds",
+    "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}},
+    "content": {"application/json": {"schema": ERROR}},
+}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -239,13 +262,15 @@ DOCUMENT: dict[str, Any] = {
                                 }
                             }
                         },
-                    }
+                    },
+                    "403": _error("Origin not allowed"),
                 },
             }
         },
         "/api/v1/consent": {
             "post": {
                 "summary": "Record a choice",
+                "parameters": [CONSENT_COOKIE, GPC_HEADER],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -266,11 +291,16 @@ DOCUMENT: dict[str, Any] = {
                     "409": _error("The choice answers an older policy version"),
                     "413": _error("Body too large"),
                     "415": _error("Not application/json"),
-                    "503": _error("Database unavailable; retry with the same request_id"),
+                    "503": {
+                        **UNAVAILABLE,
+                        "description": "Database unavailable; retry after Retry-After seconds "
+                        "with the same request_id",
+                    },
                 },
             },
             "get": {
                 "summary": "The choice in the consent cookie",
+                "parameters": [CONSENT_COOKIE],
                 "responses": {
                     "200": {
                         "description": "Current choice",
@@ -289,18 +319,20 @@ DOCUMENT: dict[str, Any] = {
                             }
                         },
                     },
+                    "403": _error("Origin not allowed"),
                     "404": _error("No valid consent cookie"),
                 },
             },
             "delete": {
                 "summary": "Withdraw consent (appended to the log; cookie cleared)",
                 "parameters": [
+                    CONSENT_COOKIE,
                     {
                         "name": "source",
                         "in": "query",
                         "required": False,
                         "schema": {"type": "string", "enum": ["banner", "settings", "api"]},
-                    }
+                    },
                 ],
                 "responses": {
                     "200": {
@@ -319,7 +351,9 @@ DOCUMENT: dict[str, Any] = {
                         },
                     },
                     "400": _error("Invalid source"),
+                    "403": _error("Origin not allowed"),
                     "404": _error("No valid consent cookie"),
+                    "503": UNAVAILABLE,
                 },
             },
         },
@@ -358,7 +392,8 @@ DOCUMENT: dict[str, Any] = {
                     "functional": {"type": "boolean"},
                     "statistics": {"type": "boolean"},
                     "policy_version": {"type": "integer"},
-                    "language": {"type": "string", "maxLength": 35},
+                    # An unknown language gets the policy's default.
+                    "language": {"type": "string", "maxLength": 35, "pattern": NO_NUL},
                     "source": {"type": "string", "enum": ["banner", "settings", "api"]},
                     "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
                 },
