@@ -12,7 +12,7 @@ WIDGET_SOURCES := $(wildcard widget/src/*) widget/build.mjs widget/package.json
 
 export CONSENT_ENV ?= development
 
-.PHONY: run test lint typecheck pytest widget bench system-deps clean
+.PHONY: run test lint typecheck pytest widget bench reliability system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ test: lint typecheck pytest
 
 bench: $(STAMP) widget
 	$(BIN)/python bench/run_all.py
+
+# Load and faults on SQLite and PostgreSQL; prints figures (docs/reliability.md).
+# RELIABILITY_ARGS=--short for the two-minute version.
+reliability: $(STAMP) widget system-deps
+	$(BIN)/pip install --quiet -e '.[test,reliability]'
+	$(BIN)/python bench/reliability.py $(RELIABILITY_ARGS)
 
 clean:
 	rm -rf $(VENV) widget/node_modules consent_service/static/embed

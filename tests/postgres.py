@@ -37,7 +37,10 @@ def _free_port() -> int:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        # Tests trade durability for speed; the reliability benchmark keeps PostgreSQL's
+        # defaults (fsync, synchronous commit), as production would.
+        self.durable = durable
         self.bin = _binaries()
         self.root = Path(tempfile.mkdtemp(prefix="consent-pg-", dir="/tmp"))
         self.data = self.root / "data"
@@ -57,11 +60,19 @@ class PostgresServer:
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run([str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
                    "--auth=trust", "--encoding=UTF8", "--no-sync", "-E", "UTF8"])  # fmt: skip
+        return self.resume()
+
+    def pause(self) -> None:
+        """Stop the server but keep its data (a database outage); `resume` starts it again."""
+        self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "stop"])
+
+    def resume(self) -> PostgresServer:
         options = (
             f"-c port={self.port} -c listen_addresses=127.0.0.1 "
-            f"-c unix_socket_directories={self.root} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c unix_socket_directories={self.root} -c max_connections=200"
         )
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
                    "-l", str(self.root / "server.log"), "start"])  # fmt: skip
         deadline = time.monotonic() + 30
