@@ -115,7 +115,7 @@ class LoadFigures:
     attempts: int
     retries: int
     gave_up: int
-    statuses: dict[str, int]
+    statuses: dict[str, int]  # per attempt; "0" = no answer (connection cut or refused)
     status_500: int
     unavailable_without_retry_after: int
     achieved_per_s: float
@@ -299,15 +299,20 @@ def scenario_kills(server: Server, env: dict[str, str], url: str, rate: float,
     killed: list[int] = []
     end = time.monotonic() + seconds
 
+    def kill_now() -> None:
+        pids = server.pids()
+        if pids:
+            victim = random.choice(pids)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+                killed.append(victim)
+
     async def killer() -> None:
         while time.monotonic() + every < end:
             await asyncio.sleep(every)
-            pids = server.pids()
-            if pids:
-                victim = random.choice(pids)
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(victim, signal.SIGKILL)
-                    killed.append(victim)
+            # In a thread: blocking the event loop (pgrep) would let the workers go idle
+            # first, and the kill would never catch a request in flight.
+            await asyncio.to_thread(kill_now)
 
     writes, load = asyncio.run(run_load(port, rate, seconds, "kill", during=killer))
     time.sleep(1)  # let the master replace the last victim before the scrape
@@ -461,7 +466,8 @@ def run_backend(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any
         with gunicorn("consent_service:create_app()", env) as server:
             print(f"[{name}] load at 80 % of the measured maximum for {args.duration:.0f} s")
             results["load"] = scenario_load(server, env, url, args.duration, args.measure)
-            rate = max(20.0, results["load"]["measured_max_per_s"] * 0.5)
+            # The same rate as the load phase: workers are busy, so kills cut requests.
+            rate = max(20.0, results["load"]["load"]["rate_per_s"])
             print(f"[{name}] SIGKILL a worker every {args.kill_every} s at {rate:.0f}/s")
             results["kills"] = scenario_kills(server, env, url, rate, args.duration,
                                               args.kill_every)  # fmt: skip
@@ -473,7 +479,7 @@ def run_backend(name: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any
                 how = "SQLite file and WAL made unwritable"
             print(f"[{name}] outage: {how}, then back")
             results["outage"] = {"fault": how, **scenario_outage(
-                server, env, url, min(100.0, rate), brk, heal)}  # fmt: skip
+                server, env, url, min(100.0, rate / 2), brk, heal)}  # fmt: skip
             if name == "sqlite" and not args.skip_schemathesis:
                 print(f"[{name}] schemathesis, {args.examples} examples per operation and run")
                 results["schemathesis"] = schemathesis(server, args.examples, tmp / "st")

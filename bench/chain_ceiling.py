@@ -1,0 +1,83 @@
+"""How many appends per second one consent-log chain takes, without HTTP in the way.
+
+Every decision appends to one hash chain under one lock (the chain head row), so the chain
+is the part of the service that more instances cannot scale. This measures that ceiling on
+a durable PostgreSQL (fsync and synchronous commit on, as in production) and on SQLite:
+`record_choice` called from threads in one process, each with its own connection.
+
+    .venv/bin/python bench/chain_ceiling.py [--seconds 5]
+
+Prints figures only (docs/scaling.md uses them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+
+from bench.common import BENCH_SECRET
+
+
+def appends_per_second(database_url: str, threads: int, seconds: float) -> float:
+    from consent_service import create_app
+    from consent_service.consent.services import record_choice
+    from consent_service.schema import upgrade_database
+
+    app = create_app({"CONSENT_MODE": "testing", "SECRET_KEY": BENCH_SECRET,
+                      "DATABASE_URL": database_url})  # fmt: skip
+    upgrade_database(app)
+    done = [0] * threads
+    start = time.monotonic()
+    end = start + seconds
+
+    def writer(slot: int) -> None:
+        with app.app_context():
+            while time.monotonic() < end:
+                record_choice(functional=True, statistics=False, policy_version=1,
+                              language="sv", source="api", previous=None)  # fmt: skip
+                done[slot] += 1
+
+    workers = [threading.Thread(target=writer, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    app.extensions["consent_db"].dispose()
+    return sum(done) / (time.monotonic() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer(durable=True).start()
+    try:
+        admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        print(f"== appends per second, one chain, {args.seconds:.0f} s each")
+        for threads in (1, 4, 16):
+            name = f"ceiling_{threads}"
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE DATABASE {name}"))
+            rate = appends_per_second(server.url(name), threads, args.seconds)
+            print(f"  PostgreSQL (durable), {threads:2} writers: {rate:7.0f}/s")
+        admin.dispose()
+    finally:
+        server.stop()
+    for threads in (1, 4):
+        with tempfile.TemporaryDirectory() as tmp:
+            rate = appends_per_second(f"sqlite:///{tmp}/c.sqlite3", threads, args.seconds)
+        print(f"  SQLite (WAL, synchronous=NORMAL), {threads:2} writers: {rate:7.0f}/s")
+
+
+if __name__ == "__main__":
+    main()
