@@ -85,8 +85,11 @@ async def http(port: int, method: str, path: str, body: bytes = b"",
     match = re.match(r"HTTP/1\.[01] (\d{3})", lines[0]) if lines else None
     if not match:
         return Reply(0, {}, b"")
-    parsed = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
-    return Reply(int(match.group(1)), {k.lower(): v for k, v in parsed.items()}, payload)
+    parsed = {k.lower(): v for k, v in (ln.split(": ", 1) for ln in lines[1:] if ": " in ln)}
+    if len(payload) != int(parsed.get("content-length", len(payload))):
+        # Cut off mid-body (a worker killed while writing): not an answer, however it began.
+        return Reply(0, {}, b"")
+    return Reply(int(match.group(1)), parsed, payload)
 
 
 # ------------------------------------------------------------------ load with retries
