@@ -56,3 +56,11 @@ def test_readiness_reports_an_unreachable_database(tmp_path: Path) -> None:
 def test_html_errors_are_pages_not_json(client: FlaskClient) -> None:
     response = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(client: FlaskClient) -> None:
+    page = client.open("/consent", method="TRACE", headers={"Accept": "text/html"})
+    assert page.status_code == 405 and page.mimetype == "text/html"
+    assert set(page.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    api = client.open("/api/v1/consent", method="PATCH")
+    assert api.status_code == 405 and "DELETE" in api.headers["Allow"]

@@ -23,6 +23,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, String, insert, select, type_coerce, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.merkle import TreeBuilder
@@ -202,6 +203,13 @@ def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
             entry_sql, tuple(_driver_value(getattr(entry, c), dialect) for c in _ENTRY_COLUMNS)
         )
         cursor.execute(move_sql, (entry.seq, new_hash, CONSENT_CHAIN))
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # The driver's own exception, as SQLAlchemy would have raised it: callers (a retry
+        # racing on request_id) and the 503 handler (a locked, full or lost database) know
+        # SQLAlchemy's classes, and a raw driver error would otherwise end as a 500.
+        raise DBAPIError.instance(
+            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
     finally:
         cursor.close()
     return entry

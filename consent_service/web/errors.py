@@ -54,7 +54,7 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+    def _http_error(exc: HTTPException) -> Response:
         status = exc.code or 500
         code = _CODES.get(status, "error")
         message = exc.description or exc.name
@@ -63,10 +63,14 @@ def register_error_handlers(app: Flask) -> None:
             message = f"The request body is larger than {limit} bytes."
         if _wants_json():
             response = json_error(status, code, message)
-            if status == 405 and exc.response is None:
-                response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or [])
-            return response
-        return render_template("error.html", status=status, message=message), status
+        else:
+            response = app.make_response(
+                (render_template("error.html", status=status, message=message), status)
+            )
+        if status == 405 and exc.response is None:
+            # RFC 9110: a 405 names the methods the resource does allow (pages too).
+            response.headers["Allow"] = ", ".join(getattr(exc, "valid_methods", None) or [])
+        return response
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)

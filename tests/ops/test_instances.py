@@ -122,6 +122,36 @@ def test_concurrent_writes_through_two_instances_keep_one_chain(
     assert not any("127.0.0.1" in str(line) for line in logged)
 
 
+def test_the_same_retry_sent_to_both_instances_at_once_is_stored_once(
+    shared: dict[str, object], tmp_path: Path
+) -> None:
+    a, b = _pair(shared)
+    request_ids = [f"race-{uuid.uuid4().hex}" for _ in range(40)]
+    # Both copies in flight together: both find no earlier entry, one commits, the other
+    # hits the unique (site, request_id) and must answer what the first stored.
+    jobs = [(instance, rid) for rid in request_ids for instance in (a, b)]
+
+    def send(job: tuple[Instance, str]) -> tuple[str, int, str]:
+        instance, rid = job
+        reply = instance.post_json("/api/v1/consent", choice_body(request_id=rid))
+        return rid, reply.status, reply.json().get("consent_id", "")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(send, jobs))
+    assert Counter(status for _, status, _ in results) == {201: len(jobs)}
+    answered: dict[str, set[str]] = {}
+    for rid, _, consent_id in results:
+        answered.setdefault(rid, set()).add(consent_id)
+    assert all(len(ids) == 1 for ids in answered.values())
+    with _inspect(shared, tmp_path).app_context():
+        stored = db.session.scalar(
+            select(func.count())
+            .select_from(ConsentEntry)
+            .where(ConsentEntry.request_id.like("race-%"))
+        )
+    assert stored == len(request_ids)
+
+
 def test_a_rate_limit_counts_across_instances(shared: dict[str, object]) -> None:
     a, b = _pair(shared)
     attempts = 4 * LIMIT
