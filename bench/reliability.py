@@ -413,6 +413,7 @@ def schemathesis(server: Server, examples: int, report_dir: Path) -> dict[str, A
                             {"Content-Type": "application/json"}))  # fmt: skip
     cookie = made.headers.get("set-cookie", "").split(";", 1)[0]
     results: dict[str, Any] = {}
+    report_dir.mkdir(parents=True, exist_ok=True)
     for name, extra in (("no cookie", []), ("consent cookie", ["-H", f"Cookie: {cookie}"])):
         run = subprocess.run(
             # Every check runs (the default); bench/schemathesis.toml says what is off where.
@@ -420,7 +421,7 @@ def schemathesis(server: Server, examples: int, report_dir: Path) -> dict[str, A
              "schemathesis.toml"), "run", f"{server.url}/api/v1/openapi.json",
              "-n", str(examples), "--no-color", "--seed", "20261128",
              "--report", "junit", "--report-dir", str(report_dir), *extra],
-            capture_output=True, text=True, timeout=900,
+            capture_output=True, text=True, timeout=900, cwd=report_dir,  # its cache goes there
         )  # fmt: skip
         summary = re.search(r"(\d+) generated, (.*)", run.stdout)
         results[name] = {
