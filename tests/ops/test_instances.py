@@ -3,7 +3,7 @@
 Real processes on loopback ports, a real PostgreSQL (tests/postgres.py), nothing mocked:
 - concurrent consent writes through both instances keep one linear chain that verifies;
 - a retry sent to the other instance is answered from the log, not written twice;
-- a rate limit counts across instances;
+- a rate limit, and the sign-in limit, count across instances;
 - a session and a CSRF token from one instance work on the other;
 - after a key rotation (new key, old key as fallback) every earlier cookie, session and
   CSRF token stays valid.
@@ -182,6 +182,27 @@ def _create_staff(shared: dict[str, object], tmp_path: Path) -> str:
     with _inspect(shared, tmp_path).app_context():
         create_user(name, Role("privacy_officer"), PASSWORD)
     return name
+
+
+def test_sign_in_limits_count_failures_on_every_instance(
+    shared: dict[str, object], tmp_path: Path
+) -> None:
+    a, b = _pair(shared)
+    name = _create_staff(shared, tmp_path)
+    page = a.request("GET", "/admin/sign-in")
+    session, token = page.cookie(SESSION), csrf_token(page.body)
+    assert session
+    form = {"csrf_token": token, "name": name, "password": "not the password 1"}
+    # Failures alternate between the instances; the account's limit (5, the default) is
+    # one count for both.
+    statuses = [
+        (a if i % 2 else b).post_form("/admin/sign-in", form, cookies={SESSION: session}).status
+        for i in range(7)
+    ]
+    assert statuses == [401] * 5 + [429] * 2
+    # Now even the right password waits, on either instance.
+    right = {**form, "password": PASSWORD}
+    assert a.post_form("/admin/sign-in", right, cookies={SESSION: session}).status == 429
 
 
 def test_a_session_started_on_one_instance_works_on_the_other(
