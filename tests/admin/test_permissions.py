@@ -33,6 +33,8 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "demo": PUBLIC,
     "health": PUBLIC,
     "openapi": PUBLIC,
+    # No staff role: Prometheus sends CONSENT_METRICS_TOKEN (tests/ops/test_metrics.py).
+    "metrics": PUBLIC,
     "audit_receipt": PUBLIC,
     "admin.sign_in_page": PUBLIC,
     "admin.sign_in_submit": PUBLIC,
