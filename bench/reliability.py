@@ -48,6 +48,7 @@ import sqlalchemy as sa
 from bench.common import ROOT, VENV_BIN, Server, gunicorn, migrate, service_env
 
 IN_FLIGHT = 32
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
 CHOICE = {"functional": True, "statistics": False, "policy_version": 1, "language": "sv",
           "source": "api"}  # fmt: skip
 
@@ -408,13 +409,16 @@ def scenario_disk_full(tmp: Path, rate: float, seconds: float) -> dict[str, Any]
 def schemathesis(server: Server, examples: int, report_dir: Path) -> dict[str, Any]:
     """Two runs: without a cookie, and with a valid consent cookie (GET/DELETE reach logic)."""
     port = port_of(server)
-    body = json.dumps(CHOICE).encode()
+    body = json.dumps({**CHOICE, "statistics": True}).encode()
     made = asyncio.run(http(port, "POST", "/api/v1/consent", body,
                             {"Content-Type": "application/json"}))  # fmt: skip
     cookie = made.headers.get("set-cookie", "").split(";", 1)[0]
     results: dict[str, Any] = {}
     report_dir.mkdir(parents=True, exist_ok=True)
-    for name, extra in (("no cookie", []), ("consent cookie", ["-H", f"Cookie: {cookie}"])):
+    # The second run is a browser on the service's own page with a choice (statistics on):
+    # GET/DELETE find a cookie, and event batches pass the consent and host checks.
+    browser = ["-H", f"Cookie: {cookie}", "-H", f"Origin: {server.url}", "-H", f"User-Agent: {UA}"]
+    for name, extra in (("no cookie", []), ("consent cookie", browser)):
         run = subprocess.run(
             # Every check runs (the default); bench/schemathesis.toml says what is off where.
             [str(VENV_BIN / "schemathesis"), "--config-file", str(ROOT / "bench" /
