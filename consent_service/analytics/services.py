@@ -22,6 +22,7 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from consent_service import metrics
 from consent_service.analytics.models import AnalyticsEvent, DroppedCount
 from consent_service.analytics.useragent import read_user_agent
 from consent_service.analytics.visitors import day_key, local_day, visitor_hash
@@ -325,6 +326,7 @@ def ingest(
     if reason is not None:
         with db.writing_connection() as conn:
             count_dropped(conn, site, day, reason, len(events))
+        metrics.count("events_dropped", len(events), reason=reason)
         return IngestResult(dropped=len(events), reason=reason)
 
     assert sender.origin_host is not None
@@ -356,4 +358,7 @@ def ingest(
             insert_events(conn, shared, rows)
         if rejected:
             count_dropped(conn, site, day, INVALID, len(rejected))
+    metrics.count("events_stored", len(rows))
+    if rejected:
+        metrics.count("events_dropped", len(rejected), reason=INVALID)
     return IngestResult(stored=len(rows), rejected=rejected)

@@ -20,6 +20,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from consent_service import metrics
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
 from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
@@ -308,6 +309,7 @@ def receive_idea(
                         detail=reason,
                     )
                 )
+            metrics.count("ideas_received")
             return Received(idea)
         except IntegrityError:
             # A concurrent first-of-the-year counter or a concurrent retry of the same

@@ -152,3 +152,32 @@ def test_worker_processes_add_up_and_dead_ones_are_folded_into_an_archive(
     third = _worker(directory, 1, 0.001)
     metrics.fold_dead_worker(str(directory), third)
     assert totals() == (8, 3, 2)
+
+
+def test_events_and_ideas_are_counted_where_they_happen(client: FlaskClient) -> None:
+    from tests.ideas.conftest import idea_body
+
+    def dropped(text: str) -> float:
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "consent_analytics_events_dropped_total"
+        )
+
+    before = scrape(client)
+    # No consent cookie: the server stores nothing and counts why.
+    client.post(
+        "/api/v1/events",
+        json={"events": [{"type": "pageview", "path": "/a"}, {"type": "pageview", "path": "/b"}]},
+        headers={"Origin": "https://www.uppsala.test"},
+    )
+    response = client.post("/api/v1/ideas", json=idea_body(client))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    after = scrape(client)
+    assert dropped(after) - dropped(before) == 2
+    assert (
+        sample(after, "consent_ideas_received_total")
+        - sample(before, "consent_ideas_received_total")
+        == 1
+    )
