@@ -26,6 +26,17 @@ BACKEND = os.environ.get("CONSENT_TEST_DATABASE", "sqlite")
 TEMPLATE_DB = "consent_template"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass, leave out tests of SQLite's own files: they do not apply."""
+    if BACKEND == "sqlite":
+        return
+    keep = [item for item in items if item.get_closest_marker("sqlite_only") is None]
+    dropped = [item for item in items if item.get_closest_marker("sqlite_only") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 class _Postgres:
     """One throwaway server per test process; a database per test, cloned from a migrated one."""
 
