@@ -12,19 +12,12 @@ from sqlalchemy import func, select
 
 from consent_service.analytics.models import AnalyticsEvent
 from consent_service.db import db
+from consent_service.web.spreadsheet import neutralise
 
 E = AnalyticsEvent
 COLUMNS = ("id", "site", "day", "occurred_at", "type", "host", "path", "referrer_host", "name",
            "props", "visitor", "language", "screen", "browser", "os", "device")  # fmt: skip
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 5000
-
-
-def neutralise(value: Any) -> Any:
-    """Prefix text that a spreadsheet would run as a formula (OWASP ASVS 5.0 1.2.10)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _where(start: dt.date | None, end: dt.date | None) -> list[Any]:

@@ -22,12 +22,12 @@ from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
 from consent_service.retention import register_purger
+from consent_service.web.spreadsheet import neutralise
 
 bp = Blueprint("analytics", __name__, url_prefix="/admin/statistics")
 
 DEFAULT_DAYS = 30
 EXPORTS = ("daily", *reports.TABLE_DIMENSIONS, "funnel", "consent", "dropped")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def parse_filters(args: Mapping[str, str], today: dt.date) -> tuple[Filters, list[str]]:
@@ -123,19 +123,12 @@ def dashboard() -> tuple[str, int]:
     return html, 400 if errors else 200
 
 
-def _cell(value: Any) -> Any:
-    """Neutralise text that a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _csv(name: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([neutralise(v) for v in row])
     response = Response(buffer.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="statistik-{name}.csv"'
     response.headers["Cache-Control"] = "no-store"

@@ -33,6 +33,7 @@ from consent_service.audit.filters import AuditFilter
 from consent_service.audit.merkle import inclusion_proofs
 from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord
 from consent_service.db import utcnow
+from consent_service.web.spreadsheet import neutralise
 
 FORMATS = ("csv", "ndjson")
 EXPORT_VERSION = 1
@@ -45,7 +46,6 @@ CSV_COLUMNS = (
     "data",
 )  # fmt: skip
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP ASVS 5.0 1.2.10).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _E = ConsentEntry.__table__.c
 _L = ChainLink.__table__.c
 
@@ -156,7 +156,8 @@ def ndjson_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
 
 def safe_cell(value: str) -> str:
     """Neutralise a cell that a spreadsheet would run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    cell: str = neutralise(value)
+    return cell
 
 
 def _csv_row(item: dict[str, Any]) -> list[str]:

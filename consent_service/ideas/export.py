@@ -16,8 +16,7 @@ from consent_service.db import db
 from consent_service.ideas.catalog import SPAM, current_catalog
 from consent_service.ideas.evaluation import FUNNEL, Evaluation
 from consent_service.ideas.models import Idea
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from consent_service.web.spreadsheet import neutralise
 
 IDEA_COLUMNS = (
     "reference", "received_at", "language", "area", "topic", "page", "stage", "close_reason",
@@ -26,10 +25,8 @@ IDEA_COLUMNS = (
 
 
 def safe_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START):
-        return "'" + text
-    return text
+    cell: str = neutralise("" if value is None else str(value))
+    return cell
 
 
 def csv_lines(rows: Iterable[Sequence[object]]) -> Iterator[str]:

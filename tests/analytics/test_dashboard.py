@@ -114,7 +114,7 @@ def test_csv_exports_neutralise_formulas(app: Flask, with_data: None) -> None:
 
 
 def test_formula_cells_get_a_quote() -> None:
-    from consent_service.analytics.views import _cell
+    from consent_service.web.spreadsheet import neutralise as _cell
 
     assert [_cell(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "/ok", 5]] == [
         "'=1+1", "'+1", "'-2", "'@x", "'\tx", "/ok", 5,
