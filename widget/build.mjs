@@ -34,26 +34,31 @@ const cssText = {
   },
 };
 
-mkdirSync(dirname(outfile), { recursive: true });
-await build({
-  entryPoints: [resolve(here, "src/consent.js")],
-  outfile,
-  bundle: true,
-  format: "iife",
-  minify: true,
-  target,
-  legalComments: "none",
-  charset: "utf8",
-  plugins: [cssText],
-  logLevel: "warning",
-});
-
-const code = readFileSync(outfile, "utf8");
-const count = code.split(PLACEHOLDER).length - 1;
-if (count !== 1) {
-  console.error(`${outfile}: ${PLACEHOLDER} occurs ${count} times, expected exactly once`);
-  process.exit(1);
+/** Bundle one embed; the server fills in `placeholder`, so it must occur exactly once. */
+async function buildEmbed(entry, out, placeholder) {
+  mkdirSync(dirname(out), { recursive: true });
+  await build({
+    entryPoints: [resolve(here, entry)],
+    outfile: out,
+    bundle: true,
+    format: "iife",
+    minify: true,
+    target,
+    legalComments: "none",
+    charset: "utf8",
+    plugins: [cssText],
+    logLevel: "warning",
+  });
+  const built = readFileSync(out, "utf8");
+  const count = built.split(placeholder).length - 1;
+  if (count !== 1) {
+    console.error(`${out}: ${placeholder} occurs ${count} times, expected exactly once`);
+    process.exit(1);
+  }
+  return built;
 }
+
+const code = await buildEmbed("src/consent.js", outfile, PLACEHOLDER);
 
 const gz = (text) => gzipSync(Buffer.from(text), { level: 9 }).length;
 console.log(`consent.js: ${Buffer.byteLength(code)} B raw, ${gz(code)} B gzip -9 (without config)`);
@@ -101,25 +106,7 @@ const ideasOut = resolve(here, "../consent_service/static/embed/ideas.js");
 const IDEAS_PLACEHOLDER = "__IDEAS_CONFIG__";
 const IDEAS_BUDGET = 5000; // gzip -9 bytes as served, CSS and the default language included
 
-await build({
-  entryPoints: [resolve(here, "src/ideas.js")],
-  outfile: ideasOut,
-  bundle: true,
-  format: "iife",
-  minify: true,
-  target,
-  legalComments: "none",
-  charset: "utf8",
-  plugins: [cssText],
-  logLevel: "warning",
-});
-
-const ideasCode = readFileSync(ideasOut, "utf8");
-const ideasCount = ideasCode.split(IDEAS_PLACEHOLDER).length - 1;
-if (ideasCount !== 1) {
-  console.error(`${ideasOut}: ${IDEAS_PLACEHOLDER} occurs ${ideasCount} times, expected exactly once`);
-  process.exit(1);
-}
+const ideasCode = await buildEmbed("src/ideas.js", ideasOut, IDEAS_PLACEHOLDER);
 console.log(`ideas.js: ${Buffer.byteLength(ideasCode)} B raw, ${gz(ideasCode)} B gzip -9 (without config)`);
 
 // The config as the service builds it (consent_service/ideas/widget.py), from the TOML files.
