@@ -285,14 +285,13 @@ def _int_setting(get: Any, name: str, default: int, low: int, high: int) -> int:
 
 def _idea_settings(get: Any, development: bool) -> dict[str, Any]:
     """The idea widget's limits, retention and the optional SMTP server for status e-mail."""
-    from consent_service.ideas.catalog import DEFAULT_AREAS_FILE
-
     smtp_host = get("SMTP_HOST").strip()
     security = get("SMTP_SECURITY", "starttls").strip().lower()
     if security not in SMTP_SECURITY:
         raise ConfigError(f"{ENV_PREFIX}SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
     settings: dict[str, Any] = {
-        "IDEAS_AREAS_FILE": get("IDEAS_AREAS_FILE") or str(DEFAULT_AREAS_FILE),
+        # None: the catalogue that ships with the ideas domain (ideas/areas.toml).
+        "IDEAS_AREAS_FILE": get("IDEAS_AREAS_FILE") or None,
         # Contact details are deleted this many days after an idea is closed.
         "IDEAS_CONTACT_RETENTION_DAYS": _int_setting(
             get, "IDEAS_CONTACT_RETENTION_DAYS", 90, 0, 3650

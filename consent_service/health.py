@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,3 +56,8 @@ def readyz() -> Response:
     if unwritable is not None:
         return _not_ready("database_read_only", f"database not writable ({unwritable})")
     return jsonify({"status": "ready"})
+
+
+def init_app(app: Flask) -> None:
+    """Register `/healthz` and `/readyz`."""
+    app.register_blueprint(bp)

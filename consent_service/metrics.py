@@ -34,7 +34,6 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from consent_service.web.errors import json_error
@@ -122,15 +121,6 @@ def register_database_gauge(app: Flask, name: str, documentation: str, read: Dat
         "metrics_database_gauges", {}
     )
     gauges[name] = (documentation, read)
-
-
-def _chain_head_seq() -> float | None:
-    from consent_service.audit.chain import CONSENT_CHAIN
-    from consent_service.audit.models import ChainHead
-    from consent_service.db import db
-
-    seq = db.session.scalar(select(ChainHead.seq).where(ChainHead.chain == CONSENT_CHAIN))
-    return None if seq is None else float(seq)
 
 
 class _DatabaseCollector(Collector):
@@ -294,7 +284,4 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 def init_app(app: Flask) -> None:
     app.before_request(_start_timer)
     app.after_request(_observe)
-    register_database_gauge(
-        app, "chain_head_seq", "Sequence number of the newest consent-log entry.", _chain_head_seq
-    )
     app.register_blueprint(bp)

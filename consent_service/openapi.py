@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 
 from consent_service.analytics import openapi as analytics_openapi
 
@@ -458,3 +458,8 @@ DOCUMENT["paths"].update(analytics_openapi.PATHS)
 @bp.get("/api/v1/openapi.json")
 def openapi_document() -> Response:
     return jsonify(DOCUMENT)
+
+
+def init_app(app: Flask) -> None:
+    """Register `/api/v1/openapi.json`."""
+    app.register_blueprint(bp)

@@ -11,12 +11,13 @@ import hashlib
 import math
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import Flask, current_app, request
 from sqlalchemy import Connection, Executable, Integer, String, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.db import Model, db, utcnow
+from consent_service.retention import register_purger
 
 
 class RateCounter(Model):
@@ -78,3 +79,8 @@ def purge_expired(before: dt.datetime | None = None) -> int:
     with db.writing() as session:
         result = session.execute(delete(RateCounter).where(RateCounter.window_end < cutoff))
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def init_app(app: Flask) -> None:
+    """Let `consent-service purge` remove expired counters."""
+    register_purger(app, "rate limits", lambda: f"{purge_expired()} expired counters removed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,17 +25,26 @@ def alembic_config(app: Flask) -> Config:
     return config
 
 
-def upgrade_database(app: Flask, revision: str = "head") -> int:
-    """Run the migrations, then archive the policy texts (refusing changed texts).
+# Work a domain does once the schema is current (the consent domain archives the policy
+# texts). It returns a line for the operator, or raises `UpgradeRefused`.
+UpgradeHook = Callable[[], str]
 
-    Returns the number of policy texts newly archived.
-    """
-    from consent_service.consent.services import current_policy, store_policy_texts
 
+class UpgradeRefused(RuntimeError):
+    """A domain refuses the upgrade (e.g. changed policy texts under an old version)."""
+
+
+def register_upgrade_hook(app: Flask, name: str, hook: UpgradeHook) -> None:
+    hooks: dict[str, UpgradeHook] = app.extensions.setdefault("upgrade_hooks", {})
+    hooks[name] = hook
+
+
+def upgrade_database(app: Flask, revision: str = "head") -> list[str]:
+    """Run the migrations, then every domain's after-upgrade hook; return their reports."""
+    hooks: dict[str, UpgradeHook] = app.extensions.get("upgrade_hooks", {})
     with app.app_context(), _one_migrator_at_a_time():
         command.upgrade(alembic_config(app), revision)
-        with db.writing() as session:
-            return store_policy_texts(session, current_policy())
+        return [hook() for hook in hooks.values()]
 
 
 # Any constant: the key of the PostgreSQL advisory lock that migrations hold.

@@ -11,17 +11,15 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
-from consent_service.admin.nav import add_nav_item
 from consent_service.analytics import charts, labels, reports, rollup
 from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
-from consent_service.retention import register_purger
 from consent_service.web.spreadsheet import neutralise
 
 bp = Blueprint("analytics", __name__, url_prefix="/admin/statistics")
@@ -178,12 +176,3 @@ def export_csv(name: str) -> Response:
         )
     return _csv(name, [name, "events" if name == "event" else "pageviews", "visitors"],
                 ([r.value, r.events, r.visitors] for r in report.tables[name]))  # fmt: skip
-
-
-def register(app: Flask) -> None:
-    """The menu item, the retention rule and the `analytics` commands."""
-    from consent_service.analytics.cli import analytics_group
-
-    add_nav_item(app, "Statistik", "analytics.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)
-    register_purger(app, "analytics", lambda: rollup.purge(utcnow()))
-    app.cli.add_command(analytics_group)

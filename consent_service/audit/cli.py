@@ -201,6 +201,6 @@ def export(fmt: str, output: Path | None, progress: bool, **filters: Any) -> Non
     session.rollback()
 
 
-def register_audit_commands(group: click.Group) -> None:
-    for command in (verify, keygen, checkpoint, export):
-        group.add_command(command)
+audit_group = click.Group("audit", help="The consent log: verification, checkpoints, exports.")
+for _command in (verify, keygen, checkpoint, export):
+    audit_group.add_command(_command)

@@ -13,6 +13,7 @@ from sqlalchemy import and_, delete, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import (
+    CONSENT_CHAIN,
     VerifyResult,
     append_purge,
     lock_head,
@@ -26,9 +27,15 @@ from consent_service.audit.checkpoints import (
     trusted_keys,
 )
 from consent_service.audit.filters import AuditFilter
-from consent_service.audit.models import ChainLink, Checkpoint, ConsentEntry, PurgeRecord
+from consent_service.audit.models import (
+    ChainHead,
+    ChainLink,
+    Checkpoint,
+    ConsentEntry,
+    PurgeRecord,
+)
 from consent_service.consent.models import PolicyText
-from consent_service.db import utcnow
+from consent_service.db import db, utcnow
 
 PAGE_SIZE = 50
 RECEIPT_LIMIT = 500
@@ -259,3 +266,9 @@ def recent_checkpoints(session: Session, limit: int = 10) -> list[Checkpoint]:
 
 def chain_length(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(ChainLink)) or 0
+
+
+def chain_head_seq() -> float | None:
+    """The newest entry's sequence number, for `/metrics` (None before the first entry)."""
+    seq = db.session.scalar(select(ChainHead.seq).where(ChainHead.chain == CONSENT_CHAIN))
+    return None if seq is None else float(seq)

@@ -20,6 +20,7 @@ from consent_service.consent.models import PolicyText
 from consent_service.consent.policy import Policy
 from consent_service.db import Model, db, utcnow
 from consent_service.hashing import canonical_json
+from consent_service.schema import UpgradeRefused
 
 Source = Literal["banner", "settings", "nojs", "api"]
 SOURCES: tuple[Source, ...] = ("banner", "settings", "nojs", "api")
@@ -28,7 +29,7 @@ SOURCES: tuple[Source, ...] = ("banner", "settings", "nojs", "api")
 EXPLICIT_SOURCES = ("settings", "nojs")
 
 
-class PolicyTextChanged(RuntimeError):
+class PolicyTextChanged(UpgradeRefused):
     """A stored policy version's text differs from the policy file: a new version is needed."""
 
 
@@ -236,3 +237,10 @@ def _archived_hash(site: str, version: int, language: str) -> str:
 
 def new_request_id() -> str:
     return str(uuid.uuid4())
+
+
+def archive_current_policy_texts() -> str:
+    """After `db upgrade`: archive the current policy's texts (refusing changed ones)."""
+    with db.writing() as session:
+        stored = store_policy_texts(session, current_policy())
+    return f"{stored} policy text(s) archived"

@@ -6,17 +6,18 @@ from __future__ import annotations
 from flask import Flask
 
 
-def init_ideas(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Register the idea pages, the admin menu entries and the retention rule."""
-    from consent_service import csrf
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
     from consent_service.ideas import api, board_views, views
-    from consent_service.ideas.catalog import load_catalog
+    from consent_service.ideas.catalog import DEFAULT_AREAS_FILE, load_catalog
     from consent_service.ideas.services import purge_contacts
     from consent_service.retention import register_purger
+    from consent_service.web.csrf import csrf
 
-    app.extensions["ideas_catalog"] = load_catalog(app.config["IDEAS_AREAS_FILE"])
+    areas_file = app.config["IDEAS_AREAS_FILE"] or DEFAULT_AREAS_FILE
+    app.extensions["ideas_catalog"] = load_catalog(areas_file)
     for bp in (api.bp, views.bp, board_views.bp):
         app.register_blueprint(bp)
     # The JSON API is protected by the Origin allow-list; it carries no cookies.

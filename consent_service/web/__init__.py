@@ -1,1 +1,16 @@
 """HTTP plumbing shared by every domain: JSON errors, input validation, origins, headers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Install the Origin rules, the security headers and the JSON/HTML error handlers."""
+    from consent_service.web.errors import register_error_handlers
+    from consent_service.web.headers import register_security_headers
+    from consent_service.web.origins import register_origin_rules
+
+    register_origin_rules(app)
+    register_security_headers(app)
+    register_error_handlers(app)

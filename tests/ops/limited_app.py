@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 
 from consent_service import create_app as create_service
-from consent_service import csrf, ratelimit
+from consent_service import ratelimit
+from consent_service.web.csrf import csrf
 
 LIMIT = 10
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from consent_service.cli import main
+from consent_service.__main__ import main
 
 KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
 OLD_KEY = "Pw7-kH2_nB5vC8xZ1mQ4rT6yU9iO3aS0dF"
