@@ -4,22 +4,19 @@
 // ../ARCHITECTURE.md for how the pieces fit together.
 
 import css from "./consent.css";
+import { adopt, d, h, NONCE, pageLang, uuid, w } from "./dom.js";
 import { startTracker } from "./tracker.js";
 
 // The service replaces this bare identifier with the JSON config when it serves the file.
 // eslint-disable-next-line no-undef
 const C = __CONSENT_CONFIG__;
 
-const d = document;
-const w = window;
 const PENDING = "consent_pending";
 const OPTIONAL = ["functional", "statistics"];
-const NONCE = d.currentScript?.nonce || "";
 const GPC = navigator.globalPrivacyControl === true;
 
 // <html lang="sv-SE"> -> "sv"; an unknown language -> the policy's default.
-const tag = d.documentElement.lang.toLowerCase();
-const LANG = [tag, tag.split("-")[0]].find((l) => C.languages.includes(l)) || C.default_language;
+const LANG = pageLang(C.languages, C.default_language);
 
 const none = () => ({ necessary: true, functional: false, statistics: false });
 // What stays in force while a changed choice is unconfirmed: only what both allow.
@@ -28,12 +25,6 @@ const both = (a, b) => ({
   functional: a.functional && b.functional,
   statistics: a.statistics && b.statistics,
 });
-
-// request_id: a version 4 UUID. crypto.randomUUID() needs a secure context, this does not.
-const uuid = () =>
-  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
-    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16),
-  );
 
 // ---------------------------------------------------------------------------------------------
 // State: `state` is the choice in force on this page (what get() returns), `pend` the choice
@@ -206,12 +197,6 @@ let textLang = LANG;
 let ready; // promise: texts loaded and UI built
 let dialog, status, settingsButton, opener, layerNo, sayTimer;
 
-const h = (tag, props, ...kids) => {
-  const e = d.createElement(tag);
-  for (const k in props) /-|role/.test(k) ? e.setAttribute(k, props[k]) : (e[k] = props[k]);
-  e.append(...kids.filter((k) => k));
-  return e;
-};
 const text = (tag, key, props) => h(tag, { ...props, textContent: T[key] || key });
 const button = (key, onclick) => text("button", key, { type: "button", onclick });
 
@@ -228,13 +213,7 @@ const ui = () =>
     }
     const host = d.createElement("consent-banner");
     const root = host.attachShadow({ mode: "open" });
-    try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(css);
-      root.adoptedStyleSheets = [sheet];
-    } catch {
-      root.append(h("style", { nonce: NONCE, textContent: css }));
-    }
+    adopt(root, css);
     dialog = h("dialog", { "aria-labelledby": "t", "aria-describedby": "i" });
     // Escape is ours: "back" in settings, nothing on a first visit (ignoring is not consent).
     dialog.onkeydown = (e) => {

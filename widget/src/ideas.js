@@ -6,37 +6,21 @@
 // window.Consent.track, which drops them without statistics consent.
 
 import css from "./ideas.css";
+import { adopt, d, h, pageLang, uuid, w } from "./dom.js";
 
 // The service replaces this bare identifier with the JSON config when it serves the file.
 // eslint-disable-next-line no-undef
 const C = __IDEAS_CONFIG__;
 
-const d = document;
-const w = window;
-const NONCE = d.currentScript?.nonce || "";
-const tag = d.documentElement.lang.toLowerCase();
-const LANG = [tag, tag.split("-")[0]].find((l) => C.langs.includes(l)) || C.lang;
+const LANG = pageLang(C.langs, C.lang);
 const L = C.limits;
 const track = (name, props) => w.Consent?.track?.(name, props);
-
-// request_id: a version 4 UUID. crypto.randomUUID() needs a secure context, this does not.
-const uuid = () =>
-  "10000000-1000-4000-8000-100000000000".replace(/[018]/g, (c) =>
-    (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16),
-  );
 
 /** GET /form: the areas and texts of a language and a fresh signed form time stamp. */
 const getForm = () =>
   fetch(C.api + "/form?lang=" + LANG, { credentials: "omit" }).then((r) =>
     r.ok ? r.json() : Promise.reject(r),
   );
-
-const h = (tag, props, ...kids) => {
-  const e = d.createElement(tag);
-  for (const k in props) /-|role|for/.test(k) ? e.setAttribute(k, props[k]) : (e[k] = props[k]);
-  e.append(...kids.filter((k) => k));
-  return e;
-};
 
 async function mount(host) {
   const topic = host.dataset.topic || "";
@@ -53,13 +37,7 @@ async function mount(host) {
   const T = F.texts;
   const fill = (key, n) => T[key].replace("{max}", L[n] || "").replace("{n}", n);
   const root = host.attachShadow({ mode: "open" });
-  try {
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(css);
-    root.adoptedStyleSheets = [sheet];
-  } catch {
-    root.append(h("style", { nonce: NONCE, textContent: css }));
-  }
+  adopt(root, css);
   const wrap = h("div", { lang: F === C.form ? C.lang : LANG, dir: F.dir });
   root.append(wrap);
   track("idea_opened", { topic });

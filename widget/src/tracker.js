@@ -6,8 +6,7 @@
 // as text/plain (no CORS preflight), at the latest when the page is hidden.
 // See docs/analytics.md.
 
-const d = document;
-const w = window;
+import { d, w } from "./dom.js";
 
 /** Start listening; `api` is the service's /api/v1 URL, `params` the allow-listed query keys. */
 export function startTracker(api, params) {
