@@ -19,12 +19,12 @@ from consent_service import (
     health,
     ideas,
     metrics,
-    openapi,
     ratelimit,
     web,
 )
 from consent_service.config import load_settings
 from consent_service.db import db
+from consent_service.web import openapi
 from consent_service.web.csrf import csrf
 from consent_service.web.logs import configure_logging
 

@@ -1,6 +1,6 @@
 """Imports every domain's models so that the metadata knows all tables (for Alembic)."""
 
-from consent_service.admin.models import User
+from consent_service.admin.models import AccessLogEntry, User
 from consent_service.analytics.models import (
     AnalyticsEvent,
     DailyAggregate,
@@ -9,14 +9,13 @@ from consent_service.analytics.models import (
     VisitorKey,
 )
 from consent_service.audit.models import (
-    AccessLogEntry,
     ChainHead,
     ChainLink,
     Checkpoint,
     ConsentEntry,
+    PolicyText,
     PurgeRecord,
 )
-from consent_service.consent.models import PolicyText
 from consent_service.ideas.models import (
     Idea,
     IdeaContact,

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.admin.access import record_access
 from consent_service.admin.auth import (
     blocked_message,
     check_password,
@@ -18,9 +19,8 @@ from consent_service.admin.auth import (
 )
 from consent_service.admin.forms import SignInForm, SignOutForm
 from consent_service.admin.models import Role, User
-from consent_service.audit.access import record_access
-from consent_service.consent.views import safe_next
 from consent_service.db import db
+from consent_service.web.origins import safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -9,16 +9,18 @@ def init_app(app: Flask) -> None:
     """Register the ingest API, the dashboard and its menu item, the purger and `analytics`."""
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
-    from consent_service.analytics import api, rollup, views
+    from consent_service.analytics import api, openapi, rollup, views
     from consent_service.analytics.cli import analytics_group
     from consent_service.db import utcnow
     from consent_service.retention import register_purger
     from consent_service.web.csrf import csrf
+    from consent_service.web.openapi import add_openapi
 
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
+    add_openapi(app, openapi.PATHS)
     add_nav_item(app, "Statistik", "analytics.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)
     register_purger(app, "analytics", lambda: rollup.purge(utcnow()))
     app.cli.add_command(analytics_group)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from consent_service.analytics import services
-from consent_service.consent.api import current_choice
+from consent_service.consent.cookie import current_choice
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
 from consent_service.web.errors import ApiError

@@ -5,13 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from consent_service.analytics.services import MAX_EVENTS_PER_BATCH, MAX_PROPS, SCREENS
-
-ERROR = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
-
+from consent_service.web.openapi import error_response
 
 EVENT = {
     "type": "object",
@@ -85,11 +79,11 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                "400": _error("Malformed body, unknown fields or more than 100 events"),
-                "403": _error("Origin not allowed"),
-                "413": _error("Body too large"),
-                "415": _error("Not text/plain or application/json"),
-                "503": _error("Database unavailable"),
+                "400": error_response("Malformed body, unknown fields or more than 100 events"),
+                "403": error_response("Origin not allowed"),
+                "413": error_response("Body too large"),
+                "415": error_response("Not text/plain or application/json"),
+                "503": error_response("Database unavailable"),
             },
         }
     }

@@ -7,7 +7,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the privacy officer's pages, `audit` commands, the purger and the gauge."""
-    from consent_service.audit import receipt
     from consent_service.audit import views as audit_views
     from consent_service.audit.cli import audit_group
     from consent_service.audit.retention import purge_consent_log
@@ -15,7 +14,6 @@ def init_app(app: Flask) -> None:
     from consent_service.metrics import register_database_gauge
     from consent_service.retention import register_purger
 
-    app.register_blueprint(receipt.bp)
     audit_views.register_audit_pages(app)
     app.cli.add_command(audit_group)
     register_purger(app, "consent log", purge_consent_log)

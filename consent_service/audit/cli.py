@@ -36,7 +36,7 @@ def _fail(message: str, code: int = 2) -> None:
 @with_appcontext
 def verify(checkpoint_file: Path | None, public_keys: tuple[Path, ...]) -> None:
     """Recompute the chain and check every checkpoint; exit 1 naming the first bad entry."""
-    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.admin.access import cli_actor, record_access
     from consent_service.audit.checkpoints import (
         CheckpointFormatError,
         CheckpointKeyError,
@@ -114,7 +114,7 @@ def keygen(out: Path | None) -> None:
 @with_appcontext
 def checkpoint() -> None:
     """Sign the current chain head, store it and print it (file it outside the database)."""
-    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.admin.access import cli_actor, record_access
     from consent_service.audit.checkpoints import (
         CheckpointChainError,
         CheckpointKeyError,
@@ -154,7 +154,7 @@ def checkpoint() -> None:
 @with_appcontext
 def export(fmt: str, output: Path | None, progress: bool, **filters: Any) -> None:
     """Stream the consent log (or the filtered part) as CSV or NDJSON, with its checkpoint."""
-    from consent_service.audit.access import cli_actor, record_access
+    from consent_service.admin.access import cli_actor, record_access
     from consent_service.audit.export import csv_lines, export_items, export_size, ndjson_lines
     from consent_service.db import db
 

@@ -7,8 +7,10 @@ verifies. `audit_chain_head` is a single row per chain that writers lock before 
 A purge under the retention decision is itself a chained record (`audit_purges`); the links of
 the records it removed name it in `purged_in`, and the purge record carries a digest of exactly
 those sequence numbers, so verification accepts a missing record only where a purge covers it.
-Checkpoints (`audit_checkpoints`) are signed chain heads; the access log (`audit_access_log`)
-records who looked at what and is never edited by the application.
+Checkpoints (`audit_checkpoints`) are signed chain heads. The policy-text archive
+(`policy_texts`) holds the exact text behind every entry's `text_hash`: the log's evidence of
+what a citizen was shown, so it lives beside the ledger. (The staff access log is the admin
+domain's: `admin/models.py`.)
 """
 
 from __future__ import annotations
@@ -152,16 +154,17 @@ class Checkpoint(Model):
     public_key: Mapped[str] = mapped_column(String(64))
 
 
-class AccessLogEntry(Model):
-    """Who did what in the consent log and when (sign-ins, views, searches, exports, ...)."""
+class PolicyText(Model):
+    """The exact rendered text of one policy version in one language, and its SHA-256."""
 
-    __tablename__ = "audit_access_log"
+    __tablename__ = "policy_texts"
+    __table_args__ = (UniqueConstraint("site", "version", "language"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime_utc] = mapped_column(index=True)
-    # The staff account, or "cli:<operator>" for the command line; never an IP address.
-    actor: Mapped[str] = mapped_column(String(80))
-    action: Mapped[str] = mapped_column(String(32))
-    outcome: Mapped[str] = mapped_column(String(16), default="ok")
-    details: Mapped[dict[str, Any]] = mapped_column(JSON)
-    summary: Mapped[str] = mapped_column(Text, default="")
+    site: Mapped[site_id]
+    version: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(16))
+    text_hash: Mapped[sha256_hex] = mapped_column(index=True)
+    # Canonical JSON, byte for byte what was hashed.
+    content: Mapped[str] = mapped_column(Text)
+    stored_at: Mapped[datetime_utc]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from consent_service.audit.access import cli_actor, record_access
+from consent_service.admin.access import cli_actor, record_access
 from consent_service.audit.services import purge_expired_entries
 from consent_service.db import db
 

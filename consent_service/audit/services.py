@@ -32,9 +32,9 @@ from consent_service.audit.models import (
     ChainLink,
     Checkpoint,
     ConsentEntry,
+    PolicyText,
     PurgeRecord,
 )
-from consent_service.consent.models import PolicyText
 from consent_service.db import db, utcnow
 
 PAGE_SIZE = 50

@@ -17,11 +17,11 @@ from flask import (
     stream_with_context,
 )
 
+from consent_service.admin.access import ACTION_LABELS, access_log_page, record_access
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.admin.nav import add_nav_item
 from consent_service.audit import charts, services
-from consent_service.audit.access import ACTION_LABELS, access_log_page, record_access
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.export import FORMATS, export_size, export_text
 from consent_service.audit.filters import (

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from werkzeug.wrappers import Response as BaseResponse
+from flask import Blueprint, Response, jsonify, request
 
+from consent_service.audit.services import receipt
 from consent_service.consent import services
-from consent_service.consent.cookie import COOKIE_NAME, Choice
+from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
 from consent_service.consent.services import Decision, StalePolicy
+from consent_service.db import db
 from consent_service.web.errors import ApiError, json_error
 from consent_service.web.json_input import Field, json_body
 
@@ -31,35 +32,6 @@ CHOICE_SCHEMA = {
         check_message="must be 8 to 64 letters, digits, '-' or '_'",
     ),
 }
-
-
-def current_choice() -> Choice | None:
-    return services.choice_cookie().decode(request.cookies.get(COOKIE_NAME))
-
-
-def set_choice_cookie(response: BaseResponse, choice: Choice) -> None:
-    config = current_app.config
-    response.set_cookie(
-        COOKIE_NAME,
-        services.choice_cookie().encode(choice),
-        max_age=config["CHOICE_MAX_AGE_DAYS"] * 86400,
-        domain=config["COOKIE_DOMAIN"],
-        secure=config["COOKIE_SECURE"],
-        httponly=False,  # the banner reads the payload to skip a request on every page
-        samesite="Lax",
-        path="/",
-    )
-
-
-def clear_choice_cookie(response: BaseResponse) -> None:
-    config = current_app.config
-    response.delete_cookie(
-        COOKIE_NAME,
-        domain=config["COOKIE_DOMAIN"],
-        secure=config["COOKIE_SECURE"],
-        samesite="Lax",
-        path="/",
-    )
 
 
 def decision_body(decision: Decision) -> dict[str, Any]:
@@ -140,4 +112,15 @@ def withdraw_consent() -> Response:
     )
     response = jsonify({"consent_id": decision.choice.consent_id, "action": "withdraw"})
     clear_choice_cookie(response)
+    return response
+
+
+@bp.get("/consent/receipt")
+def consent_receipt() -> Response:
+    """What this browser's consent ID chose, when, under which text, with each entry's hash."""
+    choice = current_choice()
+    if choice is None:
+        return json_error(404, "no_consent", "No valid consent cookie was sent.")
+    response = jsonify(receipt(db.session, choice.consent_id))
+    response.headers["Cache-Control"] = "no-store"
     return response

@@ -12,7 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from werkzeug.wrappers import Response as BaseResponse
 
 COOKIE_NAME = "consent"
 SALT = "consent-cookie"
@@ -77,3 +79,44 @@ class ChoiceCookie:
         ):
             return None
         return choice
+
+
+# ---------------------------------------------------------------- the cookie on a request
+
+
+def choice_cookie() -> ChoiceCookie:
+    codec: ChoiceCookie | None = current_app.extensions.get("choice_cookie")
+    if codec is None:
+        codec = current_app.extensions["choice_cookie"] = ChoiceCookie(
+            current_app.config["SIGNING_KEYS"], current_app.config["CHOICE_MAX_AGE_DAYS"] * 86400
+        )
+    return codec
+
+
+def current_choice() -> Choice | None:
+    return choice_cookie().decode(request.cookies.get(COOKIE_NAME))
+
+
+def set_choice_cookie(response: BaseResponse, choice: Choice) -> None:
+    config = current_app.config
+    response.set_cookie(
+        COOKIE_NAME,
+        choice_cookie().encode(choice),
+        max_age=config["CHOICE_MAX_AGE_DAYS"] * 86400,
+        domain=config["COOKIE_DOMAIN"],
+        secure=config["COOKIE_SECURE"],
+        httponly=False,  # the banner reads the payload to skip a request on every page
+        samesite="Lax",
+        path="/",
+    )
+
+
+def clear_choice_cookie(response: BaseResponse) -> None:
+    config = current_app.config
+    response.delete_cookie(
+        COOKIE_NAME,
+        domain=config["COOKIE_DOMAIN"],
+        secure=config["COOKIE_SECURE"],
+        samesite="Lax",
+        path="/",
+    )

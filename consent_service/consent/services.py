@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 
 from consent_service import metrics
 from consent_service.audit.chain import append_entry
-from consent_service.audit.models import ConsentEntry
-from consent_service.consent.cookie import Choice, ChoiceCookie
-from consent_service.consent.models import PolicyText
+from consent_service.audit.models import ConsentEntry, PolicyText
+from consent_service.consent.cookie import Choice
 from consent_service.consent.policy import Policy
 from consent_service.db import Model, db, utcnow
 from consent_service.hashing import canonical_json
@@ -55,15 +54,6 @@ class Decision:
 def current_policy() -> Policy:
     policy: Policy = current_app.extensions["consent_policy"]
     return policy
-
-
-def choice_cookie() -> ChoiceCookie:
-    codec: ChoiceCookie | None = current_app.extensions.get("choice_cookie")
-    if codec is None:
-        codec = current_app.extensions["choice_cookie"] = ChoiceCookie(
-            current_app.config["SIGNING_KEYS"], current_app.config["CHOICE_MAX_AGE_DAYS"] * 86400
-        )
-    return codec
 
 
 def store_policy_texts(session: Session, policy: Policy) -> int:

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.consent import services
-from consent_service.consent.api import (
-    clear_choice_cookie,
-    current_choice,
-    gpc_signal,
-    set_choice_cookie,
-)
+from consent_service.consent.api import gpc_signal
+from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
 from consent_service.consent.forms import ConsentForm
 from consent_service.web.headers import allow_framing
-from consent_service.web.origins import allowed_origin
+from consent_service.web.origins import safe_next
 
 bp = Blueprint("consent_page", __name__)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return `target` if it points to this service or an allowed origin, else None."""
-    if not target or len(target) > 2000 or any(c in target for c in "\r\n\\"):
-        return None
-    parts = urlsplit(target)
-    if not parts.scheme and not parts.netloc:
-        return target if target.startswith("/") and not target.startswith("//") else None
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return target if allowed_origin(f"{parts.scheme}://{parts.netloc}") else None
 
 
 def page_language() -> str:

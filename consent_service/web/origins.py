@@ -7,6 +7,8 @@ travel; there the browser-set `Origin` and `Sec-Fetch-Site` headers decide.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 
 from consent_service.web.errors import ApiError
@@ -23,6 +25,18 @@ def allowed_origin(origin: str | None) -> bool:
     if not origin or origin == "null":
         return False
     return origin == own_origin() or origin in current_app.config["ALLOWED_ORIGINS"]
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it points to this service or an allowed origin, else None."""
+    if not target or len(target) > 2000 or any(c in target for c in "\r\n\\"):
+        return None
+    parts = urlsplit(target)
+    if not parts.scheme and not parts.netloc:
+        return target if target.startswith("/") and not target.startswith("//") else None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return target if allowed_origin(f"{parts.scheme}://{parts.netloc}") else None
 
 
 def check_api_origin() -> None:

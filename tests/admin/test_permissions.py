@@ -35,7 +35,6 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "openapi": PUBLIC,
     # No staff role: Prometheus sends CONSENT_METRICS_TOKEN (tests/ops/test_metrics.py).
     "metrics": PUBLIC,
-    "audit_receipt": PUBLIC,
     "admin.sign_in_page": PUBLIC,
     "admin.sign_in_submit": PUBLIC,
     "admin.sign_out_submit": PUBLIC,

@@ -9,8 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from consent_service.admin.auth import create_user
-from consent_service.admin.models import Role
-from consent_service.audit.models import AccessLogEntry
+from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.db import db
 from tests.audit.conftest import PASSWORD, form_token
 from tests.conftest import make_app

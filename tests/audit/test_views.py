@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from consent_service.audit.models import AccessLogEntry
+from consent_service.admin.models import AccessLogEntry
 from consent_service.db import db
 from tests.audit.conftest import add_entries, form_token
 from tests.audit.test_chain import sql

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from consent_service.consent.models import PolicyText
+from consent_service.audit.models import PolicyText
 from consent_service.consent.policy import PolicyError, load_policy, parse_policy
 from consent_service.db import db
 from consent_service.hashing import sha256_hex

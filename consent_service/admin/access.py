@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from consent_service.audit.models import AccessLogEntry
+from consent_service.admin.models import AccessLogEntry
 from consent_service.db import db, utcnow
 
 ACTION_LABELS = {

@@ -1,0 +1,234 @@
+"""The OpenAPI description of the consent API (merged into /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consent_service.web.openapi import (
+    NO_NUL,
+    UNAVAILABLE,
+    error_response,
+)
+
+CHOICES = {
+    "type": "object",
+    "required": ["functional", "statistics"],
+    "additionalProperties": False,
+    "properties": {"functional": {"type": "boolean"}, "statistics": {"type": "boolean"}},
+}
+
+
+# The signed choice cookie that GET and DELETE read (and POST, to keep the consent ID).
+CONSENT_COOKIE = {
+    "name": "consent",
+    "in": "cookie",
+    "required": False,
+    "description": "The signed choice cookie set by POST; anything else counts as no cookie.",
+    "schema": {"type": "string"},
+}
+GPC_HEADER = {
+    "name": "Sec-GPC",
+    "in": "header",
+    "required": False,
+    "description": "Global Privacy Control: with 1, the banner's Accept all keeps statistics off.",
+    "schema": {"type": "string"},
+}
+
+PATHS: dict[str, Any] = {
+    "/api/v1/policy": {
+        "get": {
+            "summary": "The current cookie policy",
+            "responses": {
+                "200": {
+                    "description": "Policy version, categories, texts per language, cookies",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["version", "categories", "texts", "cookies"],
+                                "properties": {
+                                    "version": {"type": "integer"},
+                                    "categories": {"type": "array"},
+                                    "texts": {"type": "object"},
+                                    "cookies": {"type": "array"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "403": error_response("Origin not allowed"),
+            },
+        }
+    },
+    "/api/v1/consent": {
+        "post": {
+            "summary": "Record a choice",
+            "parameters": [CONSENT_COOKIE, GPC_HEADER],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ChoiceIn"}}
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Recorded (or a retry of the same request_id)",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}
+                    },
+                },
+                "400": error_response("Malformed JSON, unknown fields or wrong types"),
+                "403": error_response("Origin not allowed"),
+                "409": error_response("The choice answers an older policy version"),
+                "413": error_response("Body too large"),
+                "415": error_response("Not application/json"),
+                "503": {
+                    **UNAVAILABLE,
+                    "description": "Database unavailable; retry after Retry-After seconds "
+                    "with the same request_id",
+                },
+            },
+        },
+        "get": {
+            "summary": "The choice in the consent cookie",
+            "parameters": [CONSENT_COOKIE],
+            "responses": {
+                "200": {
+                    "description": "Current choice",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["consent_id", "choices", "policy_version"],
+                                "properties": {
+                                    "consent_id": {"type": "string"},
+                                    "choices": CHOICES,
+                                    "policy_version": {"type": "integer"},
+                                    "current": {"type": "boolean"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "403": error_response("Origin not allowed"),
+                "404": error_response("No valid consent cookie"),
+            },
+        },
+        "delete": {
+            "summary": "Withdraw consent (appended to the log; cookie cleared)",
+            "parameters": [
+                CONSENT_COOKIE,
+                {
+                    "name": "source",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": ["banner", "settings", "api"]},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "Withdrawn",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["consent_id", "action"],
+                                "properties": {
+                                    "consent_id": {"type": "string"},
+                                    "action": {"const": "withdraw"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "400": error_response("Invalid source"),
+                "403": error_response("Origin not allowed"),
+                "404": error_response("No valid consent cookie"),
+                "503": UNAVAILABLE,
+            },
+        },
+    },
+    "/api/v1/consent/receipt": {
+        "get": {
+            "summary": "The citizen's consent receipt for the consent ID in their cookie",
+            "description": "Every logged entry for this consent ID: what was chosen, when "
+            "(UTC), the policy version and the SHA-256 of the exact text shown, and the "
+            "entry's hash in the consent-log chain, with the latest signed checkpoint.",
+            "responses": {
+                "200": {
+                    "description": "The receipt",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}
+                    },
+                },
+                "404": error_response("No valid consent cookie"),
+            },
+        }
+    },
+}
+
+SCHEMAS: dict[str, Any] = {
+    "ChoiceIn": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["functional", "statistics", "policy_version", "language", "source"],
+        "properties": {
+            "functional": {"type": "boolean"},
+            "statistics": {"type": "boolean"},
+            "policy_version": {"type": "integer"},
+            # An unknown language gets the policy's default.
+            "language": {"type": "string", "maxLength": 35, "pattern": NO_NUL},
+            "source": {"type": "string", "enum": ["banner", "settings", "api"]},
+            "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+        },
+    },
+    "Receipt": {
+        "type": "object",
+        "required": ["consent_id", "entries", "checkpoint"],
+        "properties": {
+            "consent_id": {"type": "string"},
+            "entries": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "seq",
+                        "action",
+                        "choices",
+                        "policy_version",
+                        "language",
+                        "text_hash",
+                        "occurred_at",
+                        "source",
+                        "hash",
+                    ],
+                    "properties": {
+                        "seq": {"type": "integer"},
+                        "action": {"enum": ["grant", "update", "withdraw"]},
+                        "choices": CHOICES,
+                        "policy_version": {"type": "integer"},
+                        "language": {"type": "string"},
+                        "text_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        "occurred_at": {"type": "string", "format": "date-time"},
+                        "source": {"type": "string"},
+                        "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    },
+                },
+            },
+            "checkpoint": {
+                "description": "The latest signed checkpoint, or null",
+                "type": ["object", "null"],
+            },
+        },
+    },
+    "Decision": {
+        "type": "object",
+        "required": ["consent_id", "choices", "policy_version", "expires_at"],
+        "properties": {
+            "consent_id": {"type": "string"},
+            "choices": CHOICES,
+            "policy_version": {"type": "integer"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
+}
