@@ -30,9 +30,8 @@ from sqlalchemy import func, select
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from consent_service.audit.chain import verify_chain
-from consent_service.audit.models import ConsentEntry
+from consent_service.audit.models import ConsentEntry, PolicyText
 from consent_service.consent.cookie import COOKIE_NAME
-from consent_service.consent.models import PolicyText
 from consent_service.db import db
 from tests.conftest import (
     choice_body,
