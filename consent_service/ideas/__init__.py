@@ -10,18 +10,21 @@ def init_app(app: Flask) -> None:
     """Register the idea pages, the admin menu entries and the retention rule."""
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
-    from consent_service.ideas import api, board_views, views
+    from consent_service.ideas import admin_views, api, openapi, views
     from consent_service.ideas.catalog import DEFAULT_AREAS_FILE, load_catalog
     from consent_service.ideas.services import purge_contacts
     from consent_service.retention import register_purger
     from consent_service.web.csrf import csrf
+    from consent_service.web.openapi import add_openapi
 
     areas_file = app.config["IDEAS_AREAS_FILE"] or DEFAULT_AREAS_FILE
     app.extensions["ideas_catalog"] = load_catalog(areas_file)
-    for bp in (api.bp, views.bp, board_views.bp):
+    for bp in (api.bp, views.bp, admin_views.bp):
         app.register_blueprint(bp)
+    app.add_template_filter(admin_views.idea_date, "idea_date")
     # The JSON API is protected by the Origin allow-list; it carries no cookies.
     csrf.exempt(api.bp)
+    add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
     # The citizen pages check their form tokens in the view (FlaskForm.validate), so that a
     # stale token shows the form again with everything the citizen wrote still in it.
     csrf.exempt(views.bp)

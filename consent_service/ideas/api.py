@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request
 
 from consent_service import ratelimit
 from consent_service.ideas import services
 from consent_service.ideas.catalog import current_catalog
+from consent_service.ideas.views import status_url
 from consent_service.web.errors import ApiError, json_error
 from consent_service.web.json_input import Field, json_body
-from consent_service.web.origins import own_origin
 
 bp = Blueprint("ideas_api", __name__, url_prefix="/api/v1/ideas")
 
@@ -43,11 +43,6 @@ IDEA_SCHEMA = {
 }
 
 
-def status_url(reference: str) -> str:
-    path = url_for("ideas.status_page", token=services.status_token(reference))
-    return own_origin() + path
-
-
 def form_document(language: str) -> dict[str, Any]:
     catalog = current_catalog()
     return {
@@ -70,32 +65,26 @@ def idea_form() -> Response:
     return response
 
 
-def _created(idea_reference: str) -> Response:
-    response = jsonify({"reference": idea_reference, "status_url": status_url(idea_reference)})
-    response.status_code = 201
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.post("")
 def submit_idea() -> Response:
     data = json_body(IDEA_SCHEMA)
-    earlier = services.find_replay(data.get("request_id"))
-    if earlier is not None:
-        return _created(earlier.reference)
     catalog = current_catalog()
     language = catalog.language_for(data.get("language"))
     try:
-        idea = services.check_submission(
+        submitted = services.submit_idea(
             title=data["title"],
             body=data["body"],
             area=data["area"],
             language=language,
+            client=ratelimit.client_key(),
             topic=data.get("topic"),
             page=data.get("page"),
             name=data.get("name"),
             email=data.get("email"),
             contact_ok=data.get("contact_ok", False),
+            website=data.get("website"),
+            form_token=data.get("form_token"),
+            request_id=data.get("request_id"),
         )
     except services.InvalidIdea as exc:
         texts = catalog.widget_texts(language)
@@ -105,19 +94,14 @@ def submit_idea() -> Response:
             for field, code in exc.errors.items()
         ]
         return json_error(400, "invalid_idea", " ".join(messages), fields=exc.errors)
-    limit = ratelimit.hit(
-        "ideas",
-        ratelimit.client_key(),
-        current_app.config["IDEAS_RATE_LIMIT"],
-        current_app.config["IDEAS_RATE_WINDOW_SECONDS"],
+    except services.TooManyIdeas as exc:
+        message = catalog.widget_texts(language)["limited"].format(minutes=exc.minutes)
+        raise ApiError(
+            429, "too_many_ideas", message, {"Retry-After": str(exc.retry_after)}
+        ) from None
+    response = jsonify(
+        {"reference": submitted.reference, "status_url": status_url(submitted.reference)}
     )
-    if not limit.allowed:
-        minutes = max(1, -(-limit.retry_after // 60))
-        message = catalog.widget_texts(language)["limited"].format(minutes=minutes)
-        raise ApiError(429, "too_many_ideas", message, {"Retry-After": str(limit.retry_after)})
-    spam_reason = "honeypot" if data.get("website") else None
-    spam_reason = spam_reason or services.form_token_verdict(data.get("form_token"))
-    received = services.receive_idea(
-        idea, spam_reason=spam_reason, request_id=data.get("request_id")
-    )
-    return _created(received.idea.reference)
+    response.status_code = 201
+    response.headers["Cache-Control"] = "no-store"
+    return response

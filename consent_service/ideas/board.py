@@ -1,10 +1,16 @@
 """The innovation team's work on ideas: moving them through the loop, owners, tags, notes,
-public messages, merging duplicates and the spam queue. Every change leaves a history line.
+public messages, merging duplicates and the spam queue, and what the board pages read.
+
+Every operation is complete without HTTP: it checks the rules, changes the idea under a row
+lock, leaves a history line and, for a change the citizen can see, e-mails them (with their
+consent) the status link the caller passes in. Citizen-side rules live in services.py.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
+from consent_service.ideas import mail
 from consent_service.ideas.catalog import (
     CLOSED,
     INBOX,
@@ -47,6 +54,22 @@ class PublicChange:
     idea_id: int
     stage: str
     message: str | None
+    mailed: bool = False
+
+
+def _tell_citizen(change: PublicChange, status_url: str) -> PublicChange:
+    """E-mail the citizen after the change is committed; a failed delivery undoes nothing."""
+    sent = mail.notify_citizen(change.idea_id, message=change.message, status_url=status_url)
+    return dataclasses.replace(change, mailed=sent)
+
+
+def stage_name(stage: str) -> str:
+    """A stage as the team calls it (the board is Swedish)."""
+    if stage == INBOX:
+        return "Inkorg"
+    if stage == SPAM:
+        return "Skräp"
+    return current_catalog().stage_label(stage, "sv")
 
 
 def idea_by_reference(reference: str) -> Idea | None:
@@ -92,8 +115,12 @@ def move_idea(
     *,
     message: str | None = None,
     close_reason: str | None = None,
+    status_url: str,
 ) -> PublicChange:
-    """Move an idea to a stage of the loop, back to the inbox, or close it with a reason."""
+    """Move an idea to a stage of the loop, back to the inbox, or close it with a reason.
+
+    `status_url` is the citizen's status link, for the e-mail that tells them.
+    """
     if to_stage not in STAGES:
         raise BoardError("Okänt steg.")
     message = (message or "").strip() or None
@@ -122,10 +149,20 @@ def move_idea(
         if message:
             session.add(IdeaMessage(idea_id=idea.id, author_id=actor.id, stage=to_stage,
                                     published_at=now, body=message))  # fmt: skip
-        return PublicChange(idea.id, to_stage, message)
+        change = PublicChange(idea.id, to_stage, message)
+    return _tell_citizen(change, status_url)
 
 
-def publish_message(idea_id: int, body: str, actor: User) -> PublicChange:
+def step_idea(idea_id: int, direction: str, actor: User, *, status_url: str) -> PublicChange:
+    """Move an idea one stage back or forward in the loop (the board's arrow buttons)."""
+    idea = db.session.get(Idea, idea_id)
+    target = neighbour_stage(idea.stage, direction) if idea is not None else None
+    if target is None:
+        raise BoardError("Det finns inget steg åt det hållet.")
+    return move_idea(idea_id, target, actor, status_url=status_url)
+
+
+def publish_message(idea_id: int, body: str, actor: User, *, status_url: str) -> PublicChange:
     """A public status message at the idea's current stage."""
     body = body.strip()
     if not body:
@@ -139,7 +176,8 @@ def publish_message(idea_id: int, body: str, actor: User) -> PublicChange:
         session.add(IdeaMessage(idea_id=idea.id, author_id=actor.id, stage=idea.stage,
                                 published_at=utcnow(), body=body))  # fmt: skip
         _event(session, idea, actor, "message", to_stage=idea.stage)
-        return PublicChange(idea.id, idea.stage, body)
+        change = PublicChange(idea.id, idea.stage, body)
+    return _tell_citizen(change, status_url)
 
 
 def add_note(idea_id: int, body: str, actor: User) -> None:
@@ -204,7 +242,9 @@ def assign_owner(idea_id: int, owner_id: int | None, actor: User) -> None:
         _event(session, idea, actor, "owner", detail=owner.name if owner else None)
 
 
-def merge_ideas(idea_id: int, target_reference: str, actor: User) -> PublicChange:
+def merge_ideas(
+    idea_id: int, target_reference: str, actor: User, *, status_url: str
+) -> PublicChange:
     """Close a duplicate as merged into another idea; its tags carry over."""
     target_reference = target_reference.strip().upper()
     with db.writing() as session:
@@ -234,7 +274,8 @@ def merge_ideas(idea_id: int, target_reference: str, actor: User) -> PublicChang
             if tag.tag not in have and len(have) < TAGS_PER_IDEA:
                 target.tags.append(IdeaTag(tag=tag.tag))
                 have.add(tag.tag)
-        return PublicChange(idea.id, CLOSED, None)
+        change = PublicChange(idea.id, CLOSED, None)
+    return _tell_citizen(change, status_url)
 
 
 def mark_spam(idea_id: int, actor: User) -> None:
@@ -274,6 +315,92 @@ def ideas_in(stages: Sequence[str], *, limit: int | None = None) -> Sequence[Ide
     if limit is not None:
         query = query.limit(limit)
     return db.session.scalars(query).unique().all()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The ideas behind a portfolio figure, and the filters in words for the heading."""
+
+    ideas: Sequence[Idea]
+    filters: Sequence[str]
+
+
+def select_ideas(
+    *,
+    stage: str | None = None,
+    area: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    age: str | None = None,
+    now: dt.datetime | None = None,
+    limit: int = 500,
+) -> Selection:
+    """Ideas filtered by stage ("active": not closed), area, owner ("none"), tag or age."""
+    query = select(Idea).order_by(Idea.received_at.desc())
+    filters: list[str] = []
+    if stage in (*STAGES, SPAM):
+        query = query.where(Idea.stage == stage)
+        filters.append(f"steg {stage_name(stage)}")
+    else:
+        query = query.where(Idea.stage != SPAM)
+    if stage == "active":
+        query = query.where(Idea.stage != CLOSED)
+        filters.append("pågående")
+    if area:
+        query = query.where(Idea.area == area[:64])
+        filters.append(f"område {current_catalog().area_label(area[:64], 'sv')}")
+    if owner == "none":
+        query = query.where(Idea.owner_id.is_(None))
+        filters.append("utan ägare")
+    elif owner and owner.isdigit() and len(owner) < 10:
+        query = query.where(Idea.owner_id == int(owner))
+        user = db.session.get(User, int(owner))
+        filters.append(f"ägare {user.name if user else owner}")
+    if tag:
+        query = query.where(Idea.tags.any(IdeaTag.tag == normalise_tag(tag[:100])))
+        filters.append(f"tagg {normalise_tag(tag[:100])}")
+    ideas = list(db.session.scalars(query.limit(limit)).unique())
+    if age in AGE_BUCKETS:
+        now = now or utcnow()
+        ideas = [i for i in ideas if age_bucket(i.received_at, now) == age]
+        filters.append(f"ålder {age}")
+    return Selection(ideas, filters)
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """Ongoing ideas (the inbox and the loop) counted by stage, area, age and owner."""
+
+    stages: tuple[str, ...]
+    total: int
+    closed: int
+    by_stage: Counter[str]
+    areas: list[tuple[str, str]]
+    by_area: Counter[tuple[str, str]]
+    ages: list[tuple[str, str]]
+    by_age: Counter[tuple[str, str]]
+    owners: list[tuple[int, str]]
+    by_owner: Counter[tuple[int | None, str]]
+
+
+def portfolio(now: dt.datetime | None = None) -> Portfolio:
+    now = now or utcnow()
+    active = list(
+        db.session.scalars(select(Idea).where(Idea.stage.notin_((CLOSED, SPAM)))).unique()
+    )
+    owners = {i.owner.id: i.owner.name for i in active if i.owner is not None}
+    return Portfolio(
+        stages=(INBOX, *LOOP_STAGES),
+        total=len(active),
+        closed=stage_counts().get(CLOSED, 0),
+        by_stage=Counter(i.stage for i in active),
+        areas=[(a.id, a.labels["sv"]) for a in current_catalog().areas],
+        by_area=Counter((i.area, i.stage) for i in active),
+        ages=[(a, a) for a in AGE_BUCKETS],
+        by_age=Counter((age_bucket(i.received_at, now), i.stage) for i in active),
+        owners=sorted(owners.items(), key=lambda kv: kv[1].casefold()),
+        by_owner=Counter((i.owner_id, i.stage) for i in active),
+    )
 
 
 def stage_counts() -> dict[str, int]:
@@ -326,11 +453,7 @@ def describe_event(event: IdeaEvent) -> str:
     catalog = current_catalog()
 
     def stage(s: str | None) -> str:
-        if s == SPAM:
-            return "Skräp"
-        if s == INBOX:
-            return "Inkorg"
-        return catalog.stage_label(s, "sv") if s else "–"
+        return stage_name(s) if s else "–"
 
     detail = event.detail or ""
     match event.kind:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from consent_service.db import db, utcnow
+from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import CLOSED, INBOX, LOOP_STAGES, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
 
@@ -214,6 +215,33 @@ def bar_chart(
         )
     height = top + len(bars) * (row + gap)
     return {"width": width, "height": height, "label_width": label_width, "row": row, "rows": rows}
+
+
+def charts(result: Evaluation) -> dict[str, dict[str, object]]:
+    """The evaluation page's four charts: per month, per area, the funnel, time per stage."""
+    months = result.period.months
+    return {
+        "month_chart": bar_chart(
+            [Bar(m, result.month_total(m), str(result.month_total(m))) for m in months],
+            label_width=90,
+        ),
+        "area_chart": bar_chart(
+            [
+                Bar(label, result.area_total(a), str(result.area_total(a)))
+                for a, label in result.areas
+            ],
+            label_width=220,  # room for the longest area label ("Uppsala.se och e-tjänster")
+        ),
+        "funnel_chart": bar_chart(
+            [Bar(stage_name(s), result.share(s), format_share(result.share(s))) for s in FUNNEL]
+        ),
+        "time_chart": bar_chart(
+            [
+                Bar(stage_name(t.stage), t.median_days or 0, format_days(t.median_days))
+                for t in result.stage_times
+            ]
+        ),
+    }
 
 
 def format_days(value: float | None) -> str:

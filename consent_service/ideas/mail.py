@@ -14,7 +14,6 @@ from email.utils import make_msgid
 from flask import current_app
 
 from consent_service.db import db, utcnow
-from consent_service.ideas.board import PublicChange
 from consent_service.ideas.catalog import current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
 
@@ -87,20 +86,18 @@ def send(mail: EmailMessage) -> None:
         smtp.send_message(mail)
 
 
-def notify_citizen(change: PublicChange) -> bool:
+def notify_citizen(idea_id: int, *, message: str | None, status_url: str) -> bool:
     """Tell the citizen about a public change if they allowed contact; True if sent."""
     if not mail_enabled():
         return False
-    from consent_service.ideas.api import status_url
-
-    # End the request's read transaction: on SQLite it still sees the rows as they were
+    # End the caller's read transaction: on SQLite it still sees the rows as they were
     # before the change was committed in its own write transaction.
     db.session.rollback()
-    idea = db.session.get(Idea, change.idea_id)
+    idea = db.session.get(Idea, idea_id)
     contact = idea.contact if idea else None
     if idea is None or contact is None or not contact.contact_ok or not contact.email:
         return False
-    mail = compose(idea, contact.email, contact.name, change.message, status_url(idea.reference))
+    mail = compose(idea, contact.email, contact.name, message, status_url)
     try:
         send(mail)
         kind = "mail_sent"

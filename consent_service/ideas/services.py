@@ -20,7 +20,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consent_service import metrics
+from consent_service import metrics, ratelimit
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
 from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
@@ -249,11 +249,6 @@ def _replay(session: Session, request_id: str | None) -> Idea | None:
     return session.scalar(select(Idea).where(Idea.request_id == request_id))
 
 
-def find_replay(request_id: str | None) -> Idea | None:
-    """The idea stored earlier under this retry key, if any."""
-    return _replay(db.session, request_id)
-
-
 def receive_idea(
     data: IdeaInput,
     *,
@@ -317,6 +312,76 @@ def receive_idea(
             if attempt == 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+# --- the one submission pipeline: the widget's API and the no-JS form -------------------------
+
+
+class TooManyIdeas(Exception):
+    """The client address has sent its share of ideas for this window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def minutes(self) -> int:
+        return max(1, -(-self.retry_after // 60))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the citizen is told: the reference (the view turns it into the status link)."""
+
+    reference: str
+    replayed: bool = False
+
+
+def submit_idea(
+    *,
+    title: str | None,
+    body: str | None,
+    area: str | None,
+    language: str,
+    client: str,
+    topic: str | None = None,
+    page: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    contact_ok: bool = False,
+    website: str | None = None,
+    form_token: str | None = None,
+    request_id: str | None = None,
+) -> Submitted:
+    """Check, limit and store a citizen's idea; the same steps for the widget and the form.
+
+    Raises InvalidIdea naming the broken fields and TooManyIdeas past the rate limit. A
+    filled honeypot (`website`) or a missing, forged, too fresh or stale form token sends the
+    idea to the spam queue; the citizen is answered the same either way.
+    """
+    earlier = _replay(db.session, request_id)
+    if earlier is not None:
+        return Submitted(earlier.reference, replayed=True)
+    idea = check_submission(
+        title=title,
+        body=body,
+        area=area,
+        language=language,
+        topic=topic,
+        page=page,
+        name=name,
+        email=email,
+        contact_ok=contact_ok,
+    )
+    config = current_app.config
+    limit = ratelimit.hit(
+        "ideas", client, config["IDEAS_RATE_LIMIT"], config["IDEAS_RATE_WINDOW_SECONDS"]
+    )
+    if not limit.allowed:
+        raise TooManyIdeas(limit.retry_after)
+    spam_reason = "honeypot" if website else form_token_verdict(form_token)
+    received = receive_idea(idea, spam_reason=spam_reason, request_id=request_id)
+    return Submitted(received.idea.reference, replayed=received.replayed)
 
 
 # --- what the citizen may do with their link ---------------------------------------------------

@@ -23,8 +23,15 @@ from consent_service.ideas import services
 from consent_service.ideas.catalog import STAGES, current_catalog
 from consent_service.ideas.forms import CitizenActionForm, IdeaForm
 from consent_service.ideas.models import Idea
+from consent_service.web.origins import own_origin
 
 bp = Blueprint("ideas", __name__, url_prefix="/ideas")
+
+
+def status_url(reference: str) -> str:
+    """The citizen's private status link, absolute: for the widget's answer and e-mail."""
+    path = url_for("ideas.status_page", token=services.status_token(reference))
+    return own_origin() + path
 
 
 def _language(*candidates: str | None) -> str:
@@ -98,35 +105,28 @@ def new_idea_submit() -> Response | BaseResponse:
         texts = current_catalog().page_texts(language)
         return _render_form(form, language, status=400, notice=texts["form_error"])
     try:
-        idea = services.check_submission(
+        submitted = services.submit_idea(
             title=form.title.data,
             body=form.body.data,
             area=form.area.data,
             language=language,
+            client=ratelimit.client_key(),
             topic=form.topic.data,
             page=form.page.data,
             name=form.name.data,
             email=form.email.data,
             contact_ok=bool(form.contact_ok.data),
+            website=form.website.data,
+            form_token=form.form_token.data,
         )
     except services.InvalidIdea as exc:
         return _render_form(form, language, status=400, errors=exc.errors)
-    limit = ratelimit.hit(
-        "ideas",
-        ratelimit.client_key(),
-        current_app.config["IDEAS_RATE_LIMIT"],
-        current_app.config["IDEAS_RATE_WINDOW_SECONDS"],
-    )
-    if not limit.allowed:
-        minutes = max(1, -(-limit.retry_after // 60))
-        message = current_catalog().widget_texts(language)["limited"].format(minutes=minutes)
+    except services.TooManyIdeas as exc:
+        message = current_catalog().widget_texts(language)["limited"].format(minutes=exc.minutes)
         response = _render_form(form, language, status=429, notice=message)
-        response.headers["Retry-After"] = str(limit.retry_after)
+        response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    spam_reason = "honeypot" if form.website.data else None
-    spam_reason = spam_reason or services.form_token_verdict(form.form_token.data)
-    received = services.receive_idea(idea, spam_reason=spam_reason)
-    token = services.status_token(received.idea.reference)
+    token = services.status_token(submitted.reference)
     return redirect(url_for("ideas.status_page", token=token, notice="received"), code=303)
 
 

@@ -126,3 +126,27 @@ def test_an_unreachable_mail_server_does_not_undo_the_move(tmp_path: Path) -> No
     page = client.get(f"/admin/ideas/{receipt['reference']}").get_data(as_text=True)
     assert "E-post om ny status kunde inte skickas" in page
     assert events(app)[-2:] == ["moved", "mail_failed"]
+
+
+def test_a_board_operation_mails_the_citizen_without_http(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    from consent_service.admin.models import User
+    from consent_service.ideas import board
+    from consent_service.ideas.models import Idea
+
+    box, port = mailbox
+    app = mail_app(tmp_path, port)
+    client = team_client(app)
+    reference = submit(client, email="d@example.se", contact_ok=True).json["reference"]
+    with app.app_context():
+        idea = db.session.scalar(select(Idea).where(Idea.reference == reference))
+        actor = db.session.scalar(select(User).where(User.name == "inno"))
+        assert idea is not None and actor is not None
+        change = board.move_idea(
+            idea.id, "ringa_in", actor, status_url="https://samtycke.uppsala.test/s/x"
+        )
+    assert change.mailed is True
+    ((_, recipients, mail),) = box.mails
+    assert recipients == ["d@example.se"]
+    assert "https://samtycke.uppsala.test/s/x" in mail.get_content()

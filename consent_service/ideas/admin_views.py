@@ -6,8 +6,8 @@ mouse and screen reader alike, with no script needed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,13 +22,13 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role, User
-from consent_service.db import db, utcnow
+from consent_service.db import utcnow
 from consent_service.ideas import board, evaluation, export, mail, services
+from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import (
     CLOSED,
     INBOX,
@@ -48,20 +48,13 @@ from consent_service.ideas.forms import (
     StepForm,
     TagForm,
 )
-from consent_service.ideas.models import Idea, IdeaTag
+from consent_service.ideas.models import Idea
+from consent_service.ideas.views import status_url
 
 bp = Blueprint("ideas_admin", __name__, url_prefix="/admin/ideas")
 
 BOARD_CLOSED_SHOWN = 20
 LIST_LIMIT = 500
-
-
-def stage_name(stage: str) -> str:
-    if stage == INBOX:
-        return "Inkorg"
-    if stage == SPAM:
-        return "Skräp"
-    return current_catalog().stage_label(stage, "sv")
 
 
 def _render(template: str, **context: Any) -> str:
@@ -159,40 +152,18 @@ def spam_queue() -> str:
 @role_required(Role.INNOVATION)
 def idea_list() -> str:
     """Ideas filtered by stage, area, owner, tag or age: where the portfolio's figures link."""
-    query = select(Idea).order_by(Idea.received_at.desc())
-    filters: list[str] = []
-    stage = request.args.get("stage")
-    if stage in (*STAGES, SPAM):
-        query = query.where(Idea.stage == stage)
-        filters.append(f"steg {stage_name(stage)}")
-    else:
-        query = query.where(Idea.stage != SPAM)
-    if stage == "active":
-        query = query.where(Idea.stage != CLOSED)
-        filters.append("pågående")
-    area = request.args.get("area")
-    if area:
-        query = query.where(Idea.area == area[:64])
-        filters.append(f"område {current_catalog().area_label(area[:64], 'sv')}")
-    owner = request.args.get("owner")
-    if owner == "none":
-        query = query.where(Idea.owner_id.is_(None))
-        filters.append("utan ägare")
-    elif owner and owner.isdigit() and len(owner) < 10:
-        query = query.where(Idea.owner_id == int(owner))
-        user = db.session.get(User, int(owner))
-        filters.append(f"ägare {user.name if user else owner}")
-    tag = request.args.get("tag")
-    if tag:
-        query = query.where(Idea.tags.any(IdeaTag.tag == board.normalise_tag(tag[:100])))
-        filters.append(f"tagg {board.normalise_tag(tag[:100])}")
-    ideas = list(db.session.scalars(query.limit(LIST_LIMIT)).unique())
-    age = request.args.get("age")
-    if age in board.AGE_BUCKETS:
-        now = utcnow()
-        ideas = [i for i in ideas if board.age_bucket(i.received_at, now) == age]
-        filters.append(f"ålder {age}")
-    return _render("admin/ideas/list.html", ideas=ideas, filters=filters, limit=LIST_LIMIT)
+    args = request.args
+    selection = board.select_ideas(
+        stage=args.get("stage"),
+        area=args.get("area"),
+        owner=args.get("owner"),
+        tag=args.get("tag"),
+        age=args.get("age"),
+        limit=LIST_LIMIT,
+    )
+    return _render(
+        "admin/ideas/list.html", ideas=selection.ideas, filters=selection.filters, limit=LIST_LIMIT
+    )
 
 
 @bp.get("/<reference>")
@@ -219,42 +190,17 @@ def idea_page(reference: str) -> str:
         stages=STAGES,
         close_reasons=TEAM_CLOSE_REASONS,
         mail_enabled=mail.mail_enabled(),
-        status_url=_status_url_if_public(idea),
+        # The team may open the citizen's view to check it; the link is not secret to them.
+        status_url=url_for("ideas.status_page", token=services.status_token(idea.reference)),
     )
-
-
-def _status_url_if_public(idea: Idea) -> str | None:
-    # The team may open the citizen's view to check it; the link itself is not secret to them.
-    return url_for("ideas.status_page", token=services.status_token(idea.reference))
 
 
 @bp.get("/portfolio")
 @role_required(Role.INNOVATION)
 def portfolio() -> str:
-    now = utcnow()
-    active = list(
-        db.session.scalars(select(Idea).where(Idea.stage.notin_((CLOSED, SPAM)))).unique()
-    )
-    stages = (INBOX, *LOOP_STAGES)
-    by_area: Counter[tuple[str, str]] = Counter((i.area, i.stage) for i in active)
-    by_owner: Counter[tuple[int | None, str]] = Counter((i.owner_id, i.stage) for i in active)
-    by_age: Counter[tuple[str, str]] = Counter(
-        (board.age_bucket(i.received_at, now), i.stage) for i in active
-    )
-    owners = {i.owner_id: i.owner.name for i in active if i.owner is not None}
-    return _render(
-        "admin/ideas/portfolio.html",
-        stages=stages,
-        total=len(active),
-        by_stage=Counter(i.stage for i in active),
-        areas=[(a.id, a.labels["sv"]) for a in current_catalog().areas],
-        by_area=by_area,
-        owners=sorted(owners.items(), key=lambda kv: kv[1].casefold()),
-        by_owner=by_owner,
-        ages=[(a, a) for a in board.AGE_BUCKETS],
-        by_age=by_age,
-        closed=board.stage_counts().get(CLOSED, 0),
-    )
+    figures = board.portfolio()
+    fields = {f.name: getattr(figures, f.name) for f in dataclasses.fields(figures)}
+    return _render("admin/ideas/portfolio.html", **fields)
 
 
 @bp.get("/evaluation")
@@ -263,34 +209,10 @@ def evaluation_page() -> str:
     the_period = evaluation.period(request.args.get("from"), request.args.get("to"))
     result = evaluation.evaluate(the_period)
     catalog = current_catalog()
-    bar = evaluation.Bar
-    month_chart = evaluation.bar_chart(
-        [bar(m, result.month_total(m), str(result.month_total(m))) for m in the_period.months],
-        label_width=90,
-    )
-    area_chart = evaluation.bar_chart(
-        [bar(label, result.area_total(a), str(result.area_total(a))) for a, label in result.areas],
-        label_width=220,  # room for the longest area label ("Uppsala.se och e-tjänster")
-    )
-    funnel_chart = evaluation.bar_chart(
-        [
-            bar(stage_name(s), result.share(s), evaluation.format_share(result.share(s)))
-            for s in evaluation.FUNNEL
-        ]
-    )
-    time_chart = evaluation.bar_chart(
-        [
-            bar(stage_name(t.stage), t.median_days or 0, evaluation.format_days(t.median_days))
-            for t in result.stage_times
-        ]
-    )
     return _render(
         "admin/ideas/evaluation.html",
         result=result,
-        month_chart=month_chart,
-        area_chart=area_chart,
-        funnel_chart=funnel_chart,
-        time_chart=time_chart,
+        **evaluation.charts(result),
         format_days=evaluation.format_days,
         format_share=evaluation.format_share,
         funnel=evaluation.FUNNEL,
@@ -343,8 +265,8 @@ def move(reference: str) -> BaseResponse:
             _actor(),
             message=form.message.data,
             close_reason=form.close_reason.data or None,
+            status_url=status_url(idea.reference),
         )
-        mail.notify_citizen(change)
         return f"{idea.reference} flyttades till {stage_name(change.stage)}."
 
     return _act(idea, form.back.data, action)
@@ -358,12 +280,10 @@ def step(reference: str) -> BaseResponse:
     _valid(form)
 
     def action() -> str:
-        target = board.neighbour_stage(idea.stage, form.direction.data or "")
-        if target is None:
-            raise board.BoardError("Det finns inget steg åt det hållet.")
-        change = board.move_idea(idea.id, target, _actor())
-        mail.notify_citizen(change)
-        return f"{idea.reference} flyttades till {stage_name(target)}."
+        change = board.step_idea(
+            idea.id, form.direction.data or "", _actor(), status_url=status_url(idea.reference)
+        )
+        return f"{idea.reference} flyttades till {stage_name(change.stage)}."
 
     return _act(idea, form.back.data, action)
 
@@ -435,9 +355,10 @@ def publish_message(reference: str) -> BaseResponse:
     _valid(form)
 
     def action() -> str:
-        change = board.publish_message(idea.id, form.body.data or "", _actor())
-        sent = mail.notify_citizen(change)
-        return "Meddelandet är publicerat" + (" och skickat med e-post." if sent else ".")
+        change = board.publish_message(
+            idea.id, form.body.data or "", _actor(), status_url=status_url(idea.reference)
+        )
+        return "Meddelandet är publicerat" + (" och skickat med e-post." if change.mailed else ".")
 
     return _act(idea, None, action)
 
@@ -450,8 +371,9 @@ def merge(reference: str) -> BaseResponse:
     _valid(form)
 
     def action() -> str:
-        change = board.merge_ideas(idea.id, form.target.data or "", _actor())
-        mail.notify_citizen(change)
+        board.merge_ideas(
+            idea.id, form.target.data or "", _actor(), status_url=status_url(idea.reference)
+        )
         return f"{idea.reference} är sammanslagen med {(form.target.data or '').strip().upper()}."
 
     return _act(idea, None, action)
@@ -475,8 +397,6 @@ def spam(reference: str) -> BaseResponse:
     return _act(idea, back, action)
 
 
-def dates(value: dt.datetime) -> str:
+def idea_date(value: dt.datetime) -> str:
+    """The `idea_date` template filter: a date as the board shows it."""
     return value.strftime("%Y-%m-%d")
-
-
-bp.add_app_template_filter(dates, "idea_date")
