@@ -1,0 +1,1 @@
+"""Test helpers shared across the suite: forms, staff sign-in, servers on loopback."""
