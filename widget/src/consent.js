@@ -76,17 +76,22 @@ function clearCookies(category) {
   }
 }
 
-/** Run each waiting `<script type="text/plain" data-consent="...">` whose category is granted. */
+/**
+ * Run each waiting `<script type="text/plain" data-consent="...">` whose category is granted,
+ * if the page vouched for it: an inline script must carry the nonce of this banner's own
+ * <script> tag (none on a page without nonces); one with a `src` is left to the page's CSP.
+ * The banner never lends its nonce, so a gated script injected into the page stays inert.
+ */
 function runScripts(choices) {
   for (const old of d.querySelectorAll('script[type="text/plain"][data-consent]')) {
-    if (!choices[old.dataset.consent]) continue;
+    if (!choices[old.dataset.consent] || (!old.src && old.nonce != NONCE)) continue;
     const s = d.createElement("script");
     for (const a of old.attributes) {
       if (a.name != "type" && a.name != "data-consent") s.setAttribute(a.name, a.value);
     }
     if (old.dataset.type) s.type = old.dataset.type;
     s.async = old.async; // keep document order for src scripts, like the parser would
-    s.nonce = old.nonce || NONCE;
+    s.nonce = old.nonce;
     s.text = old.text;
     old.replaceWith(s); // replaced, so it never matches again: runs once per page load
   }
