@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from flask import Flask
 
 from consent_service.consent.cookie import COOKIE_NAME
 from tests.conftest import choice_body, make_app
+from tests.helpers.forms import csrf_token_in
 
 OLD = "old-secret-key-0123456789-0123456789-abcdef"
 NEW = "new-secret-key-0123456789-0123456789-ghijkl"
@@ -28,8 +28,7 @@ def test_choice_cookie_and_csrf_token_survive_a_rotation(tmp_path: Path) -> None
     old_client = before.test_client()
     old_client.post("/api/v1/consent", json=choice_body())
     page = old_client.get("/consent?lang=sv").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert token
+    token = csrf_token_in(page)
     choice = old_client.get_cookie(COOKIE_NAME)
     session = old_client.get_cookie("consent_session")
     assert choice is not None and session is not None
@@ -38,9 +37,7 @@ def test_choice_cookie_and_csrf_token_survive_a_rotation(tmp_path: Path) -> None
     new_client.set_cookie(COOKIE_NAME, choice.value)
     new_client.set_cookie("consent_session", session.value)
     assert new_client.get("/api/v1/consent").status_code == 200
-    response = new_client.post(
-        "/consent", data={"csrf_token": token.group(1), "action": "necessary_only"}
-    )
+    response = new_client.post("/consent", data={"csrf_token": token, "action": "necessary_only"})
     assert response.status_code == 303, response.get_data(as_text=True)
     # The new key signs from now on; the old one alone no longer verifies it.
     fresh = new_client.get_cookie(COOKIE_NAME)

@@ -6,8 +6,6 @@ import contextlib
 import http.client
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -16,16 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.helpers.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -88,14 +81,6 @@ class Instance:
 
     def error_log(self) -> str:
         return (self.log_dir / f"{self.name}.err").read_text()
-
-
-def csrf_token(html: bytes) -> str:
-    match = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        rb'value="([^"]+)"[^>]*name="csrf_token"', html
-    )
-    assert match, "no CSRF token in the page"
-    return match.group(1).decode()
 
 
 @contextlib.contextmanager
