@@ -429,3 +429,31 @@ def test_bundle_fits_the_size_budget(service: Service) -> None:
     assert json.dumps("Acceptera alla", ensure_ascii=False).encode() in body
     size = len(gzip.compress(body, 9))
     assert size <= 6000, f"consent.js as served is {size} B gzip -9, over the 6000 B budget"
+
+
+def test_withdrawal_says_in_which_language_and_from_where(visit: Visit) -> None:
+    """DELETE carries {language, request_id, source}: the log records the banner's language."""
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    wait_for_choice(visit)
+
+    page.get_by_role("button", name="Återkalla samtycke till kakor").click()
+    page.wait_for_function("!document.cookie.includes('consent=')")
+    (delete,) = [r for r in visit.requests if r.method == "DELETE"]
+    assert delete.headers["content-type"] == "application/json"
+    body = json.loads(delete.post_data)
+    assert set(body) == {"language", "request_id", "source"}
+    assert (body["language"], body["source"]) == ("sv", "banner")
+    assert len(body["request_id"]) == 36 and body["request_id"].count("-") == 4
+
+    # From the settings layer of an English page: its language and "settings".
+    visit.requests.clear()
+    page = visit.goto(lang="en")
+    page.get_by_role("button", name="Only necessary").click()
+    wait_for_choice(visit)
+    page.get_by_role("link", name="Kakinställningar").click()
+    page.get_by_role("button", name="Withdraw consent", exact=True).click()
+    page.wait_for_function("!document.cookie.includes('consent=')")
+    (delete,) = [r for r in visit.requests if r.method == "DELETE"]
+    body = json.loads(delete.post_data)
+    assert (body["language"], body["source"]) == ("en", "settings")

@@ -146,3 +146,37 @@ def test_a_refused_choice_asks_again(visit: Visit) -> None:
     assert pending(visit) is None  # dropped: the service will never take it
     assert visit.cookie() is None
     assert visit.ran() == ONLY_NECESSARY_RAN
+
+
+def test_a_withdrawal_is_retried_with_the_same_request_id(visit: Visit) -> None:
+    page = visit.goto()
+    page.get_by_role("button", name="Acceptera alla").click()
+    visit.wait("window.Consent.get()?.consent_id && !localStorage.getItem('consent_pending')")
+    consent_id = page.evaluate("Consent.get().consent_id")
+
+    page.route(
+        lambda url: url.split("?")[0] == f"{visit.service.api}/consent",
+        lambda route: (
+            route.abort("connectionrefused")
+            if route.request.method == "DELETE"
+            else route.continue_()
+        ),
+    )
+    page.get_by_role("button", name="Återkalla samtycke till kakor").click()
+    expect(page.get_by_role("status")).to_contain_text(PENDING_TEXT)
+    kept = pending(visit)
+    assert kept["withdraw"] is True
+    assert (kept["language"], kept["source"]) == ("sv", "banner")
+    assert page.evaluate("Consent.get()") is None  # in force at once, on this page
+
+    page.unroute_all()
+    page.evaluate("dispatchEvent(new Event('online'))")
+    visit.wait("!localStorage.getItem('consent_pending')")
+    deletes = [json.loads(r.post_data) for r in visit.requests if r.method == "DELETE"]
+    assert len(deletes) == 2
+    assert deletes[0] == deletes[1] == {
+        "language": "sv", "request_id": kept["request_id"], "source": "banner",
+    }  # fmt: skip
+    page.wait_for_function("!document.cookie.includes('consent=')")
+    logged = [e["action"] for e in visit.service.log() if e["consent_id"] == consent_id]
+    assert logged == ["grant", "withdraw"]

@@ -125,17 +125,15 @@ async function flush() {
   sending = true;
   let r, body;
   try {
-    r = await fetch(
-      C.api + "/consent" + (p.withdraw ? "?source=" + p.source : ""),
-      p.withdraw
-        ? { method: "DELETE", credentials: "include" }
-        : {
-            method: "POST",
-            credentials: "include",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify(p),
-          },
-    );
+    // A withdrawal is a DELETE with the same kind of body, minus the choice. (?source= is
+    // for services that predate the body.)
+    const { withdraw, language, source, request_id } = p;
+    r = await fetch(C.api + "/consent" + (withdraw ? "?source=" + source : ""), {
+      method: withdraw ? "DELETE" : "POST",
+      credentials: "include",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(withdraw ? { language, request_id, source } : p),
+    });
     body = await r.json();
   } catch {
     // network error or a body that is not JSON: decided by the status below
@@ -187,7 +185,7 @@ function choose(functional, statistics, source) {
 }
 
 function withdraw(source = "banner") {
-  pend = { withdraw: true, source, request_id: uuid() };
+  pend = { withdraw: true, language: textLang, source, request_id: uuid() };
   store(pend);
   apply(null);
   close();
