@@ -235,7 +235,7 @@ def test_submit_from_another_host_of_the_site(citizen: Citizen) -> None:
     assert citizen.service.contact_of(reference) == ("Ada", "ada@example.se", 1)
     assert citizen.context.cookies() == []  # the widget sets no cookie, anywhere
     assert [t[0] for t in page.evaluate("window.tracked")] == [
-        "idea_opened", "idea_started", "idea_submitted",
+        "idea_shown", "idea_opened", "idea_started", "idea_submitted",
     ]  # fmt: skip
     assert citizen.errors == []
 
@@ -250,6 +250,34 @@ def test_submit_from_another_host_of_the_site(citizen: Citizen) -> None:
     page.get_by_text("Du har dragit tillbaka idén.").wait_for()
     citizen.axe("status page after withdrawal")
     assert citizen.service.contact_of(reference) is None  # deleted with the withdrawal
+
+
+def test_funnel_counts_the_form_as_opened_on_first_use(citizen: Citizen) -> None:
+    """A page view shows the form; only focus or input in it counts as opening it."""
+    page = citizen.open(tracker="1")
+
+    def tracked() -> list[str]:
+        return [t[0] for t in page.evaluate("window.tracked")]
+
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.tracked") == [["idea_shown", {"topic": "trafik"}]]
+    citizen.widget("#area").focus()
+    assert tracked() == ["idea_shown", "idea_opened"]
+    assert page.evaluate("window.tracked[1][1]") == {"topic": "trafik"}
+    citizen.widget("#title").focus()  # once per form, however many fields
+    assert tracked() == ["idea_shown", "idea_opened"]
+    page.keyboard.type("Fler bänkar")
+    assert tracked() == ["idea_shown", "idea_opened", "idea_started"]
+    citizen.widget("#body").fill("Längs Fyrisån.")
+    citizen.widget("#area").select_option("trafik")
+    citizen.widget("button[type=submit]").click()
+    citizen.widget(".ok").wait_for()
+    citizen.widget(".ok button").click()  # "Send another idea": a new form
+    citizen.widget("#title").wait_for()
+    assert tracked()[-1] == "idea_submitted"
+    citizen.widget("#title").fill("Fler soptunnor")
+    assert tracked()[-3:] == ["idea_submitted", "idea_opened", "idea_started"]
+    assert tracked().count("idea_shown") == 1
 
 
 def test_keyboard_only_in_english(citizen: Citizen) -> None:

@@ -54,6 +54,7 @@ def test_bundle_never_writes_inline_styles_or_sends_cookies() -> None:
     assert "localStorage" not in source
     # Analytics only through the consent service's tracker, which checks consent.
     assert re.findall(r"track\(\"(\w+)\"", source) == [
+        "idea_shown",
         "idea_opened",
         "idea_started",
         "idea_submitted",

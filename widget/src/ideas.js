@@ -40,9 +40,12 @@ async function mount(host) {
   adopt(root, css);
   const wrap = h("div", { lang: F === C.form ? C.lang : LANG, dir: F.dir });
   root.append(wrap);
-  track("idea_opened", { topic });
+  // The funnel: shown (drawn on a page view), opened (first focus or input in a form),
+  // started (first input), submitted. Each form counts once; "send another" is a new form.
+  track("idea_shown", { topic });
 
-  let requestId, busy, started;
+  let requestId, busy, started, opened;
+  const use = () => opened || ((opened = 1), track("idea_opened", { topic }));
 
   function render() {
     requestId = uuid();
@@ -120,7 +123,9 @@ async function mount(host) {
     counted("title");
     counted("body");
 
+    el.addEventListener("focusin", use);
     el.oninput = (e) => {
+      use();
       if (!started) {
         started = 1;
         track("idea_started", { topic });
@@ -222,7 +227,7 @@ async function mount(host) {
 
   function done(body) {
     track("idea_submitted", { topic });
-    started = 0;
+    started = opened = 0;
     formP = 0;
     const box = h(
       "div",
