@@ -230,6 +230,12 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "PUBLIC_URL": get("PUBLIC_URL").rstrip("/") or None,
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
+        # Requests naming an already-used request_id, per client address and window: a
+        # banner retries a few times; many known keys from one client are guesses.
+        "REPLAY_RATE_LIMIT": _int_setting(get, "REPLAY_RATE_LIMIT", 30, 1, 100_000),
+        "REPLAY_RATE_WINDOW_SECONDS": _int_setting(
+            get, "REPLAY_RATE_WINDOW_SECONDS", 600, 1, 86400
+        ),
         **_analytics_settings(get),
         # Bearer token for /metrics; without one, production does not serve metrics at all.
         "METRICS_TOKEN": metrics_token,

@@ -16,12 +16,44 @@ domain's: `admin/models.py`.)
 from __future__ import annotations
 
 import datetime as dt
+import re
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.db import Model, datetime_utc, sha256_hex, site_id
+
+
+class Action(StrEnum):
+    """What an entry records: a first choice, a changed one, or a withdrawal."""
+
+    GRANT = "grant"
+    UPDATE = "update"
+    WITHDRAW = "withdraw"
+
+
+class Source(StrEnum):
+    """How a choice was given: the banner's first layer or its settings, the page that works
+    without JavaScript, or an integration calling the API directly."""
+
+    BANNER = "banner"
+    SETTINGS = "settings"
+    NOJS = "nojs"
+    API = "api"
+
+
+# The sources a JSON API caller may name; `nojs` is only the server-rendered page's.
+API_SOURCES: tuple[Source, ...] = (Source.BANNER, Source.SETTINGS, Source.API)
+# Sources where a citizen switched categories on one by one (see `consent.services`'s GPC rule).
+EXPLICIT_SOURCES: tuple[Source, ...] = (Source.SETTINGS, Source.NOJS)
+
+# A client's retry key. Use with `fullmatch`: `re.match` would let "…$" accept a trailing
+# newline. The pattern text is also what the OpenAPI document publishes (JSON Schema
+# patterns are unanchored searches, hence ^ and $).
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+REQUEST_ID_RULE = "must be 8 to 64 letters, digits, '-' or '_'"
 
 
 def consent_record(

@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, cast
+from dataclasses import replace
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from consent_service.audit.models import API_SOURCES, REQUEST_ID, REQUEST_ID_RULE, Source
 from consent_service.audit.services import receipt
 from consent_service.consent import services
 from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
-from consent_service.consent.services import Decision, StalePolicy
+from consent_service.consent.services import (
+    Decision,
+    ReplaysLimited,
+    RequestIdConflict,
+    StalePolicy,
+)
 from consent_service.db import db
 from consent_service.web.errors import ApiError, json_error
-from consent_service.web.json_input import Field, json_body
+from consent_service.web.json_input import Field, json_body, validate_object
 
 bp = Blueprint("consent_api", __name__, url_prefix="/api/v1")
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 CHOICE_SCHEMA = {
     "functional": Field(bool),
     "statistics": Field(bool),
     "policy_version": Field(int),
     "language": Field(str, max_length=35),
-    "source": Field(str, choices=("banner", "settings", "api")),
+    "source": Field(str, choices=tuple(API_SOURCES)),
     "request_id": Field(
         str,
         required=False,
-        check=lambda v: bool(REQUEST_ID.match(v)),
-        check_message="must be 8 to 64 letters, digits, '-' or '_'",
+        check=lambda v: REQUEST_ID.fullmatch(v) is not None,
+        check_message=REQUEST_ID_RULE,
     ),
+}
+
+
+# DELETE's optional body: what the banner showed when the citizen withdrew.
+WITHDRAW_SCHEMA = {
+    name: replace(CHOICE_SCHEMA[name], required=False)
+    for name in ("language", "source", "request_id")
 }
 
 
@@ -68,13 +79,15 @@ def record_consent() -> Response:
             statistics=data["statistics"],
             policy_version=data["policy_version"],
             language=data["language"],
-            source=data["source"],
+            source=Source(data["source"]),
             previous=current_choice(),
             request_id=data.get("request_id"),
             gpc=gpc_signal(),
         )
     except StalePolicy as exc:
         raise ApiError(409, "policy_outdated", f"{exc}. Reload the policy and ask again.") from None
+    except (RequestIdConflict, ReplaysLimited) as exc:
+        raise _replay_error(exc) from None
     response = jsonify(decision_body(decision))
     response.status_code = 201
     set_choice_cookie(response, decision.choice)
@@ -97,19 +110,44 @@ def show_consent() -> Response:
     )
 
 
+def _replay_error(exc: RequestIdConflict | ReplaysLimited) -> ApiError:
+    if isinstance(exc, ReplaysLimited):
+        return ApiError(
+            429,
+            "too_many_requests",
+            "Too many retries with known request IDs.",
+            {"Retry-After": str(exc.retry_after)},
+        )
+    return ApiError(409, "request_id_conflict", f"{str(exc).capitalize()}.")
+
+
+def _withdraw_body() -> dict[str, Any]:
+    """The optional DELETE body; ?source= is still read for clients that predate the body."""
+    data = json_body(WITHDRAW_SCHEMA, allow_text_plain=True) if request.content_length else {}
+    if "source" not in data and "source" in request.args:
+        data["source"] = validate_object(
+            {"source": request.args["source"]}, {"source": CHOICE_SCHEMA["source"]}, "query"
+        )["source"]
+    return data
+
+
 @bp.delete("/consent")
 def withdraw_consent() -> Response:
+    data = _withdraw_body()
     choice = current_choice()
     if choice is None:
         response = json_error(404, "no_consent", "No valid consent cookie was sent.")
         clear_choice_cookie(response)
         return response
-    source = request.args.get("source", "api")
-    if source not in ("banner", "settings", "api"):
-        raise ApiError(400, "invalid_value", "source must be one of: banner, settings, api.")
-    decision = services.withdraw_choice(
-        choice, language=request_language(), source=cast(services.Source, source)
-    )
+    try:
+        decision = services.withdraw_choice(
+            choice,
+            language=data.get("language") or request_language(),
+            source=Source(data.get("source", Source.API)),
+            request_id=data.get("request_id"),
+        )
+    except (RequestIdConflict, ReplaysLimited) as exc:
+        raise _replay_error(exc) from None
     response = jsonify({"consent_id": decision.choice.consent_id, "action": "withdraw"})
     clear_choice_cookie(response)
     return response

@@ -5,27 +5,37 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Literal, Protocol, cast
+from typing import Protocol, cast
 
 from flask import current_app
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from consent_service import metrics
+from consent_service import metrics, ratelimit
 from consent_service.audit.chain import append_entry
-from consent_service.audit.models import ConsentEntry, PolicyText
+from consent_service.audit.models import (
+    EXPLICIT_SOURCES,
+    Action,
+    ConsentEntry,
+    PolicyText,
+    Source,
+)
 from consent_service.consent.cookie import Choice
 from consent_service.consent.policy import Policy
 from consent_service.db import Model, db, utcnow
 from consent_service.hashing import canonical_json
 from consent_service.schema import UpgradeRefused
 
-Source = Literal["banner", "settings", "nojs", "api"]
-SOURCES: tuple[Source, ...] = ("banner", "settings", "nojs", "api")
-# Sources where a citizen switched categories on one by one; only these may grant
-# statistics while the browser sends Global Privacy Control.
-EXPLICIT_SOURCES = ("settings", "nojs")
+
+def statistics_allowed(statistics: bool, *, gpc: bool, explicit: bool) -> bool:
+    """The Global Privacy Control rule: with GPC, statistics only when switched on by hand.
+
+    `explicit`: the citizen set the statistics toggle themselves (settings), rather than
+    pressing Accept all. The banner applies the same rule before it sends a choice, but the
+    server does not rely on that.
+    """
+    return statistics and (not gpc or explicit)
 
 
 class PolicyTextChanged(UpgradeRefused):
@@ -36,11 +46,26 @@ class StalePolicy(ValueError):
     """The citizen answered an older policy version than the current one."""
 
 
+class RequestIdConflict(ValueError):
+    """The request_id belongs to another consent or another request: nothing was recorded."""
+
+
+class ReplaysLimited(RuntimeError):
+    """Too many requests with known request_ids from this client; try after `retry_after` s."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many retries; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class RecordedEntry(Protocol):
     consent_id: str
+    action: str
     policy_version: int
     functional: bool
     statistics: bool
+    language: str
+    source: str
     occurred_at: dt.datetime
 
 
@@ -124,34 +149,77 @@ def _decision(entry: RecordedEntry, replayed: bool = False) -> Decision:
     return Decision(choice, _expiry(occurred_at), replayed)
 
 
-def _append(entry: ConsentEntry) -> Decision:
-    decision = _append_once(entry)
-    if decision.replayed:
-        metrics.count("decision_replays")
-    else:
+def _same_request(earlier: RecordedEntry, entry: ConsentEntry, previous: Choice | None) -> bool:
+    """Whether a stored entry with this request_id may answer this request as its retry.
+
+    A request_id is the client's own retry key, so knowing one must not hand out the consent
+    it recorded. A retry carries the same consent (its cookie), or, when the lost response was
+    the first grant and so never set a cookie, no consent and exactly the same choice.
+    """
+    if (earlier.action == Action.WITHDRAW) != (entry.action == Action.WITHDRAW):
+        return False
+    if previous is not None:
+        return previous.consent_id == earlier.consent_id
+    return earlier.action == Action.GRANT and (
+        earlier.functional, earlier.statistics, earlier.policy_version, earlier.language,
+        earlier.source,
+    ) == (
+        entry.functional, entry.statistics, entry.policy_version, entry.language, entry.source,
+    )  # fmt: skip
+
+
+def _limit_replays() -> None:
+    """Count a request that named a known request_id; refuse when the client makes too many.
+
+    Guessing or replaying retry keys is the only use of many of them; a real client retries a
+    handful of times.
+    """
+    config = current_app.config
+    limit = ratelimit.hit(
+        "consent-replay",
+        ratelimit.client_key(),
+        config["REPLAY_RATE_LIMIT"],
+        config["REPLAY_RATE_WINDOW_SECONDS"],
+    )
+    if not limit.allowed:
+        raise ReplaysLimited(limit.retry_after)
+
+
+def _append(entry: ConsentEntry, previous: Choice | None) -> Decision:
+    earlier = _append_once(entry)
+    if earlier is None:
         metrics.count("decisions", action=entry.action)
-    return decision
+        return _decision(entry)
+    # Outside the chain lock: the limiter writes through its own connection.
+    _limit_replays()
+    if not _same_request(earlier, entry, previous):
+        raise RequestIdConflict(
+            "this request_id was used for another request; send a new one for a new decision"
+        )
+    metrics.count("decision_replays")
+    return _decision(earlier, replayed=True)
 
 
-def _append_once(entry: ConsentEntry) -> Decision:
+def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
+    """Append `entry`, or return the entry stored earlier under its request_id."""
     ensure_policy_stored()
     try:
         with db.writing_connection() as conn:
             if entry.request_id is not None:
                 earlier = _replay(conn, entry.site, entry.request_id)
                 if earlier is not None:
-                    return _decision(earlier, replayed=True)
+                    return earlier
             append_entry(conn, entry)
     except IntegrityError:
-        # A concurrent retry with the same request_id won the race; answer what it stored.
+        # A concurrent request with the same request_id won the race; compare with what it stored.
         if entry.request_id is None:
             raise
         with db.writing_connection() as conn:
             earlier = _replay(conn, entry.site, entry.request_id)
         if earlier is None:
             raise
-        return _decision(earlier, replayed=True)
-    return _decision(entry)
+        return earlier
+    return None
 
 
 def record_choice(
@@ -164,21 +232,29 @@ def record_choice(
     previous: Choice | None,
     request_id: str | None = None,
     gpc: bool = False,
+    explicit: bool | None = None,
 ) -> Decision:
-    """Append a grant (first choice) or an update (a changed choice) to the consent log."""
+    """Append a grant (first choice) or an update (a changed choice) to the consent log.
+
+    A known `request_id` answers what it recorded, if this is its retry (`_same_request`);
+    otherwise raises RequestIdConflict. ReplaysLimited when a client names too many.
+    `explicit`: statistics was switched on by hand (see `statistics_allowed`); by default,
+    what the source says.
+    """
     policy = current_policy()
     if policy_version != policy.version:
         raise StalePolicy(
             f"policy version {policy_version} is not the current version {policy.version}"
         )
-    if gpc and source not in EXPLICIT_SOURCES:
-        statistics = False
+    if explicit is None:
+        explicit = source in EXPLICIT_SOURCES
+    statistics = statistics_allowed(statistics, gpc=gpc, explicit=explicit)
     language = policy.language_for(language)
     entry = ConsentEntry(
         site=policy.site,
         occurred_at=utcnow(),
         consent_id=previous.consent_id if previous else str(uuid.uuid4()),
-        action="update" if previous else "grant",
+        action=Action.UPDATE if previous else Action.GRANT,
         functional=functional,
         statistics=statistics,
         policy_version=policy.version,
@@ -188,20 +264,24 @@ def record_choice(
         gpc=gpc,
         request_id=request_id,
     )
-    return _append(entry)
+    return _append(entry, previous)
 
 
 def withdraw_choice(
     previous: Choice, *, language: str, source: Source, request_id: str | None = None
 ) -> Decision:
-    """Append a withdrawal; the earlier entries stay as they were."""
+    """Append a withdrawal; the earlier entries stay as they were.
+
+    A known `request_id` is handled as in `record_choice`: a retry of the same consent's
+    withdrawal answers it again, anything else raises RequestIdConflict.
+    """
     policy = current_policy()
     language = policy.language_for(language)
     entry = ConsentEntry(
         site=policy.site,
         occurred_at=utcnow(),
         consent_id=previous.consent_id,
-        action="withdraw",
+        action=Action.WITHDRAW,
         functional=False,
         statistics=False,
         policy_version=previous.policy_version,
@@ -213,7 +293,7 @@ def withdraw_choice(
         gpc=False,
         request_id=request_id,
     )
-    return _append(entry)
+    return _append(entry, previous)
 
 
 def _archived_hash(site: str, version: int, language: str) -> str:

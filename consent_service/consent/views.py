@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.audit.models import Source
 from consent_service.consent import services
 from consent_service.consent.api import gpc_signal
 from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
@@ -68,22 +69,20 @@ def settings_submit() -> Response | BaseResponse:
     policy = services.current_policy()
     if action == "withdraw":
         if previous is not None:
-            services.withdraw_choice(previous, language=language, source="nojs")
+            services.withdraw_choice(previous, language=language, source=Source.NOJS)
         status = "withdrawn"
     else:
-        functional = action == "accept_all" or (action == "save" and bool(form.functional.data))
-        statistics = action == "save" and bool(form.statistics.data)
-        if action == "accept_all":
-            # Accept all while the browser asks for privacy keeps statistics off.
-            statistics = not gpc_signal()
+        chosen = action == "save"
         decision = services.record_choice(
-            functional=functional,
-            statistics=statistics,
+            functional=action == "accept_all" or (chosen and bool(form.functional.data)),
+            statistics=action == "accept_all" or (chosen and bool(form.statistics.data)),
             policy_version=policy.version,
             language=language,
-            source="nojs",
+            source=Source.NOJS,
             previous=previous,
             gpc=gpc_signal(),
+            # Accept all is not a statistics toggle switched on by hand: GPC keeps it off.
+            explicit=chosen,
         )
         status = "saved"
     target = safe_next(form.next.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from consent_service.audit.models import ConsentEntry
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
-from tests.conftest import HOST_ORIGIN, choice_body
+from tests.conftest import HOST_ORIGIN, choice_body, make_app
 
 
 def entries(app: Flask) -> list[ConsentEntry]:
@@ -117,6 +118,8 @@ HOSTILE_BODIES = [
     (json.dumps(choice_body(request_id="'; DROP TABLE x; --")), "application/json", 400,
      "invalid_value"),
     (json.dumps(choice_body(request_id="short")), "application/json", 400, "invalid_value"),
+    (json.dumps(choice_body(request_id="retry-0123456789\n")), "application/json", 400,
+     "invalid_value"),
     ("[" * 100_000 + "]" * 100_000, "application/json", 413, "too_large"),
     ("[" * 5_000 + "]" * 5_000, "application/json", 400, "invalid_json"),
     (b"\xff\xfe{}", "application/json", 400, "invalid_json"),
@@ -207,3 +210,159 @@ def test_openapi_document_is_served(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").json
     assert document and document["openapi"].startswith("3.1")
     assert "/api/v1/consent" in document["paths"]
+
+
+class TestReplayScope:
+    """A request_id answers the stored decision only to the consent that made it."""
+
+    def test_another_visitors_request_id_gets_a_conflict(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        victim = client.post("/api/v1/consent", json=choice_body(request_id="victim-0123456789"))
+        assert victim.status_code == 201
+        other = app.test_client()
+        response = other.post(
+            "/api/v1/consent",
+            json=choice_body(statistics=True, request_id="victim-0123456789"),
+        )
+        assert response.status_code == 409
+        assert response.json and response.json["error"] == "request_id_conflict"
+        assert victim.json and victim.json["consent_id"] not in response.get_data(as_text=True)
+        assert other.get_cookie(COOKIE_NAME) is None
+        assert entry_count(app) == 1
+
+    def test_the_same_body_under_another_consent_is_a_conflict(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body(request_id="victim-0123456789"))
+        other = app.test_client()
+        own = other.post("/api/v1/consent", json=choice_body()).json
+        response = other.post("/api/v1/consent", json=choice_body(request_id="victim-0123456789"))
+        assert response.status_code == 409
+        cookie = other.get_cookie(COOKIE_NAME)
+        assert own and cookie is not None and own["consent_id"] in _payload(cookie.value)
+        assert entry_count(app) == 2
+
+    def test_a_retry_carrying_the_same_consent_answers_the_stored_decision(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        body = choice_body(statistics=True, request_id="update-0123456789")
+        first = client.post("/api/v1/consent", json=body)
+        second = client.post("/api/v1/consent", json=body)
+        assert first.status_code == second.status_code == 201
+        assert first.json == second.json
+        assert [e.action for e in entries(app)] == ["grant", "update"]
+
+    def test_replays_are_rate_limited(self, tmp_path: Path) -> None:
+        app = make_app(tmp_path, REPLAY_RATE_LIMIT=2)
+        client = app.test_client()
+        body = choice_body(request_id="retry-0123456789")
+        assert client.post("/api/v1/consent", json=body).status_code == 201
+        for _ in range(2):
+            assert client.post("/api/v1/consent", json=body).status_code == 201
+        limited = client.post("/api/v1/consent", json=body)
+        assert limited.status_code == 429
+        assert limited.json and limited.json["error"] == "too_many_requests"
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert entry_count(app) == 1
+
+
+def _payload(cookie_value: str) -> str:
+    import base64
+
+    data = cookie_value.split(".")[0]
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
+
+
+class TestWithdrawBody:
+    """DELETE takes an optional body: the language shown, a retry key and the source."""
+
+    def test_the_given_language_is_logged_not_accept_language(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body(language="en"))
+        response = client.delete(
+            "/api/v1/consent",
+            json={"language": "en", "source": "banner"},
+            headers={"Accept-Language": "sv"},
+        )
+        assert response.status_code == 200
+        withdrawal = entries(app)[-1]
+        assert (withdrawal.action, withdrawal.language, withdrawal.source) == (
+            "withdraw",
+            "en",
+            "banner",
+        )
+        assert withdrawal.text_hash == app.extensions["consent_policy"].text_hash("en")
+
+    def test_a_text_plain_body_is_accepted(self, app: Flask, client: FlaskClient) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        response = client.delete(
+            "/api/v1/consent", data=json.dumps({"language": "en"}), content_type="text/plain"
+        )
+        assert response.status_code == 200
+        assert entries(app)[-1].language == "en"
+
+    def test_without_a_body_accept_language_still_decides(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        response = client.delete("/api/v1/consent", headers={"Accept-Language": "en-GB"})
+        assert response.status_code == 200
+        assert entries(app)[-1].language == "en"
+
+    @pytest.mark.parametrize(
+        ("body", "code"),
+        [
+            ({"language": "en", "reason": "x"}, "unknown_field"),
+            ({"source": "cookiewall"}, "invalid_value"),
+            ({"source": "nojs"}, "invalid_value"),
+            ({"request_id": "retry-0123456789\n"}, "invalid_value"),
+            ({"language": 1}, "invalid_type"),
+        ],
+    )
+    def test_a_bad_body_is_refused_and_nothing_logged(
+        self, app: Flask, client: FlaskClient, body: dict[str, object], code: str
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        response = client.delete("/api/v1/consent", json=body)
+        assert response.status_code == 400
+        assert response.json and response.json["error"] == code
+        assert client.get_cookie(COOKIE_NAME) is not None
+        assert entry_count(app) == 1
+
+    def test_a_withdrawal_retry_logs_nothing_new(self, app: Flask, client: FlaskClient) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        cookie = client.get_cookie(COOKIE_NAME)
+        assert cookie is not None
+        body = {"language": "sv", "request_id": "withdraw-0123456789"}
+        first = client.delete("/api/v1/consent", json=body)
+        client.set_cookie(COOKIE_NAME, cookie.value)  # the response was lost
+        second = client.delete("/api/v1/consent", json=body)
+        assert first.status_code == second.status_code == 200
+        assert first.json == second.json
+        assert client.get_cookie(COOKIE_NAME) is None
+        assert [e.action for e in entries(app)] == ["grant", "withdraw"]
+
+    def test_a_withdrawal_with_another_consents_request_id_is_a_conflict(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body())
+        client.delete("/api/v1/consent", json={"request_id": "withdraw-0123456789"})
+        other = app.test_client()
+        other.post("/api/v1/consent", json=choice_body())
+        response = other.delete("/api/v1/consent", json={"request_id": "withdraw-0123456789"})
+        assert response.status_code == 409
+        assert response.json and response.json["error"] == "request_id_conflict"
+        assert other.get_cookie(COOKIE_NAME) is not None
+        assert [e.action for e in entries(app)] == ["grant", "withdraw", "grant"]
+
+    def test_a_grants_request_id_does_not_replay_as_a_withdrawal(
+        self, app: Flask, client: FlaskClient
+    ) -> None:
+        client.post("/api/v1/consent", json=choice_body(request_id="grant-0123456789"))
+        response = client.delete("/api/v1/consent", json={"request_id": "grant-0123456789"})
+        assert response.status_code == 409
+        assert client.get_cookie(COOKIE_NAME) is not None
+        assert [e.action for e in entries(app)] == ["grant"]
