@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     """Register the ingest API, the dashboard and its menu item, the purger and `analytics`."""
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
-    from consent_service.analytics import api, openapi, rollup, views
+    from consent_service.analytics import admin_views, api, openapi, rollup
     from consent_service.analytics.cli import analytics_group
     from consent_service.db import utcnow
     from consent_service.retention import register_purger
@@ -17,10 +17,10 @@ def init_app(app: Flask) -> None:
     from consent_service.web.openapi import add_openapi
 
     app.register_blueprint(api.bp)
-    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
     add_openapi(app, openapi.PATHS)
-    add_nav_item(app, "Statistik", "analytics.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)
+    add_nav_item(app, "Statistik", "analytics_admin.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)
     register_purger(app, "analytics", lambda: rollup.purge(utcnow()))
     app.cli.add_command(analytics_group)

@@ -45,7 +45,7 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "ideas_admin": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # Editors see the statistics; privacy officers the consent figures on the same page.
-    "analytics": frozenset({EDITOR, PRIVACY}),
+    "analytics_admin": frozenset({EDITOR, PRIVACY}),
 }
 SAMPLE_ARGUMENTS = {"IntegerConverter": 1, "NumberConverter": 1, "FloatConverter": 1.0}
 

@@ -22,7 +22,7 @@ from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
 from consent_service.web.spreadsheet import neutralise
 
-bp = Blueprint("analytics", __name__, url_prefix="/admin/statistics")
+bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/statistics")
 
 DEFAULT_DAYS = 30
 EXPORTS = ("daily", *reports.TABLE_DIMENSIONS, "funnel", "consent", "dropped")
