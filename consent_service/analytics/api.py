@@ -36,21 +36,18 @@ def own_host() -> str | None:
 def record_events() -> Response:
     # text/plain too: the tracker sends it with sendBeacon, which needs no CORS preflight.
     events = json_body(BATCH_SCHEMA, allow_text_plain=True)["events"]
-    if len(events) > services.MAX_EVENTS_PER_BATCH:
-        raise ApiError(
-            400,
-            "too_many_events",
-            f"A batch holds at most {services.MAX_EVENTS_PER_BATCH} events; send several batches.",
-        )
     policy = current_policy()
-    result = services.ingest(
-        events,
-        sender(),
-        site=policy.site,
-        policy_version=policy.version,
-        hosts=services.allowed_hosts(own_host()),
-        now=utcnow(),
-    )
+    try:
+        result = services.ingest(
+            events,
+            sender(),
+            site=policy.site,
+            policy_version=policy.version,
+            hosts=services.allowed_hosts(own_host()),
+            now=utcnow(),
+        )
+    except services.InvalidBatch as exc:
+        raise ApiError(400, exc.code, exc.message) from None
     response = jsonify(result.public())
     response.status_code = 202
     response.headers["Cache-Control"] = "no-store"

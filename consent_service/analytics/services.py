@@ -28,8 +28,6 @@ from consent_service.analytics.useragent import read_user_agent
 from consent_service.analytics.visitors import day_key, local_day, visitor_hash
 from consent_service.consent.cookie import Choice
 from consent_service.db import db
-from consent_service.web.errors import ApiError
-from consent_service.web.json_input import Field, validate_object
 
 EVENTS = AnalyticsEvent.metadata.tables[AnalyticsEvent.__tablename__]
 MAX_EVENTS_PER_BATCH = 100
@@ -45,19 +43,13 @@ PROP_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-EVENT_SCHEMA = {
-    "type": Field(str, choices=EVENT_TYPES),
-    "path": Field(str, max_length=2048),
-    "referrer": Field(str, required=False, max_length=2048),
-    "name": Field(str, required=False, check=lambda v: bool(NAME.match(v)),
-                  check_message="must be 1 to 64 letters, digits or _ . : -"),
-    "props": Field(dict, required=False),
-    "screen": Field(str, required=False, choices=SCREENS),
-}  # fmt: skip
-
-EVENT_FIELDS = frozenset(EVENT_SCHEMA)
+# An event's fields: their type and whether they are required. Every text is at most
+# PLAIN_MAX_LENGTH characters before the finer rules below apply.
 PLAIN_TYPES: dict[str, type] = {"type": str, "path": str, "referrer": str, "name": str,
                                 "props": dict, "screen": str}  # fmt: skip
+REQUIRED_FIELDS = ("type", "path")
+EVENT_FIELDS = frozenset(PLAIN_TYPES)
+TYPE_NAMES: dict[type, str] = {str: "a string", dict: "an object"}
 PLAIN_MAX_LENGTH = 2048
 
 # Why events were not stored. Kept as numbers per site and day, nothing else.
@@ -68,6 +60,22 @@ BOT = "bot"
 UNKNOWN_HOST = "unknown_host"  # no Origin, or a host that is not on the allow-list
 INVALID = "invalid"  # rejected one by one, with the reason returned to the sender
 DROP_REASONS = (NO_CONSENT, OLD_POLICY, NO_STATISTICS, BOT, UNKNOWN_HOST, INVALID)
+
+
+class InvalidEvent(ValueError):
+    """One event breaks a rule: it is refused, the rest of its batch is still stored."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class InvalidBatch(ValueError):
+    """The batch as a whole cannot be taken (too many events): nothing of it is looked at."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
 @dataclass(frozen=True)
@@ -141,10 +149,10 @@ def primary_language(accept_language: str) -> str:
 def clean_path(raw: str, query_params: tuple[str, ...]) -> str:
     """Keep the path and only allow-listed query parameters; drop the fragment."""
     if not raw.startswith("/") or raw.startswith("//") or CONTROL.search(raw):
-        raise ApiError(400, "invalid_path", "path must be a path starting with a single '/'.")
+        raise InvalidEvent("invalid_path", "path must be a path starting with a single '/'.")
     path, _, query = raw.split("#", 1)[0].partition("?")
     if len(path.encode()) > MAX_PATH_BYTES:
-        raise ApiError(400, "too_long", f"path is longer than {MAX_PATH_BYTES} bytes.")
+        raise InvalidEvent("too_long", f"path is longer than {MAX_PATH_BYTES} bytes.")
     allowed = set(query_params)
     if query and allowed:
         kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in allowed]
@@ -160,14 +168,14 @@ def referrer_host(raw: str | None, page_host: str) -> str | None:
     if not raw:
         return None
     if CONTROL.search(raw):
-        raise ApiError(400, "invalid_referrer", "referrer must be an http(s) URL.")
+        raise InvalidEvent("invalid_referrer", "referrer must be an http(s) URL.")
     try:
         parts = urlsplit(raw)
         host = parts.hostname if parts.scheme in ("http", "https") else None
     except ValueError:
         host = None
     if not host:
-        raise ApiError(400, "invalid_referrer", "referrer must be an http(s) URL.")
+        raise InvalidEvent("invalid_referrer", "referrer must be an http(s) URL.")
     host = host.lower()
     return None if host == page_host else host[:253]
 
@@ -177,37 +185,34 @@ def _prop_value(key: str, value: Any) -> str | int | float | bool:
         return value
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            raise ApiError(400, "invalid_props", f"props.{key} must be a finite number.")
+            raise InvalidEvent("invalid_props", f"props.{key} must be a finite number.")
         return value
     if isinstance(value, str):
         if len(value) > MAX_PROP_VALUE or CONTROL.search(value):
-            raise ApiError(
-                400,
+            raise InvalidEvent(
                 "invalid_props",
                 f"props.{key} must be text of at most {MAX_PROP_VALUE} characters.",
             )
         return value
-    raise ApiError(400, "invalid_props", f"props.{key} must be text, a number or true/false.")
+    raise InvalidEvent("invalid_props", f"props.{key} must be text, a number or true/false.")
 
 
 def clean_props(props: Mapping[str, Any]) -> str:
     if len(props) > MAX_PROPS:
-        raise ApiError(400, "invalid_props", f"props may have at most {MAX_PROPS} entries.")
+        raise InvalidEvent("invalid_props", f"props may have at most {MAX_PROPS} entries.")
     clean = {}
     for key, value in props.items():
         if not PROP_KEY.match(key):
-            raise ApiError(
-                400, "invalid_props", "props names are 1 to 32 letters, digits or _ . -."
-            )
+            raise InvalidEvent("invalid_props", "props names are 1 to 32 letters, digits or _ . -.")
         clean[key] = _prop_value(key, value)
     return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _plain(raw: Any) -> bool:
-    """Whether `raw` is an event of the usual shape that `validate_object` would pass as it is.
+    """Whether `raw` is an event of the usual shape that `validate_event` would pass as it is.
 
     Checked first because it is several times cheaper; anything else goes through
-    `validate_object`, which also words the reason.
+    `validate_event`, which also words the reason.
     """
     if type(raw) is not dict or not raw.keys() <= EVENT_FIELDS:
         return False
@@ -224,14 +229,58 @@ def _plain(raw: Any) -> bool:
     )
 
 
+def check_text(value: str, field: str) -> str:
+    """Refuse text that cannot be stored as UTF-8 (a lone surrogate from a JSON escape) or NUL."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidEvent(
+            "invalid_text", f"{field} contains characters that are not valid text"
+        ) from None
+    if "\x00" in value:
+        raise InvalidEvent("invalid_text", f"{field} contains a NUL character")
+    return value
+
+
+def validate_event(raw: Any) -> dict[str, Any]:
+    """The event's fields, checked for shape, type, length and choices; None counts as absent."""
+    if not isinstance(raw, dict):
+        raise InvalidEvent("invalid_json", "The event must be a JSON object.")
+    unknown = sorted(set(raw) - EVENT_FIELDS)
+    if unknown:
+        raise InvalidEvent("unknown_field", f"Unknown field(s): {', '.join(unknown)[:200]}.")
+    clean: dict[str, Any] = {}
+    for name, kind in PLAIN_TYPES.items():
+        value = raw.get(name)
+        if value is None:
+            if name in REQUIRED_FIELDS:
+                raise InvalidEvent("missing_field", f"{name} is required.")
+            continue
+        if not isinstance(value, kind):
+            raise InvalidEvent("invalid_type", f"{name} must be {TYPE_NAMES[kind]}.")
+        if isinstance(value, str):
+            check_text(value, name)
+            if len(value) > PLAIN_MAX_LENGTH:
+                raise InvalidEvent(
+                    "too_long", f"{name} is longer than {PLAIN_MAX_LENGTH} characters."
+                )
+        clean[name] = value
+    for name, choices in (("type", EVENT_TYPES), ("screen", SCREENS)):
+        if name in clean and clean[name] not in choices:
+            raise InvalidEvent("invalid_value", f"{name} must be one of: {', '.join(choices)}.")
+    if "name" in clean and not NAME.match(clean["name"]):
+        raise InvalidEvent("invalid_value", "name must be 1 to 64 letters, digits or _ . : -.")
+    return clean
+
+
 def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict[str, Any]:
-    """Validate one event; return the columns it contributes, or raise ApiError (a 4xx reason)."""
-    data = raw if _plain(raw) else validate_object(raw, EVENT_SCHEMA, where="event")
+    """Validate one event; return the columns it contributes, or raise InvalidEvent."""
+    data = raw if _plain(raw) else validate_event(raw)
     kind = data["type"]
     if kind == "event" and "name" not in data:
-        raise ApiError(400, "missing_field", "name is required for type event.")
+        raise InvalidEvent("missing_field", "name is required for type event.")
     if kind == "pageview" and ("name" in data or "props" in data):
-        raise ApiError(400, "unexpected_field", "a pageview has no name or props.")
+        raise InvalidEvent("unexpected_field", "a pageview has no name or props.")
     props = data.get("props")
     return {
         "type": kind,
@@ -318,7 +367,15 @@ def ingest(
     hosts: frozenset[str],
     now: dt.datetime,
 ) -> IngestResult:
-    """Store the valid events of one batch in one transaction, or drop them all and count why."""
+    """Store the valid events of one batch in one transaction, or drop them all and count why.
+
+    Raises InvalidBatch for a batch of more than MAX_EVENTS_PER_BATCH events.
+    """
+    if len(events) > MAX_EVENTS_PER_BATCH:
+        raise InvalidBatch(
+            "too_many_events",
+            f"A batch holds at most {MAX_EVENTS_PER_BATCH} events; send several batches.",
+        )
     if not events:
         return IngestResult()
     day = local_day(now)
@@ -350,7 +407,7 @@ def ingest(
     for index, raw in enumerate(events):
         try:
             rows.append(clean_event(raw, page_host, query_params))
-        except ApiError as exc:
+        except InvalidEvent as exc:
             rejected.append(Rejection(index, exc.code, exc.message))
     # One transaction, Core statements only: no ORM session on the hot path.
     with db.writing_connection() as conn:
