@@ -20,6 +20,7 @@ from consent_service import (
     ideas,
     metrics,
     ratelimit,
+    scanner,
     web,
 )
 from consent_service.config import load_settings
@@ -34,7 +35,7 @@ class Domain(Protocol):
 
 
 # In layer order (docs/architecture.md): each may use the ones before it, never after.
-DOMAINS: tuple[Domain, ...] = (admin, audit, consent, analytics, ideas, embed, demo)
+DOMAINS: tuple[Domain, ...] = (admin, audit, consent, analytics, ideas, scanner, embed, demo)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -240,6 +240,8 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         # Bearer token for /metrics; without one, production does not serve metrics at all.
         "METRICS_TOKEN": metrics_token,
         "LOG_LEVEL": log_level,
+        # The compliance scanner drives this browser (Debian's chromium; nothing is downloaded).
+        "CHROMIUM_PATH": get("CHROMIUM_PATH", "/usr/bin/chromium"),
     }
     settings.update(_idea_settings(get, development))
     if settings["CHOICE_MAX_AGE_DAYS"] < 1 or settings["CHOICE_MAX_AGE_DAYS"] > 400:

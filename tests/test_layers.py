@@ -36,7 +36,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"admin"}),
     frozenset({"audit"}),
     frozenset({"consent"}),
-    frozenset({"analytics", "ideas"}),
+    frozenset({"analytics", "ideas", "scanner"}),
     frozenset({"embed", "demo"}),
     frozenset({"__init__", "models", "__main__"}),
 )

@@ -1,0 +1,137 @@
+"""`consent-service scan` against real pages in headless Chromium (slow: three crawls in all)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import sync_playwright
+
+from tests.browser.conftest import Service
+from tests.scanner.conftest import MunicipalSite, run_scan
+
+pytestmark = pytest.mark.browser
+
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def bad_scan(scan_service: Service, municipal_site: MunicipalSite) -> tuple[int, dict[str, Any]]:
+    result = run_scan(scan_service, f"{municipal_site.url}/bad/", "--pages", "3")
+    assert result.exit_code in (0, 1), result.output + result.stderr
+    return result.exit_code, json.loads(result.stdout)
+
+
+def findings(report: dict[str, Any], kind: str) -> set[str]:
+    return {f.get("name") or f["host"] for f in report["findings"] if f["kind"] == kind}
+
+
+def cookie(report: dict[str, Any], name: str) -> dict[str, Any]:
+    [found] = [c for c in report["cookies"] if c["name"] == name]
+    return found
+
+
+def test_a_misbehaving_site_has_each_kind_of_finding(
+    bad_scan: tuple[int, dict[str, Any]], municipal_site: MunicipalSite
+) -> None:
+    code, report = bad_scan
+    site = municipal_site.url
+    assert code == 1
+    assert report["url"] == f"{site}/bad/"
+    assert report["started_at"].endswith("Z")
+    # The start page's link, then the sitemap's page; robots.txt keeps /private/ out.
+    assert report["pages"] == [f"{site}/bad/", f"{site}/bad/second", f"{site}/bad/listed"]
+
+    # The ungated tracker's cookie and key, and the page's own undeclared cookie.
+    assert findings(report, "before_consent") == {"_pk_ses.1.abcd", "_ga", "_hjid"}
+    assert findings(report, "third_party_before_consent") == {"tracker.example.test"}
+    assert findings(report, "undeclared") == {"_ga", "_hjid"}
+    assert findings(report, "declared_not_seen") == {"uppsala_prefs"}
+    undeclared = {f["name"]: f["detail"] for f in report["findings"] if f["kind"] == "undeclared"}
+    assert "Google Analytics (statistics)" in undeclared["_ga"]
+    assert "Hotjar (statistics)" in undeclared["_hjid"]
+    for finding in report["findings"]:
+        assert set(finding) <= {"kind", "page", "name", "host", "detail"}
+        assert finding["page"] in report["pages"]
+
+    # Each cookie as the contract describes it, with where it came from.
+    ses = cookie(report, "_pk_ses.1.abcd")
+    assert ses["declared_as"] == "statistics" and ses["set_before_consent"] is True
+    assert ses["first_party"] is True and ses["domain"] == "www.uppsala.test"
+    assert ses["set_by"] == f"script {site}/js/tracker.js"
+    assert 1700 < ses["lifetime_seconds"] <= 1800
+    ga = cookie(report, "_ga")
+    assert ga["declared_as"] is None and ga["set_by"] == f"Set-Cookie from {site}/bad/"
+    assert ga["pages"] == [f"{site}/bad/"]
+    # Gated correctly: only after "accept all", so not a finding.
+    pk_id = cookie(report, "_pk_id.1.abcd")
+    assert pk_id["set_before_consent"] is False and pk_id["declared_as"] == "statistics"
+    assert pk_id["set_by"] == f"script {site}/js/stats.js"
+    assert len(pk_id["pages"]) == 3
+    consent = cookie(report, "consent")
+    assert consent["domain"] == ".uppsala.test" and consent["first_party"] is True
+    assert consent["declared_as"] == "necessary" and consent["set_before_consent"] is False
+    assert consent["set_by"].startswith("Set-Cookie from http://samtycke.uppsala.test:")
+    assert {h["host"]: h["first_party"] for h in report["hosts"]} == {
+        "www.uppsala.test": True,
+        "samtycke.uppsala.test": True,
+        "tracker.example.test": False,
+    }
+
+
+def test_the_crawl_stays_on_the_site_and_submits_nothing(
+    bad_scan: tuple[int, dict[str, Any]], municipal_site: MunicipalSite
+) -> None:
+    _, report = bad_scan
+    assert "GET /private/page" not in municipal_site.requests
+    assert not any(r.startswith("POST") for r in municipal_site.requests)
+    assert "GET /rapport.pdf" not in municipal_site.requests
+    assert "/offsite" not in municipal_site.tracker.requests  # the pixel, never the page
+    assert "/pixel.gif" in municipal_site.tracker.requests
+    assert any(
+        "robots.txt excludes" in note and "/private/page" in note for note in report["notes"]
+    )
+
+
+def test_a_clean_site_has_no_findings_and_a_readable_report(
+    scan_service: Service, municipal_site: MunicipalSite, tmp_path: Path
+) -> None:
+    output = tmp_path / "report.html"
+    result = run_scan(
+        scan_service, f"{municipal_site.url}/clean/", "--pages", "1", "--format", "html",
+        "--output", str(output),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert "0 finding(s) on 1 page(s)" in result.stderr
+    html = output.read_text(encoding="utf-8")
+    assert '<html lang="en"' in html
+    assert "No findings" in html
+    assert 'src="data:image/png;base64,' in html  # the banner as the citizen saw it
+    for name in ("_pk_id.1.abcd", "_pk_ses.1.abcd", "uppsala_prefs", "consent"):
+        assert f'<th scope="row">{name}</th>' in html
+    # The functional cookie comes from an inline script that the banner inserted on consent.
+    assert f"inline script inserted by {scan_service.url}/embed/consent.js" in html
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=scan_service.app.config["CHROMIUM_PATH"],
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page()
+            page.set_content(html)
+            results = Axe().run(page, options=WCAG_AA)
+        finally:
+            browser.close()
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_an_unreachable_site_cannot_be_scanned(scan_service: Service) -> None:
+    result = run_scan(scan_service, "http://nowhere.uppsala.test:1/")
+    assert result.exit_code == 2
+    assert "could not scan" in result.stderr
+    assert result.stdout == ""
