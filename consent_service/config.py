@@ -262,6 +262,10 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
             "ADMIN_IDLE_MINUTES": _positive_int(
                 "ADMIN_IDLE_MINUTES", get("ADMIN_IDLE_MINUTES", "30")
             ),
+            # A staff session ends this long after sign-in however busy it is (a working day).
+            "ADMIN_SESSION_HOURS": _positive_int(
+                "ADMIN_SESSION_HOURS", get("ADMIN_SESSION_HOURS", "10")
+            ),
             # Failed sign-ins per account and per client in a window, counted in the database.
             "SIGN_IN_LIMIT_ACCOUNT": _positive_int(
                 "SIGN_IN_LIMIT_ACCOUNT", get("SIGN_IN_LIMIT_ACCOUNT", "5")

@@ -6,11 +6,16 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the sign-in pages, the admin shell's template context and `users`."""
+    """Register the sign-in pages, the admin shell's menu and context, `users` and a purger."""
     from consent_service.admin import views
     from consent_service.admin.cli import users_group
-    from consent_service.admin.nav import register_admin_context
+    from consent_service.admin.models import Role
+    from consent_service.admin.nav import add_nav_item, register_admin_context
+    from consent_service.admin.sessions import purge_sessions
+    from consent_service.retention import register_purger
 
     app.register_blueprint(views.bp)
     register_admin_context(app)
+    add_nav_item(app, "Personal", "admin.staff_accounts", Role.ADMIN)
     app.cli.add_command(users_group)
+    register_purger(app, "staff sessions", purge_sessions)

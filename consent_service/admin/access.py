@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "purge": "Gallring",
     "view_access_log": "Visade åtkomstloggen",
     "view_charts": "Visade statistik",
+    "end_sessions": "Avslutade sessioner",
 }
 PAGE_SIZE = 50
 

@@ -6,7 +6,6 @@ gets 403, and someone not signed in is sent to the sign-in page (JSON callers ge
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -14,16 +13,18 @@ from typing import ParamSpec, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, redirect, request, session, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
+from consent_service.admin import sessions
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# The session cookie holds only this: a random id whose row in `staff_sessions` decides.
+SESSION_KEY = "sid"
 # Argon2id with its library defaults (64 MiB, 3 passes): memory-hard against GPU guessing.
 hasher = PasswordHasher()
 
@@ -104,36 +105,40 @@ def blocked_message(limit: ratelimit.Limit) -> str:
 def sign_in(user: User) -> None:
     # A fresh session at sign-in: nothing from before (a planted session) carries over.
     session.clear()
-    session["user_id"] = user.id
-    session["seen_at"] = utcnow().isoformat()
+    session[SESSION_KEY] = sessions.start_session(user, utcnow())
     session.permanent = False
 
 
 def sign_out() -> None:
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        sessions.end_session(token, utcnow())
     session.clear()
 
 
-def current_user() -> User | None:
-    if "current_user" in g:
-        user: User | None = g.current_user
-        return user
-    user = None
-    user_id = session.get("user_id")
-    seen_at = session.get("seen_at")
-    if isinstance(user_id, int) and isinstance(seen_at, str):
-        idle = dt.timedelta(minutes=current_app.config["ADMIN_IDLE_MINUTES"])
-        try:
-            last = dt.datetime.fromisoformat(seen_at)
-        except ValueError:
-            last = None
-        if last is not None and utcnow() - last < idle:
-            user = db.session.scalar(select(User).where(User.id == user_id, User.active))
-            if user is not None:
-                session["seen_at"] = utcnow().isoformat()
-        if user is None:
+def _live_session() -> sessions.LiveSession | None:
+    if "live_session" in g:
+        live: sessions.LiveSession | None = g.live_session
+        return live
+    live = None
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        live = sessions.resolve_session(token, utcnow())
+        if live is None:
             session.clear()
-    g.current_user = user
-    return user
+    g.live_session = live
+    return live
+
+
+def current_user() -> User | None:
+    live = _live_session()
+    return live.user if live is not None else None
+
+
+def current_session_id() -> str | None:
+    """The database id of the current staff session (to keep it when ending the others)."""
+    live = _live_session()
+    return live.session_id if live is not None else None
 
 
 def role_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R | BaseResponse]]:

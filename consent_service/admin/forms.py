@@ -30,3 +30,7 @@ class SignInForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     pass
+
+
+class EndSessionsForm(FlaskForm):
+    pass

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from consent_service.db import Model, datetime_utc
+from consent_service.db import Model, UTCDateTime, datetime_utc
 
 
 class Role(enum.StrEnum):
@@ -27,10 +28,28 @@ class User(Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime_utc]
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class StaffSession(Model):
+    """One signed-in browser. The signed session cookie carries only a random id.
+
+    A signed cookie alone cannot be taken back: a copy keeps working until it expires.
+    With this row the server decides: sign-out, an admin or a password change ends it.
+    """
+
+    __tablename__ = "staff_sessions"
+
+    # SHA-256 of the cookie's random id, so a copy of the database holds no usable session.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime_utc]
+    last_seen_at: Mapped[datetime_utc]
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class AccessLogEntry(Model):

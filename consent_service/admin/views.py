@@ -1,11 +1,12 @@
-"""Sign-in, sign-out and the admin start page (what each role can open)."""
+"""Sign-in, sign-out, the admin start page (what each role can open) and the staff list."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.admin import sessions
 from consent_service.admin.access import record_access
 from consent_service.admin.auth import (
     blocked_message,
@@ -17,9 +18,9 @@ from consent_service.admin.auth import (
     sign_in_blocked,
     sign_out,
 )
-from consent_service.admin.forms import SignInForm, SignOutForm
+from consent_service.admin.forms import EndSessionsForm, SignInForm, SignOutForm
 from consent_service.admin.models import Role, User
-from consent_service.db import db
+from consent_service.db import db, utcnow
 from consent_service.web.origins import safe_next
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -75,3 +76,29 @@ def home() -> str:
     user = current_user()
     assert user is not None
     return render_template("admin/home.html", user=user)
+
+
+@bp.get("/staff")
+@role_required(Role.ADMIN)
+def staff_accounts() -> str:
+    accounts = db.session.scalars(select(User).order_by(User.name)).all()
+    open_sessions = sessions.open_session_counts(utcnow())
+    return render_template("admin/staff.html", accounts=accounts, open_sessions=open_sessions)
+
+
+@bp.post("/staff/<int:user_id>/end-sessions")
+@role_required(Role.ADMIN)
+def end_sessions(user_id: int) -> BaseResponse:
+    if not EndSessionsForm().validate():
+        abort(400)
+    account = db.session.get(User, user_id)
+    if account is None:
+        abort(404)
+    actor = current_user()
+    assert actor is not None  # role_required let the request through
+    # An admin ending their own sessions ends this one too: that is what the button says.
+    ended = sessions.end_sessions_of(account.id, utcnow())
+    record_access(actor.name, "end_sessions", {"user": account.name, "ended": ended})
+    message = f"{ended} {'session' if ended == 1 else 'sessioner'} för {account.name} avslutade."
+    flash(message)
+    return redirect(url_for("admin.staff_accounts"), code=303)

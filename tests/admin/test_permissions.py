@@ -39,6 +39,8 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "admin.sign_in_submit": PUBLIC,
     "admin.sign_out_submit": PUBLIC,
     "admin.home": EVERY_ROLE,
+    "admin.staff_accounts": frozenset({ADMIN}),
+    "admin.end_sessions": frozenset({ADMIN}),
     "audit_admin": frozenset({PRIVACY}),
     "ideas": PUBLIC,  # the citizen's no-JS idea form and status page
     "ideas_api": PUBLIC,
@@ -77,6 +79,8 @@ def matrix_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     # The matrix is about roles; CSRF tokens are tested with each form.
     app = make_app(tmp, WTF_CSRF_ENABLED=False, CHECKPOINT_KEY=str(tmp / "cp.pem"))
     with app.app_context():
+        # Account 1, the one sample URLs name (/admin/staff/1/...), is nobody's client here.
+        create_user("matrix-bystander", Role.EDITOR, PASSWORD)
         for role in Role:
             create_user(f"matrix-{role.value}", role, PASSWORD)
     add_entries(app, 2)
