@@ -25,7 +25,7 @@ from consent_service import (
 )
 from consent_service.config import load_settings
 from consent_service.db import db
-from consent_service.web import openapi
+from consent_service.web import formatting, openapi
 from consent_service.web.csrf import csrf
 from consent_service.web.logs import configure_logging
 
@@ -69,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     web.init_app(app)
+    formatting.init_app(app)
     ratelimit.init_app(app)
     health.init_app(app)
     openapi.init_app(app)

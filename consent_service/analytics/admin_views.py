@@ -5,10 +5,8 @@ Editors see everything; privacy officers see the aggregate consent figures only.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -20,7 +18,7 @@ from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
-from consent_service.web.spreadsheet import neutralise
+from consent_service.web.spreadsheet import csv_rows
 
 bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/statistics")
 
@@ -121,20 +119,18 @@ def dashboard() -> tuple[str, int]:
     return html, 400 if errors else 200
 
 
-def _csv(name: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-    response = Response(buffer.getvalue(), mimetype="text/csv")
+def _csv(name: str, header: list[str], rows: Iterable[Sequence[Any]]) -> Response:
+    # For people: opened in Excel by editors, so Swedish names and values and a BOM.
+    body = "".join(csv_rows(header, rows, for_people=True))
+    response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="statistik-{name}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _share(rate: reports.ConsentRate) -> str:
-    return "" if rate.share is None else f"{rate.share:.4f}"
+def _share(rate: reports.ConsentRate) -> float | None:
+    """The share in percent with one decimal, written "66,7" in the file."""
+    return None if rate.share is None else round(rate.share * 100, 1)
 
 
 @bp.get("/export/<name>.csv")
@@ -158,21 +154,27 @@ def export_csv(name: str) -> Response:
             rows.append([before.start, before.end, report.previous_consent.decisions,
                          report.previous_consent.with_statistics,
                          _share(report.previous_consent)])  # fmt: skip
-        header = ["from", "to", "decisions", "with_statistics", "statistics_share"]
+        header = ["Från och med", "Till och med", "Val", "Med statistik",
+                  "Andel med statistik (%)"]  # fmt: skip
         return _csv(name, header, rows)
     if name == "daily":
-        return _csv(name, ["day", "pageviews", "visitors"],
+        return _csv(name, ["Dag", "Sidvisningar", "Besökare"],
                     ([p.day, p.pageviews, p.visitors] for p in report.series))  # fmt: skip
     if name == "funnel":
-        return _csv(name, ["step", "events", "visitors_reaching_step"],
-                    ([s.name, s.events, s.visitors] for s in report.funnel))  # fmt: skip
+        return _csv(name, ["Steg", "Händelser", "Besökare som nådde steget"],
+                    ([labels.FUNNEL_STEPS.get(s.name, s.name), s.events, s.visitors]
+                     for s in report.funnel))  # fmt: skip
     if name == "dropped":
-        return _csv(name, ["reason", "events"], ([r.value, r.events] for r in report.dropped))
+        return _csv(name, ["Orsak", "Händelser"],
+                    ([labels.REASONS.get(r.value, r.value), r.events]
+                     for r in report.dropped))  # fmt: skip
     if name == "prop":
         return _csv(
             name,
-            ["event", "property", "value", "events", "visitors"],
+            ["Händelse", "Egenskap", "Värde", "Händelser", "Besökare"],
             ([*labels.prop_parts(r.value), r.events, r.visitors] for r in report.tables[name]),
         )
-    return _csv(name, [name, "events" if name == "event" else "pageviews", "visitors"],
-                ([r.value, r.events, r.visitors] for r in report.tables[name]))  # fmt: skip
+    counted = "Händelser" if name == "event" else "Sidvisningar"
+    return _csv(name, [labels.COLUMN.get(name, name), counted, "Besökare"],
+                ([labels.value_label(name, r.value), r.events, r.visitors]
+                 for r in report.tables[name]))  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -12,7 +11,7 @@ from sqlalchemy import func, select
 
 from consent_service.analytics.models import AnalyticsEvent
 from consent_service.db import db
-from consent_service.web.spreadsheet import neutralise
+from consent_service.web.spreadsheet import csv_rows
 
 E = AnalyticsEvent
 COLUMNS = ("id", "site", "day", "occurred_at", "type", "host", "path", "referrer_host", "name",
@@ -64,20 +63,25 @@ def export_events(
     end: dt.date | None = None,
     progress: Callable[[int], None] = lambda n: None,
 ) -> int:
-    """Write the raw events to `out`; call `progress` with the rows written after each chunk."""
+    """Write the raw events to `out`; call `progress` with the rows written after each chunk.
+
+    The CSV is for programs (codes, ISO 8601, no BOM), like the NDJSON.
+    """
     written = 0
-    writer = csv.writer(out) if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(COLUMNS)
-    for chunk in _rows(start, end):
-        for row in chunk:
-            values = [_text(v) for v in row]
-            if writer is not None:
-                writer.writerow([neutralise(v) for v in values])
-            else:
-                record = dict(zip(COLUMNS, values, strict=True))
-                record["props"] = json.loads(record["props"]) if record["props"] else None
-                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-        written += len(chunk)
-        progress(len(chunk))
+
+    def counted() -> Iterator[list[Any]]:
+        nonlocal written
+        for chunk in _rows(start, end):
+            yield from ([_text(v) for v in row] for row in chunk)
+            written += len(chunk)
+            progress(len(chunk))
+
+    if fmt == "csv":
+        for text in csv_rows(COLUMNS, counted(), for_people=False, flush_every=CHUNK):
+            out.write(text)
+        return written
+    for values in counted():
+        record = dict(zip(COLUMNS, values, strict=True))
+        record["props"] = json.loads(record["props"]) if record["props"] else None
+        out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
     return written

@@ -18,10 +18,9 @@ Rows are read with `yield_per` from one read transaction: memory stays flat at a
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -33,7 +32,7 @@ from consent_service.audit.filters import AuditFilter
 from consent_service.audit.merkle import inclusion_proofs
 from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord
 from consent_service.db import utcnow
-from consent_service.web.spreadsheet import neutralise
+from consent_service.web.spreadsheet import csv_rows
 
 FORMATS = ("csv", "ndjson")
 EXPORT_VERSION = 1
@@ -45,7 +44,6 @@ CSV_COLUMNS = (
     "policy_version", "text_hash", "language", "source", "gpc", "prev_hash", "digest", "hash",
     "data",
 )  # fmt: skip
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP ASVS 5.0 1.2.10).
 _E = ConsentEntry.__table__.c
 _L = ChainLink.__table__.c
 
@@ -154,12 +152,6 @@ def ndjson_lines(items: Iterable[dict[str, Any]]) -> Iterator[str]:
         yield encode(item) + "\n"
 
 
-def safe_cell(value: str) -> str:
-    """Neutralise a cell that a spreadsheet would run as a formula."""
-    cell: str = neutralise(value)
-    return cell
-
-
 def _csv_row(item: dict[str, Any]) -> list[str]:
     kind = item.get("type", "entry")
     cells: dict[str, Any] = {"type": kind, "seq": item.get("seq", "")}
@@ -179,24 +171,50 @@ def _csv_row(item: dict[str, Any]) -> list[str]:
         value = cells.get(column, "")
         if isinstance(value, bool):
             value = "true" if value else "false"
-        out.append(safe_cell(str(value)))
+        out.append(str(value))
     return out
 
 
 def csv_lines(items: Iterable[dict[str, Any]], flush_every: int = 500) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    pending = 0
-    for item in items:
-        writer.writerow(_csv_row(item))
-        pending += 1
-        if pending >= flush_every:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    yield buffer.getvalue()
+    """The export as CSV for programs (`verify_export`): codes, ISO 8601, no BOM."""
+    rows = (_csv_row(item) for item in items)
+    return csv_rows(CSV_COLUMNS, rows, for_people=False, flush_every=flush_every)
+
+
+# The admin's table for a spreadsheet: the search page's columns, in Swedish.
+PEOPLE_COLUMNS = (
+    "Nr", "Tid (UTC)", "Samtyckes-ID", "Händelse", "Funktionella", "Statistik",
+    "Policyversion", "Källa", "Språk", "Webbplats", "Global Privacy Control",
+)  # fmt: skip
+
+
+def people_lines(
+    items: Iterable[dict[str, Any]], labels: Mapping[str, Mapping[str, str]]
+) -> Iterator[str]:
+    """The entries as a Swedish table for Excel (BOM, Ja/Nej, labels for codes).
+
+    For reading, not for proof: without hashes and checkpoint it cannot be verified; the
+    CSV and NDJSON exports can. `labels` maps `actions` and `sources` codes to their text.
+    """
+    actions, sources = labels["actions"], labels["sources"]
+    rows = (
+        (
+            item["seq"],
+            dt.datetime.fromisoformat(item["occurred_at"]),
+            item["consent_id"],
+            actions.get(item["action"], item["action"]),
+            item["choices"]["functional"],
+            item["choices"]["statistics"],
+            item["policy_version"],
+            sources.get(item["source"], item["source"]),
+            item["language"],
+            item["site"],
+            item["gpc"],
+        )
+        for item in items
+        if "type" not in item  # entries only: no header, checkpoint, proofs or purges
+    )
+    return csv_rows(PEOPLE_COLUMNS, rows, for_people=True)
 
 
 def export_text(session: Session, audit_filter: AuditFilter, fmt: str) -> Iterator[str]:

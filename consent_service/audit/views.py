@@ -23,7 +23,13 @@ from consent_service.admin.models import Role
 from consent_service.admin.nav import add_nav_item
 from consent_service.audit import charts, services
 from consent_service.audit.checkpoints import latest_checkpoint
-from consent_service.audit.export import FORMATS, export_size, export_text
+from consent_service.audit.export import (
+    FORMATS,
+    export_items,
+    export_size,
+    export_text,
+    people_lines,
+)
 from consent_service.audit.filters import (
     ACTIONS,
     CATEGORIES,
@@ -40,6 +46,9 @@ bp = Blueprint("audit_admin", __name__, url_prefix="/admin/audit")
 officer_only = role_required(Role.PRIVACY_OFFICER)
 # Larger than any sequence number we will reach, smaller than SQLite's INTEGER limit.
 MAX_SEQ = 2**53
+# The UI's third export: a Swedish table for a spreadsheet (`people_lines`), beside the
+# verifiable CSV and NDJSON that `audit export` also writes.
+TABLE_FORMAT = "table"
 
 
 @bp.after_request
@@ -204,8 +213,8 @@ def verify_submit() -> str | tuple[str, int]:
 @officer_only
 def export_download() -> Response:
     fmt = request.args.get("format", "")
-    if fmt not in FORMATS:
-        abort(400, "Välj formatet csv eller ndjson.")
+    if fmt not in (*FORMATS, TABLE_FORMAT):
+        abort(400, "Välj formatet csv, ndjson eller table.")
     try:
         audit_filter = parse_filter(_filter_args())
     except FilterError as exc:
@@ -219,9 +228,11 @@ def export_download() -> Response:
     )
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     body = _export_stream(audit_filter, fmt)
-    mimetype = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    mimetype = "application/x-ndjson" if fmt == "ndjson" else "text/csv"
+    kind, extension = ("tabell-", "csv") if fmt == TABLE_FORMAT else ("", fmt)
+    name = f"samtyckeslogg-{kind}{stamp}.{extension}"
     response = Response(stream_with_context(body), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="samtyckeslogg-{stamp}.{fmt}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -229,7 +240,11 @@ def export_download() -> Response:
 def _export_stream(audit_filter: AuditFilter, fmt: str) -> Iterator[bytes]:
     pending: list[str] = []
     size = 0
-    for chunk in export_text(db.session, audit_filter, fmt):
+    if fmt == TABLE_FORMAT:
+        chunks = people_lines(export_items(db.session, audit_filter), AUDIT_LABELS)
+    else:
+        chunks = export_text(db.session, audit_filter, fmt)
+    for chunk in chunks:
         pending.append(chunk)
         size += len(chunk)
         if size >= 64 * 1024:

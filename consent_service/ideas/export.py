@@ -1,43 +1,33 @@
-"""CSV exports of ideas and evaluation figures, safe to open in a spreadsheet.
+"""CSV exports of ideas and evaluation figures for the innovation team's spreadsheets.
 
-A cell starting with = + - @ (or a tab or carriage return) would be run as a formula by
-Excel and LibreOffice; such cells get a leading apostrophe (OWASP ASVS 5.0 1.2.10).
+Files for people (`web/spreadsheet.py`): a BOM so Excel reads å ä ö, Swedish column names,
+stage and close-reason names instead of codes, Swedish dates and decimals, and no cell that
+a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import select
 
 from consent_service.db import db
+from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import SPAM, current_catalog
 from consent_service.ideas.evaluation import FUNNEL, Evaluation
 from consent_service.ideas.models import Idea
-from consent_service.web.spreadsheet import neutralise
+from consent_service.web.spreadsheet import csv_rows
 
 IDEA_COLUMNS = (
-    "reference", "received_at", "language", "area", "topic", "page", "stage", "close_reason",
-    "merged_into", "owner", "tags", "title", "body",
+    "Referens", "Inkom (UTC)", "Språk", "Område", "Ämne", "Sida", "Steg", "Orsak till avslut",
+    "Sammanslagen med", "Ägare", "Taggar", "Rubrik", "Text",
 )  # fmt: skip
 
 
-def safe_cell(value: object) -> str:
-    cell: str = neutralise("" if value is None else str(value))
-    return cell
-
-
 def csv_lines(rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    """Stream rows as CSV text, one line (or quoted multi-line record) at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    """Stream rows, the first being the header, as a CSV file for people."""
+    remaining = iter(rows)
+    return csv_rows(next(remaining, ()), remaining, for_people=True)
 
 
 def idea_rows(include_spam: bool = False) -> Iterator[Sequence[object]]:
@@ -47,39 +37,41 @@ def idea_rows(include_spam: bool = False) -> Iterator[Sequence[object]]:
     query = select(Idea).order_by(Idea.id)
     if not include_spam:
         query = query.where(Idea.stage != SPAM)
+    reasons = catalog.texts["sv"]["close_reasons"]
     for idea in db.session.scalars(query).unique():
         yield (
             idea.reference,
-            idea.received_at.isoformat(timespec="seconds"),
+            idea.received_at,
             idea.language,
             catalog.area_label(idea.area, "sv"),
             idea.topic,
             idea.page,
-            idea.stage,
-            idea.close_reason,
+            stage_name(idea.stage),
+            reasons.get(idea.close_reason, idea.close_reason) if idea.close_reason else None,
             idea.merged_into.reference if idea.merged_into else None,
             idea.owner.name if idea.owner else None,
-            ";".join(t.tag for t in idea.tags),
+            ", ".join(t.tag for t in idea.tags),
             idea.title,
             idea.body,
         )
 
 
+def _days(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
 def evaluation_rows(evaluation: Evaluation) -> Iterator[Sequence[object]]:
-    yield ("month", *(label for _, label in evaluation.areas), "total")
+    """The evaluation page's three tables, one under the other (decimals as "12,5")."""
+    yield ("Månad", *(label for _, label in evaluation.areas), "Totalt")
     for month in evaluation.period.months:
         row = evaluation.per_month[month]
         yield (month, *(row[a] for a, _ in evaluation.areas), evaluation.month_total(month))
     yield ()
-    yield ("stage", "reached", "share")
+    yield ("Steg", "Nådde steget", "Andel (%)")
     for stage in FUNNEL:
-        yield (stage, evaluation.reached[stage], f"{evaluation.share(stage):.3f}")
+        share = float(round(evaluation.share(stage) * 100, 1))
+        yield (stage_name(stage), evaluation.reached[stage], share)
     yield ()
-    yield ("stage", "completed_stays", "median_days", "mean_days")
+    yield ("Steg", "Avslutade vistelser", "Median (dagar)", "Medel (dagar)")
     for time in evaluation.stage_times:
-        yield (
-            time.stage,
-            time.count,
-            "" if time.median_days is None else f"{time.median_days:.2f}",
-            "" if time.mean_days is None else f"{time.mean_days:.2f}",
-        )
+        yield (stage_name(time.stage), time.count, _days(time.median_days), _days(time.mean_days))

@@ -98,17 +98,14 @@ def test_csv_exports_neutralise_formulas(app: Flask, with_data: None) -> None:
     editor = signed_in(app, Role.EDITOR)
     response = editor.get("/admin/statistics/export/page.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0] == ["page", "pageviews", "visitors"]
+    assert response.get_data()[:3] == b"\xef\xbb\xbf"  # for people: a BOM for Excel
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0] == ["Sida", "Sidvisningar", "Besökare"]
     assert ["/bo-och-leva", "1", "1"] in rows
-    consent = list(
-        csv.reader(
-            io.StringIO(
-                editor.get("/admin/statistics/export/consent.csv?compare=1").get_data(as_text=True)
-            )
-        )
-    )
-    assert consent[1][2:] == ["3", "2", "0.6667"] and len(consent) == 3  # fmt: skip
+    consent_csv = editor.get("/admin/statistics/export/consent.csv?compare=1").get_data()
+    consent = list(csv.reader(io.StringIO(consent_csv.decode("utf-8-sig"))))
+    assert consent[0][-1] == "Andel med statistik (%)"
+    assert consent[1][2:] == ["3", "2", "66,7"] and len(consent) == 3  # Swedish decimals
     assert editor.get("/admin/statistics/export/nope.csv").status_code == 404
     assert editor.get("/admin/statistics/export/page.csv?from=x").status_code == 400
 

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from consent_service.audit.export import csv_lines, safe_cell
+from consent_service.audit.export import csv_lines
+from consent_service.web.spreadsheet import neutralise
 from tests.audit.conftest import add_entries
 
 ENTRY_FIELDS = {"seq", "consent_id", "action", "choices", "policy_version", "text_hash",
@@ -163,11 +164,35 @@ def test_bad_filters_are_refused_with_a_clear_message(
 
 @pytest.mark.parametrize("value", ["=1+1", "+cmd", "-2", "@SUM(A1)", "\tx", "\rx"])
 def test_csv_cells_cannot_start_a_formula(value: str) -> None:
-    assert safe_cell(value) == "'" + value
+    assert neutralise(value) == "'" + value
     text = "".join(csv_lines([{"type": "note", "seq": 1, "hash": value}]))
     row = list(csv.reader(io.StringIO(text)))[1]
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
-    assert safe_cell("2026-01-01") == "2026-01-01"
+    assert neutralise("2026-01-01") == "2026-01-01"
+
+
+def test_the_machine_csv_has_no_bom_and_keeps_codes() -> None:
+    """`verify_export` and other programs read it: the columns are a contract."""
+    text = "".join(csv_lines([{"type": "note", "seq": 1, "hash": "abc"}]))
+    assert text.startswith("type,seq,site,occurred_at,consent_id,action,functional,")
+    assert text.encode()[:3] != b"\xef\xbb\xbf"
+
+
+@pytest.mark.usefixtures("log")
+def test_the_ui_offers_a_swedish_table_for_excel(officer: FlaskClient) -> None:
+    page = officer.get("/admin/audit/").get_data(as_text=True)
+    assert "format=table" in page and "Exportera som tabell för Excel" in page
+    response = officer.get("/admin/audit/export?format=table&action=grant")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "samtyckeslogg-tabell-" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    assert body[:3] == b"\xef\xbb\xbf"  # UTF-8 BOM: Excel reads å ä ö
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["Nr", "Tid (UTC)", "Samtyckes-ID", "Händelse"]
+    assert [r[0] for r in rows[1:]] == ["4", "5", "6", "7"]  # entries only, no checkpoint
+    assert {r[3] for r in rows[1:]} == {"Samtycke givet"}
+    assert {(r[4], r[5], r[10]) for r in rows[1:]} == {("Ja", "Ja", "Nej")}  # not true/false
+    assert dt.datetime.strptime(rows[1][1], "%Y-%m-%d %H:%M:%S")  # Swedish: 2026-01-31 14:05:09
 
 
 @pytest.mark.usefixtures("log")

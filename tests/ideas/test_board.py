@@ -284,9 +284,11 @@ def test_evaluation_figures(app: Flask, team: FlaskClient) -> None:
     assert page.count("<svg") == 4 and "<script" not in page
     assert "<caption>Idéer per månad och område</caption>" in page
     assert "75 %" in page  # 3 of 4 reached Ringa in
-    exported = team.get("/admin/ideas/evaluation.csv?from=2026-01&to=2026-03")
-    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
-    assert rows[0][0] == "month" and rows[1][0] == "2026-01" and rows[1][-1] == "2"
+    exported = team.get("/admin/ideas/evaluation.csv?from=2026-01&to=2026-03").get_data()
+    assert exported[:3] == b"\xef\xbb\xbf"  # for people: a BOM so Excel reads å ä ö
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[0][0] == "Månad" and rows[1][0] == "2026-01" and rows[1][-1] == "2"
+    assert ["Steg", "Nådde steget", "Andel (%)"] in rows and ["Ringa in", "3", "75"] in rows
 
 
 @pytest.mark.parametrize("bad", ["", "2026-13", "20x6-01", "2026-01-01", "9999-99"])
@@ -301,8 +303,10 @@ def test_csv_export_neutralises_formulas(app: Flask, team: FlaskClient) -> None:
     response = team.get("/admin/ideas/export.csv")
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith("attachment;")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert rows[0][:2] == ["reference", "received_at"]
+    assert response.get_data()[:3] == b"\xef\xbb\xbf"
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0][:2] == ["Referens", "Inkom (UTC)"] and rows[0][6] == "Steg"
+    assert {row[6] for row in rows[1:]} == {"Inkorg"}  # the stage's name, not its code
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
