@@ -14,17 +14,18 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, true
 
-from consent_service.audit.models import ConsentEntry
+from consent_service.audit.models import Action, ConsentEntry, Source
 
-ACTIONS = ("grant", "update", "withdraw")
-SOURCES = ("banner", "settings", "nojs", "api")
+ACTIONS = tuple(str(a) for a in Action)
+SOURCES = tuple(str(s) for s in Source)
 # "none": only the necessary cookies were allowed.
 CATEGORIES = ("functional", "statistics", "none")
 FILTER_FIELDS = (
     "consent_id", "date_from", "date_to", "action", "category", "policy_version", "source", "site",
 )  # fmt: skip
-CONSENT_ID = re.compile(r"^[0-9A-Za-z-]{1,36}$")
-SITE = re.compile(r"^[0-9A-Za-z._-]{1,64}$")
+# Used with fullmatch: "…$" with re.match would also accept a trailing newline.
+CONSENT_ID = re.compile(r"[0-9A-Za-z-]{1,36}")
+SITE = re.compile(r"[0-9A-Za-z._-]{1,64}")
 MAX_VALUE_LENGTH = 100
 
 
@@ -131,10 +132,10 @@ def _choice(raw: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str 
 def parse_filter(raw: Mapping[str, Any]) -> AuditFilter:
     """Build a filter from query parameters or CLI options; raise FilterError when invalid."""
     consent_id = _text(raw, "consent_id")
-    if consent_id is not None and not CONSENT_ID.match(consent_id):
+    if consent_id is not None and not CONSENT_ID.fullmatch(consent_id):
         raise FilterError("consent_id", "ett samtyckes-ID består av bokstäver, siffror och -")
     site = _text(raw, "site")
-    if site is not None and not SITE.match(site):
+    if site is not None and not SITE.fullmatch(site):
         raise FilterError("site", "okänd webbplats")
     version_text = _text(raw, "policy_version")
     policy_version = None

@@ -20,6 +20,7 @@ from consent_service.consent.services import (
 from consent_service.db import db
 from consent_service.web.errors import ApiError, json_error
 from consent_service.web.json_input import Field, json_body, validate_object
+from consent_service.web.languages import accepted_language
 
 bp = Blueprint("consent_api", __name__, url_prefix="/api/v1")
 
@@ -56,7 +57,7 @@ def decision_body(decision: Decision) -> dict[str, Any]:
 
 def request_language() -> str:
     policy = services.current_policy()
-    return request.accept_languages.best_match(policy.languages) or policy.default_language
+    return accepted_language(policy.languages, policy.default_language)
 
 
 def gpc_signal() -> bool:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from consent_service.audit.models import API_SOURCES, REQUEST_ID, Action, Source
 from consent_service.web.openapi import (
     NO_NUL,
     UNAVAILABLE,
     error_response,
 )
+
+# The values the API takes and gives, from the log's own vocabulary (audit/models.py).
+SOURCE = {"type": "string", "enum": [str(s) for s in API_SOURCES]}
+ACTION = {"type": "string", "enum": [str(a) for a in Action]}
+REQUEST_ID_FIELD = {"type": "string", "pattern": REQUEST_ID.pattern}
 
 CHOICES = {
     "type": "object",
@@ -79,9 +85,13 @@ PATHS: dict[str, Any] = {
                 },
                 "400": error_response("Malformed JSON, unknown fields or wrong types"),
                 "403": error_response("Origin not allowed"),
-                "409": error_response("The choice answers an older policy version"),
+                "409": error_response(
+                    "The choice answers an older policy version (policy_outdated), or the "
+                    "request_id was used by another consent or request (request_id_conflict)"
+                ),
                 "413": error_response("Body too large"),
                 "415": error_response("Not application/json"),
+                "429": error_response("Too many retries with known request IDs (Retry-After)"),
                 "503": {
                     **UNAVAILABLE,
                     "description": "Database unavailable; retry after Retry-After seconds "
@@ -116,15 +126,28 @@ PATHS: dict[str, Any] = {
         },
         "delete": {
             "summary": "Withdraw consent (appended to the log; cookie cleared)",
+            "description": "The optional body says what the citizen was shown, so that the log "
+            "records that language's text (without one: Accept-Language), and gives a retry key: "
+            "a retry with the same request_id and the same consent cookie logs nothing new and "
+            "answers the same.",
             "parameters": [
                 CONSENT_COOKIE,
                 {
                     "name": "source",
                     "in": "query",
                     "required": False,
-                    "schema": {"type": "string", "enum": ["banner", "settings", "api"]},
+                    "description": "The same as the body's source (kept for older clients); "
+                    "the body wins.",
+                    "schema": SOURCE,
                 },
             ],
+            "requestBody": {
+                "required": False,
+                "content": {
+                    media: {"schema": {"$ref": "#/components/schemas/WithdrawIn"}}
+                    for media in ("application/json", "text/plain")
+                },
+            },
             "responses": {
                 "200": {
                     "description": "Withdrawn",
@@ -141,9 +164,15 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                "400": error_response("Invalid source"),
+                "400": error_response("Malformed JSON, unknown fields, wrong types or values"),
                 "403": error_response("Origin not allowed"),
                 "404": error_response("No valid consent cookie"),
+                "409": error_response(
+                    "The request_id was used by another consent or another kind of request"
+                ),
+                "413": error_response("Body too large"),
+                "415": error_response("Neither application/json nor text/plain"),
+                "429": error_response("Too many retries with known request IDs (Retry-After)"),
                 "503": UNAVAILABLE,
             },
         },
@@ -178,8 +207,18 @@ SCHEMAS: dict[str, Any] = {
             "policy_version": {"type": "integer"},
             # An unknown language gets the policy's default.
             "language": {"type": "string", "maxLength": 35, "pattern": NO_NUL},
-            "source": {"type": "string", "enum": ["banner", "settings", "api"]},
-            "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"},
+            "source": SOURCE,
+            "request_id": REQUEST_ID_FIELD,
+        },
+    },
+    "WithdrawIn": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            # The language the banner showed; an unknown one gets the policy's default.
+            "language": {"type": "string", "maxLength": 35, "pattern": NO_NUL},
+            "source": SOURCE,
+            "request_id": REQUEST_ID_FIELD,
         },
     },
     "Receipt": {
@@ -204,13 +243,13 @@ SCHEMAS: dict[str, Any] = {
                     ],
                     "properties": {
                         "seq": {"type": "integer"},
-                        "action": {"enum": ["grant", "update", "withdraw"]},
+                        "action": ACTION,
                         "choices": CHOICES,
                         "policy_version": {"type": "integer"},
                         "language": {"type": "string"},
                         "text_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                         "occurred_at": {"type": "string", "format": "date-time"},
-                        "source": {"type": "string"},
+                        "source": {"type": "string", "enum": [str(s) for s in Source]},
                         "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                     },
                 },

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from consent_service.hashing import canonical_json, sha256_hex
+from consent_service.web.languages import language_for
 
 CATEGORIES = ("necessary", "functional", "statistics")
 OPTIONAL_CATEGORIES = ("functional", "statistics")
@@ -48,11 +49,7 @@ class Policy:
 
     def language_for(self, tag: str | None) -> str:
         """Map a language tag such as 'sv-SE' or 'en' to a policy language."""
-        if tag:
-            primary = tag.strip().lower().replace("_", "-").split("-")[0]
-            if primary in self.languages:
-                return primary
-        return self.default_language
+        return language_for(tag, self.languages, self.default_language)
 
     def cookie_names(self, category: str) -> list[str]:
         return [c["name"] for c in self.cookies if c["category"] == category]

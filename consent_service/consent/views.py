@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.audit.models import Source
 from consent_service.consent import services
-from consent_service.consent.api import gpc_signal
+from consent_service.consent.api import gpc_signal, request_language
 from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
 from consent_service.consent.forms import ConsentForm
 from consent_service.web.headers import allow_framing
@@ -23,7 +23,7 @@ def page_language() -> str:
     requested = request.values.get("lang")
     if requested and policy.language_for(requested) == requested:
         return requested
-    return request.accept_languages.best_match(policy.languages) or policy.default_language
+    return request_language()
 
 
 def _render(form: ConsentForm, language: str, status: str | None, code: int = 200) -> Response:

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import current_app
 
+from consent_service.web.languages import language_for
+
 HERE = Path(__file__).parent
 DEFAULT_AREAS_FILE = HERE / "areas.toml"
 TEXTS_FILE = HERE / "texts.toml"
@@ -64,11 +66,7 @@ class Catalog:
 
     def language_for(self, tag: str | None) -> str:
         """Map a tag such as 'en-GB' to one of the catalog's languages (else the default)."""
-        if tag:
-            primary = tag.strip().lower().replace("_", "-").split("-")[0]
-            if primary in self.languages:
-                return primary
-        return self.default_language
+        return language_for(tag, self.languages, self.default_language)
 
     def active_areas(self) -> tuple[Area, ...]:
         return tuple(a for a in self.areas if not a.retired)

@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from consent_service.audit.models import ConsentEntry
+from consent_service.audit.filters import ACTIONS, SOURCES, parse_filter
+from consent_service.audit.models import REQUEST_ID, Action, ConsentEntry, Source
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
 from tests.conftest import HOST_ORIGIN, choice_body, make_app
@@ -366,3 +367,25 @@ class TestWithdrawBody:
         assert response.status_code == 409
         assert client.get_cookie(COOKIE_NAME) is not None
         assert [e.action for e in entries(app)] == ["grant"]
+
+
+def test_the_openapi_document_takes_the_logs_vocabulary(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").json
+    assert document
+    schemas = document["components"]["schemas"]
+    assert schemas["ChoiceIn"]["properties"]["source"]["enum"] == ["banner", "settings", "api"]
+    assert schemas["ChoiceIn"]["properties"]["request_id"]["pattern"] == REQUEST_ID.pattern
+    entry = schemas["Receipt"]["properties"]["entries"]["items"]["properties"]
+    assert entry["action"]["enum"] == [str(a) for a in Action]
+    delete = document["paths"]["/api/v1/consent"]["delete"]
+    body = delete["requestBody"]["content"]
+    assert set(body) == {"application/json", "text/plain"}
+    withdraw_in = schemas["WithdrawIn"]
+    assert set(withdraw_in["properties"]) == {"language", "source", "request_id"}
+    assert withdraw_in["additionalProperties"] is False and "required" not in withdraw_in
+
+
+def test_the_audit_filter_takes_the_logs_vocabulary() -> None:
+    assert tuple(Action) == ACTIONS
+    assert tuple(Source) == SOURCES
+    assert parse_filter({"source": "nojs", "action": "withdraw"}).source == Source.NOJS
