@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from consent_service.analytics.rollup import PROP_SEPARATOR
+from consent_service.web.formatting import format_number, format_percent
 
 DASH = "\u2013"  # shown where there is no figure
 TITLES = {
@@ -83,13 +84,12 @@ def prop_parts(value: str) -> tuple[str, str, str]:
 
 def number(n: int | float) -> str:
     """1234567 → '1 234 567' (Swedish digit grouping with a no-break space)."""
-    return f"{round(n):,}".replace(",", "\u00a0")
+    return format_number(round(n))
 
 
 def percent(share: float | None, digits: int = 0) -> str:
-    if share is None:
-        return DASH
-    return f"{share * 100:.{digits}f}".replace(".", ",") + "\u00a0%"
+    """0.444 → '44 %' (or '44,4 %' with one digit), a no-break space before the sign."""
+    return format_percent(share, digits)
 
 
 def change(now: int | float, before: int | float) -> str:
@@ -98,4 +98,4 @@ def change(now: int | float, before: int | float) -> str:
         return "ny" if now else DASH
     delta = (now - before) / before * 100
     sign = "+" if delta >= 0 else "\u2212"
-    return f"{sign}{abs(delta):.0f}\u00a0%"
+    return sign + format_percent(abs(delta) / 100)

@@ -50,6 +50,7 @@ from consent_service.ideas.forms import (
 )
 from consent_service.ideas.models import Idea
 from consent_service.ideas.views import status_url
+from consent_service.web.formatting import format_date
 
 bp = Blueprint("ideas_admin", __name__, url_prefix="/admin/ideas")
 
@@ -398,5 +399,5 @@ def spam(reference: str) -> BaseResponse:
 
 
 def idea_date(value: dt.datetime) -> str:
-    """The `idea_date` template filter: a date as the board shows it."""
-    return value.strftime("%Y-%m-%d")
+    """The `idea_date` template filter: a date as the board shows it (sv short: 2026-01-31)."""
+    return format_date(value)

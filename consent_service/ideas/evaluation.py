@@ -18,6 +18,7 @@ from consent_service.db import db, utcnow
 from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import CLOSED, INBOX, LOOP_STAGES, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
+from consent_service.web.formatting import format_number, format_percent
 
 # Stages an idea passes through in order; "reaching" one means getting there or further.
 FUNNEL = (INBOX, *LOOP_STAGES)
@@ -245,10 +246,12 @@ def charts(result: Evaluation) -> dict[str, dict[str, object]]:
 
 
 def format_days(value: float | None) -> str:
+    """Days with one decimal, as Swedish writes them: '2,5 d'."""
     if value is None:
         return "–"
-    return f"{value:.1f}".replace(".", ",") + " d"
+    return format_number(value, 1) + "\u00a0d"
 
 
 def format_share(value: float) -> str:
-    return f"{round(value * 100)} %"
+    """A share as a whole percentage, as Swedish writes it: '75 %' (no-break space)."""
+    return format_percent(value)

@@ -147,7 +147,8 @@ def test_the_chart_counts_rates_and_shapes(app: Flask, officer: FlaskClient) -> 
     row = re.search(r'<th scope="row">2026-06-10</th>(.*?)</tr>', html, re.S)
     assert row is not None
     cells = re.findall(r"<td>\s*([^<]*?)\s*</td>", row.group(1))
-    assert cells == ["4", "75.0 %", "50.0 %", "50.0 %", "25.0 %", "25.0 %"]
+    # Swedish: a decimal comma and a no-break space before the sign (CLDR via Babel).
+    assert cells == ["4", "75,0\xa0%", "50,0\xa0%", "50,0\xa0%", "25,0\xa0%", "25,0\xa0%"]
     assert "<svg" in html and "<polyline" in html and "<script" not in html
     weekly = officer.get(
         "/admin/audit/charts?granularity=week&date_from=2026-06-01&date_to=2026-06-30"

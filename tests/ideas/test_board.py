@@ -283,7 +283,8 @@ def test_evaluation_figures(app: Flask, team: FlaskClient) -> None:
     page = team.get("/admin/ideas/evaluation?from=2026-01&to=2026-03").get_data(as_text=True)
     assert page.count("<svg") == 4 and "<script" not in page
     assert "<caption>Idéer per månad och område</caption>" in page
-    assert "75 %" in page  # 3 of 4 reached Ringa in
+    assert "75\u00a0%" in page  # 3 of 4 reached Ringa in (Swedish: a no-break space)
+    assert "2,0\u00a0d" in page and "4,0\u00a0d" in page  # a decimal comma, as "75 %" beside it
     exported = team.get("/admin/ideas/evaluation.csv?from=2026-01&to=2026-03").get_data()
     assert exported[:3] == b"\xef\xbb\xbf"  # for people: a BOM so Excel reads å ä ö
     rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
