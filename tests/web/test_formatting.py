@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from flask import Flask, render_template_string
@@ -69,3 +70,19 @@ def test_a_staff_page_shows_swedish_decimals(app: Flask, client: FlaskClient) ->
     sign_in_as(app, client, Role.PRIVACY_OFFICER)
     html = client.get("/admin/audit/retention").get_data(as_text=True)
     assert f"<td>1{NBSP}095</td><td>3,0 år</td>" in html
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_the_citizen_status_page_dates_in_its_language(tmp_path: Path, language: str) -> None:
+    """The status page showed "2026-01-31" in English too; now "January 31, 2026"."""
+    from tests.conftest import make_app
+    from tests.ideas.conftest import submit
+
+    app = make_app(tmp_path, IDEAS_MIN_FILL_SECONDS=0)
+    citizen = app.test_client()
+    created = submit(citizen)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    html = citizen.get(f"{created.json['status_url']}?lang={language}").get_data(as_text=True)
+    today = dt.datetime.now(dt.UTC).date()
+    assert f">{format_date(today, 'long', language)}</time>" in html
+    assert f">{today.isoformat()}</time>" not in html
