@@ -13,11 +13,12 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
-from consent_service.analytics import charts, labels, reports, rollup
+from consent_service.analytics import labels, reports, rollup
 from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
+from consent_service.web.charts import LineChart, Series, line_chart
 from consent_service.web.spreadsheet import csv_rows
 
 bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/statistics")
@@ -76,19 +77,19 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
     return report
 
 
-def _chart(report: Report) -> charts.LineChart:
+def _chart(report: Report) -> LineChart:
     series = [
-        ("Sidvisningar", "stats-pageviews", [p.pageviews for p in report.series]),
-        ("Besökare", "stats-visitors", [p.visitors for p in report.series]),
+        Series("Sidvisningar", "stats-pageviews", [p.pageviews for p in report.series]),
+        Series("Besökare", "stats-visitors", [p.visitors for p in report.series]),
     ]
     if report.previous_series is not None:
         series += [
-            ("Sidvisningar, föregående period", "stats-pageviews stats-previous",
-             [p.pageviews for p in report.previous_series]),
-            ("Besökare, föregående period", "stats-visitors stats-previous",
-             [p.visitors for p in report.previous_series]),
+            Series("Sidvisningar, föregående period", "stats-pageviews stats-previous",
+                   [p.pageviews for p in report.previous_series]),
+            Series("Besökare, föregående period", "stats-visitors stats-previous",
+                   [p.visitors for p in report.previous_series]),
         ]  # fmt: skip
-    return charts.line_chart([p.day for p in report.series], series)
+    return line_chart([p.day.isoformat() for p in report.series], series)
 
 
 @bp.get("/")

@@ -9,12 +9,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from consent_service.analytics.models import DailyAggregate, DroppedCount
 from consent_service.analytics.rollup import FUNNEL, SITE_WIDE
-from consent_service.analytics.visitors import day_start
-from consent_service.audit.models import ConsentEntry
+from consent_service.audit import stats
 from consent_service.db import db
 
 A = DailyAggregate
@@ -160,17 +159,16 @@ def totals(site: str, period: Period, page: str | None, points: list[DayPoint]) 
 
 
 def consent_rate(site: str, period: Period) -> ConsentRate:
-    """Statistics consent among the citizens' grant and update decisions in the period."""
-    stmt = select(
-        func.count(), func.coalesce(func.sum(case((ConsentEntry.statistics, 1), else_=0)), 0)
-    ).where(
-        ConsentEntry.site == site,
-        ConsentEntry.action.in_(("grant", "update")),
-        ConsentEntry.occurred_at >= day_start(period.start),
-        ConsentEntry.occurred_at < day_start(period.end + dt.timedelta(days=1)),
+    """Statistics consent among the site's grant and update decisions in the period.
+
+    The consent log's own definition (`audit.stats.consent_rates`): the same site, the same
+    calendar days as the privacy officer's consent charts.
+    """
+    buckets = stats.consent_rates(
+        db.session, period.start, period.end, "day", site=site, zone=stats.site_zone(site)
     )
-    decisions, with_statistics = db.session.execute(stmt).one()
-    return ConsentRate(int(decisions), int(with_statistics))
+    total = stats.totals(buckets)
+    return ConsentRate(total.decisions, total.statistics)
 
 
 def dropped(site: str, period: Period) -> list[Row]:

@@ -21,7 +21,7 @@ from consent_service.admin.access import ACTION_LABELS, access_log_page, record_
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.admin.nav import add_nav_item
-from consent_service.audit import charts, services
+from consent_service.audit import services, stats
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.export import (
     FORMATS,
@@ -41,6 +41,13 @@ from consent_service.audit.filters import (
 )
 from consent_service.audit.forms import VerifyForm
 from consent_service.db import db, utcnow
+from consent_service.web.charts import (
+    LineChart,
+    Series,
+    format_percent,
+    line_chart,
+    stacked_bar,
+)
 
 bp = Blueprint("audit_admin", __name__, url_prefix="/admin/audit")
 officer_only = role_required(Role.PRIVACY_OFFICER)
@@ -127,46 +134,81 @@ def entry_page(seq: int) -> str | tuple[str, int]:
     return render_template("admin/audit/entry.html", detail=detail)
 
 
+def rates_chart(buckets: list[stats.Bucket]) -> LineChart:
+    """The share of decisions that allowed each category, per bucket (gaps where none)."""
+    series = [
+        Series(label, css_class, [b.share(getattr(b, attr)) for b in buckets])
+        for label, css_class, attr in (
+            ("Funktionella kakor", "series-functional", "functional"),
+            ("Statistikkakor", "series-statistics", "statistics"),
+        )
+    ]
+    # Taller than the default: the legend is drawn inside the SVG, under the x labels.
+    return line_chart([b.label for b in buckets], series, y_top=100, y_format=format_percent,
+                      markers=True, height=320, bottom=56)  # fmt: skip
+
+
 @bp.get("/charts")
 @officer_only
 def charts_page() -> tuple[str, int]:
     granularity = request.args.get("granularity", "day")
     error = None
-    if granularity not in charts.GRANULARITIES:
+    if granularity not in stats.GRANULARITIES:
         granularity, error = "day", FilterError("granularity", "välj dag, vecka eller månad")
-    start, end = charts.default_range(granularity, utcnow().date())
-    raw = {k: request.args[k] for k in ("date_from", "date_to") if k in request.args}
+    sites = stats.logged_sites(db.session)
+    # Every site of a deployment counts days in the same time zone today (stats.site_zone).
+    zone = stats.site_zone(sites[0] if sites else "")
+    today = utcnow().astimezone(zone).date()
+    start, end = stats.default_range(granularity, today)
+    site: str | None = None
+    raw = {k: request.args[k] for k in ("date_from", "date_to", "site") if k in request.args}
     if error is None:
         try:
             chosen = parse_filter(raw)
         except FilterError as exc:
             error = exc
         else:
-            start, end = chosen.date_from or start, chosen.date_to or end
+            start, end, site = chosen.date_from or start, chosen.date_to or end, chosen.site
             if start > end:
                 error = FilterError("date_to", "slutdatumet ligger före startdatumet")
-            elif charts.bucket_count(start, end, granularity) > charts.MAX_BUCKETS[granularity]:
+            elif stats.bucket_count(start, end, granularity) > stats.MAX_BUCKETS[granularity]:
                 error = FilterError(
                     "date_from",
-                    f"välj högst {charts.MAX_BUCKETS[granularity]} staplar; "
+                    f"välj högst {stats.MAX_BUCKETS[granularity]} staplar; "
                     "en längre period visas per vecka eller månad",
                 )
     if error is not None:
-        start, end = charts.default_range(granularity, utcnow().date())
-    buckets = charts.consent_rates(db.session, start, end, granularity)
+        start, end = stats.default_range(granularity, today)
+    if site is None:
+        # Until one is chosen: the busiest site of the period (the only one on most deployments).
+        busiest = stats.busiest_site(db.session, start, end, zone) if len(sites) > 1 else None
+        site = busiest or (sites[0] if sites else "")
+    zone = stats.site_zone(site)
+    buckets = stats.consent_rates(db.session, start, end, granularity, site=site, zone=zone)
+    total = stats.totals(buckets)
+    share_bar = stacked_bar(
+        [("Godkänn alla", "share-all", total.accept_all),
+         ("Endast nödvändiga", "share-necessary", total.necessary_only),
+         ("Anpassat val", "share-custom", total.custom)]
+    )  # fmt: skip
     record_access(
         _actor(),
         "view_charts",
-        {"granularity": granularity, "date_from": start.isoformat(), "date_to": end.isoformat()},
-    )
+        {"granularity": granularity, "date_from": start.isoformat(), "date_to": end.isoformat(),
+         "site": site},
+    )  # fmt: skip
     html = render_template(
         "admin/audit/charts.html",
         buckets=buckets,
-        total=charts.totals(buckets),
-        chart=charts.line_chart(buckets),
+        total=total,
+        chart=rates_chart(buckets),
+        share_bar=share_bar,
         granularity=granularity,
         date_from=start,
         date_to=end,
+        site=site,
+        sites=sites,
+        zone=zone.key,
         raw=raw,
         error=error,
     )
@@ -320,7 +362,7 @@ def register_audit_pages(app: Flask) -> None:
 
     for label, endpoint in (
         ("Samtyckesloggen", "audit_admin.search_page"),
-        ("Statistik", "audit_admin.charts_page"),
+        ("Samtyckesstatistik", "audit_admin.charts_page"),
         ("Verifiering", "audit_admin.verify_page"),
         ("Gallring och kontrollpunkter", "audit_admin.retention_page"),
         ("Åtkomstlogg", "audit_admin.access_log"),

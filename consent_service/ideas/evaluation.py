@@ -19,6 +19,7 @@ from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import CLOSED, INBOX, LOOP_STAGES, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
 from consent_service.web.formatting import format_number, format_percent
+from consent_service.web.charts import Bar, BarChart, bar_chart
 
 # Stages an idea passes through in order; "reaching" one means getting there or further.
 FUNNEL = (INBOX, *LOOP_STAGES)
@@ -182,43 +183,10 @@ def evaluate(the_period: Period, now: dt.datetime | None = None) -> Evaluation:
     )
 
 
-# --- charts: plain SVG, drawn on the server, no scripts -----------------------------------------
+# --- charts: plain SVG drawn on the server by web/charts.py, no scripts ----------------------
 
 
-@dataclass(frozen=True)
-class Bar:
-    label: str
-    value: float
-    text: str  # the value as printed beside the bar
-
-
-def bar_chart(
-    bars: Sequence[Bar], *, width: int = 640, label_width: int = 170
-) -> dict[str, object]:
-    """Geometry of a horizontal bar chart, for the SVG template (text stays real text)."""
-    row, gap = 26, 8
-    top = 4
-    plot = width - label_width - 70
-    largest = max((b.value for b in bars), default=0) or 1
-    rows = []
-    for i, bar in enumerate(bars):
-        y = top + i * (row + gap)
-        length = round(plot * bar.value / largest, 1) if bar.value > 0 else 0
-        rows.append(
-            {
-                "label": bar.label,
-                "text": bar.text,
-                "y": y,
-                "text_y": y + row * 0.7,
-                "width": max(length, 1 if bar.value > 0 else 0),
-                "value_x": label_width + length + 6,
-            }
-        )
-    height = top + len(bars) * (row + gap)
-    return {"width": width, "height": height, "label_width": label_width, "row": row, "rows": rows}
-
-
-def charts(result: Evaluation) -> dict[str, dict[str, object]]:
+def charts(result: Evaluation) -> dict[str, BarChart]:
     """The evaluation page's four charts: per month, per area, the funnel, time per stage."""
     months = result.period.months
     return {

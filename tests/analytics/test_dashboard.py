@@ -54,7 +54,7 @@ def test_editor_sees_the_figures_beside_the_consent_rate(app: Flask, with_data: 
     assert "<svg" in html and 'role="img"' in html
     assert "Öppnade idéformuläret" in html
     assert "Inget giltigt samtycke" in html  # the dropped batch, as a number
-    assert '<a href="/admin/statistics/" aria-current="page">Statistik</a>' in html  # menu
+    assert '<a href="/admin/statistics/" aria-current="page">Besöksstatistik</a>' in html  # menu
 
 
 def test_privacy_officer_sees_only_the_consent_figures(app: Flask, with_data: None) -> None:

@@ -76,8 +76,8 @@ def test_dashboard_is_accessible_and_reflows(
 ) -> None:
     visit = visit_factory(viewport={"width": 1280, "height": 900})
     page = sign_in(visit, seed(service))
-    page.get_by_role("link", name="Statistik").first.click()
-    page.get_by_role("heading", name="Statistik", exact=True).wait_for()
+    page.get_by_role("link", name="Besöksstatistik").first.click()
+    page.get_by_role("heading", name="Besöksstatistik", exact=True).wait_for()
     page.get_by_label("Jämför med perioden före").check()
     page.get_by_role("button", name="Visa").click()
     page.get_by_role("heading", name="Sidvisningar och besökare per dag").wait_for()
