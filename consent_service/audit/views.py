@@ -25,7 +25,6 @@ from consent_service.audit import services, stats
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.export import (
     FORMATS,
-    export_items,
     export_size,
     export_text,
     people_lines,
@@ -283,7 +282,7 @@ def _export_stream(audit_filter: AuditFilter, fmt: str) -> Iterator[bytes]:
     pending: list[str] = []
     size = 0
     if fmt == TABLE_FORMAT:
-        chunks = people_lines(export_items(db.session, audit_filter), AUDIT_LABELS)
+        chunks = people_lines(db.session, audit_filter, AUDIT_LABELS)
     else:
         chunks = export_text(db.session, audit_filter, fmt)
     for chunk in chunks:
