@@ -18,6 +18,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from consent_service.web import formatting
+
 # Line charts: the viewBox and the room kept around the plot for the axis labels.
 WIDTH = 720
 HEIGHT = 260
@@ -31,13 +33,13 @@ MAX_X_LABELS = 7
 
 def format_number(value: float) -> str:
     """1234567 → '1 234 567' (Swedish digit grouping with a no-break space)."""
-    return f"{round(value):,}".replace(",", "\u00a0")
+    return formatting.format_number(round(value))
 
 
 def format_percent(value: float) -> str:
     """25 → '25 %', 66.7 → '66,7 %' (a value already in percent; one decimal at most)."""
-    text = f"{round(value, 1):g}".replace(".", ",").replace("-", "\u2212")
-    return f"{text}\u00a0%"
+    digits = 0 if round(value, 1) == round(value) else 1
+    return formatting.format_percent(value / 100, digits).replace("-", "\u2212")
 
 
 def _finite(value: float | None) -> float | None:
