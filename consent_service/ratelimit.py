@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
-from sqlalchemy import Connection, Executable, Integer, String, delete, select
+from sqlalchemy import Connection, Executable, Integer, String, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -72,6 +72,20 @@ def peek(bucket: str, key: str, limit: int, window_seconds: int) -> Limit:
     digest = hashlib.sha256(f"{secret}|{bucket}|{key}|{window_end}".encode()).hexdigest()
     hits = db.session.scalar(select(RateCounter.hits).where(RateCounter.key == digest)) or 0
     return Limit(hits < limit, max(0, limit - hits), max(1, int(window_end - now)))
+
+
+def refund(bucket: str, key: str, window_seconds: int) -> None:
+    """Take back one attempt counted by `hit` (one that turned out to be legitimate)."""
+    now = utcnow().timestamp()
+    window_end = (math.floor(now / window_seconds) + 1) * window_seconds
+    secret = current_app.config["SECRET_KEY"]
+    digest = hashlib.sha256(f"{secret}|{bucket}|{key}|{window_end}".encode()).hexdigest()
+    with db.writing_connection() as conn:
+        conn.execute(
+            update(RateCounter)
+            .where(RateCounter.key == digest, RateCounter.hits > 0)
+            .values(hits=RateCounter.hits - 1)
+        )
 
 
 def purge_expired(before: dt.datetime | None = None) -> int:

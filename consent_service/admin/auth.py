@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from argon2 import PasswordHasher
@@ -16,7 +17,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
-from consent_service.admin import sessions
+from consent_service.admin import devices, sessions
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
 
@@ -60,38 +61,61 @@ def create_user(name: str, role: Role, password: str) -> User:
     return user
 
 
-def _limits() -> tuple[tuple[str, str, int], ...]:
+@dataclass(frozen=True)
+class SignInAttempt:
+    """An attempt, counted before its password is checked."""
+
+    # The exhausted limit that refuses it (the longest wait), or None: check the password.
+    blocked: ratelimit.Limit | None
+    # (bucket, key) of every counter it went into, to give back after a success.
+    counted: tuple[tuple[str, str], ...]
+
+
+def _budgets(name: str) -> list[tuple[str, str, int]]:
     config = current_app.config
-    return (
-        ("sign-in-account", "SIGN_IN_LIMIT_ACCOUNT", config["SIGN_IN_LIMIT_ACCOUNT"]),
-        ("sign-in-client", "SIGN_IN_LIMIT_CLIENT", config["SIGN_IN_LIMIT_CLIENT"]),
-    )
+    device = devices.known_device(name)
+    if device is not None:
+        # A browser that signed in to this account before counts on its own: others'
+        # failures cannot lock it out, and its failures lock out only itself.
+        return [("sign-in-device", device, config["SIGN_IN_LIMIT_ACCOUNT"])]
+    return [
+        # Case-folded so that "DSO" and "dso" share one budget of attempts.
+        ("sign-in-account", name.casefold(), config["SIGN_IN_LIMIT_ACCOUNT"]),
+        ("sign-in-client", ratelimit.client_key(), config["SIGN_IN_LIMIT_CLIENT"]),
+    ]
 
 
-def _limit_keys(name: str) -> dict[str, str]:
-    # Case-folded so that "DSO" and "dso" share one budget of attempts.
-    return {"sign-in-account": name.casefold(), "sign-in-client": ratelimit.client_key()}
+def count_sign_in_attempt(name: str) -> SignInAttempt:
+    """Count the attempt first, then decide whether its password may be checked.
 
-
-def sign_in_blocked(name: str) -> ratelimit.Limit | None:
-    """The exhausted limit (per account or per client) that blocks signing in, if any.
-
-    Counted in the database, so every worker and instance sees the same failures.
+    Reading the count, checking the password and only then counting a failure let tries
+    made at the same moment all read the same count: 30 parallel tries got 8 password
+    checks against a limit of 5. The counter's atomic increment (one upsert in the shared
+    database) gives each try its own number, so only the first `limit` are checked, on
+    every worker and instance together.
     """
     window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
-    keys = _limit_keys(name)
-    for bucket, _setting, limit in _limits():
-        state = ratelimit.peek(bucket, keys[bucket], limit, window)
-        if not state.allowed:
-            return state
-    return None
+    blocked: ratelimit.Limit | None = None
+    counted = []
+    for bucket, key, limit in _budgets(name):
+        state = ratelimit.hit(bucket, key, limit, window)
+        counted.append((bucket, key))
+        if not state.allowed and (blocked is None or state.retry_after > blocked.retry_after):
+            blocked = state
+    attempt = SignInAttempt(blocked, tuple(counted))
+    if blocked is not None:
+        # A refused try checks no password, so it uses up nothing (as before this order):
+        # only checked passwords stay counted, and those are never more than the limit.
+        refund_sign_in_attempt(attempt)
+    return attempt
 
 
-def count_failed_sign_in(name: str) -> None:
+def refund_sign_in_attempt(attempt: SignInAttempt) -> None:
+    """Give back what a successful sign-in counted: colleagues behind one address sign in
+    many times a day."""
     window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
-    keys = _limit_keys(name)
-    for bucket, _setting, limit in _limits():
-        ratelimit.hit(bucket, keys[bucket], limit, window)
+    for bucket, key in attempt.counted:
+        ratelimit.refund(bucket, key, window)
 
 
 def blocked_message(limit: ratelimit.Limit) -> str:

@@ -11,13 +11,14 @@ from consent_service.admin.access import record_access
 from consent_service.admin.auth import (
     blocked_message,
     check_password,
-    count_failed_sign_in,
+    count_sign_in_attempt,
     current_user,
+    refund_sign_in_attempt,
     role_required,
     sign_in,
-    sign_in_blocked,
     sign_out,
 )
+from consent_service.admin.devices import remember_device
 from consent_service.admin.forms import EndSessionsForm, SignInForm, SignOutForm
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
@@ -42,23 +43,25 @@ def sign_in_submit() -> str | BaseResponse | tuple[str, int] | tuple[str, int, d
     name = form.name.data or ""
     user = db.session.scalar(select(User).where(User.name == name))
     actor = user.name if user is not None else "(okänt konto)"
-    blocked = sign_in_blocked(name)
-    if blocked is not None:
+    attempt = count_sign_in_attempt(name)
+    if attempt.blocked is not None:
         record_access(actor, "sign_in", outcome="limited", summary="för många försök")
-        message = blocked_message(blocked)
+        message = blocked_message(attempt.blocked)
         html = render_template("admin/sign_in.html", form=form, failed=False, limited=message)
-        return html, 429, {"Retry-After": str(blocked.retry_after)}
+        return html, 429, {"Retry-After": str(attempt.blocked.retry_after)}
     if not check_password(user, form.password.data or ""):
-        count_failed_sign_in(name)
         record_access(actor, "sign_in", outcome="failed")
         return render_template("admin/sign_in.html", form=form, failed=True), 401
     assert user is not None
+    refund_sign_in_attempt(attempt)
     record_access(user.name, "sign_in")
     sign_in(user)
     target = safe_next(form.next.data)
     if target is None or not target.startswith("/admin"):
         target = url_for("admin.home")
-    return redirect(target, code=303)
+    response = redirect(target, code=303)
+    remember_device(response, user.name)
+    return response
 
 
 @bp.post("/sign-out")

@@ -101,3 +101,72 @@ def test_hostile_sign_in_input_is_a_clear_4xx(app: Flask, client: FlaskClient) -
             "/admin/sign-in", data={"csrf_token": token, "name": name, "password": password}
         )
         assert response.status_code in (400, 401), name[:20]
+
+
+DEVICE = "consent_device"
+
+
+def sign_out(client: FlaskClient) -> None:
+    token = form_token(client, "/admin/")
+    assert client.post("/admin/sign-out", data={"csrf_token": token}).status_code == 303
+
+
+def test_a_successful_sign_in_marks_the_device(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    client = app.test_client()
+    assert attempt(client, "dso", PASSWORD, "10.3.3.3")[0] == 303
+    cookie = client.get_cookie(DEVICE)
+    assert cookie is not None and cookie.http_only and cookie.path == "/"
+    # Long-lived: it outlasts the session by far.
+    assert cookie.max_age is not None and cookie.max_age >= 90 * 86400
+    # A failed or refused sign-in marks nothing.
+    other = app.test_client()
+    attempt(other, "dso", "wrong password!", "10.3.3.4")
+    assert other.get_cookie(DEVICE) is None
+
+
+def test_a_known_device_is_not_locked_out_by_others_failures(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    device = app.test_client()
+    assert attempt(device, "dso", PASSWORD, "10.4.4.4")[0] == 303
+    sign_out(device)
+    # Someone elsewhere tries to lock the account out, with the right password at the end.
+    for i in range(3):
+        assert attempt(app.test_client(), "dso", "wrong password!", f"198.51.100.{i}")[0] == 401
+    assert attempt(app.test_client(), "dso", PASSWORD, "198.51.100.9")[0] == 429
+    # The staff member's own computer still signs in.
+    assert attempt(device, "dso", PASSWORD, "10.4.4.4")[0] == 303
+
+
+def test_a_known_devices_failures_count_on_their_own(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    device = app.test_client()
+    assert attempt(device, "dso", PASSWORD, "10.5.5.5")[0] == 303
+    sign_out(device)
+    for _ in range(3):
+        assert attempt(device, "dso", "wrong password!", "10.5.5.5")[0] == 401
+    # The device has used up its own attempts ...
+    assert attempt(device, "dso", PASSWORD, "10.5.5.5")[0] == 429
+    # ... which did not count against the account elsewhere.
+    assert attempt(app.test_client(), "dso", PASSWORD, "10.5.5.6")[0] == 303
+
+
+def test_a_device_known_for_another_account_or_forged_is_not_trusted(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    device = app.test_client()
+    assert attempt(device, "ed", PASSWORD, "10.6.6.6")[0] == 303
+    sign_out(device)
+    for i in range(3):
+        attempt(app.test_client(), "dso", "wrong password!", f"198.51.100.{i}")
+    assert attempt(device, "dso", PASSWORD, "10.6.6.6")[0] == 429
+    forged = app.test_client()
+    forged.set_cookie(DEVICE, '{"u": "dso", "n": "x"}.AAAA.BBBB')
+    assert attempt(forged, "dso", PASSWORD, "10.6.6.7")[0] == 429
+
+
+def test_successful_sign_ins_use_up_no_attempts(tmp_path: Path) -> None:
+    app = limited_app(tmp_path)
+    # Colleagues behind one address sign in many times a day.
+    for _ in range(8):
+        client = app.test_client()
+        assert attempt(client, "ed", PASSWORD, "192.0.2.50")[0] == 303

@@ -18,6 +18,7 @@ import itertools
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -28,8 +29,9 @@ import pytest
 from sqlalchemy import func, select
 
 from consent_service.admin.auth import create_user
-from consent_service.admin.models import Role
+from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.audit.chain import verify_chain
+from consent_service.audit.log_models import PendingEntry
 from consent_service.audit.models import ConsentEntry, PolicyText
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
@@ -39,8 +41,9 @@ from tests.conftest import (
     postgres_database_url,
     postgres_empty_database_url,
 )
+from tests.helpers.forms import csrf_token_in as csrf_token
 from tests.ops.limited_app import LIMIT
-from tests.ops.servers import Instance, csrf_token, instances
+from tests.ops.servers import Instance, instances
 
 OLD_KEY = "old-key-" + "k3Jx9Qm2Lw8Rv5Tn1Yp7Hs4Dc6Fb0Gz"
 NEW_KEY = "new-key-" + "Zq8Wm3Xk5Pn1Rt7Lv2Hj9Bc4Gd6Fs0Ya"
@@ -74,7 +77,16 @@ def _pair(shared: dict[str, object]) -> tuple[Instance, Instance]:
 
 
 def _inspect(shared: dict[str, object], tmp_path: Path):  # type: ignore[no-untyped-def]
-    return make_app(tmp_path, migrate=False, DATABASE_URL=shared["url"])
+    app = make_app(tmp_path, migrate=False, DATABASE_URL=shared["url"])
+    # Decisions are acknowledged at once and integrated by the sequencer, a thread in
+    # whichever worker of either instance holds the lock: wait until it has done so.
+    deadline = time.monotonic() + 10
+    with app.app_context():
+        while db.session.scalar(select(func.count()).select_from(PendingEntry)):
+            assert time.monotonic() < deadline, "the sequencer did not integrate in 10 s"
+            db.session.rollback()
+            time.sleep(0.05)
+    return app
 
 
 def test_concurrent_writes_through_two_instances_keep_one_chain(
@@ -202,6 +214,35 @@ def test_sign_in_limits_count_failures_on_every_instance(
     # Now even the right password waits, on either instance.
     right = {**form, "password": PASSWORD}
     assert a.post_form("/admin/sign-in", right, cookies={SESSION: session}).status == 429
+
+
+def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
+    shared: dict[str, object], tmp_path: Path
+) -> None:
+    a, b = _pair(shared)
+    name = _create_staff(shared, tmp_path)
+    page = a.request("GET", "/admin/sign-in")
+    session, token = page.cookie(SESSION), csrf_token(page.body)
+    assert session
+    form = {"csrf_token": token, "name": name, "password": "not the password 1"}
+    targets = [a if i % 2 else b for i in range(30)]
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(
+            pool.map(
+                lambda i: i.post_form("/admin/sign-in", form, cookies={SESSION: session}).status,
+                targets,
+            )
+        )
+    # Counted before the password is checked: exactly the limit (5) is checked, however
+    # many workers on however many instances take tries at the same moment.
+    assert Counter(statuses) == {401: 5, 429: 25}
+    with _inspect(shared, tmp_path).app_context():
+        checked = db.session.scalar(
+            select(func.count())
+            .select_from(AccessLogEntry)
+            .where(AccessLogEntry.actor == name, AccessLogEntry.outcome == "failed")
+        )
+    assert checked == 5
 
 
 def test_a_session_started_on_one_instance_works_on_the_other(
