@@ -72,7 +72,7 @@ def _render(template: str, **context: Any) -> str:
 
 
 def _idea_or_404(reference: str) -> Idea:
-    if not services.REFERENCE.match(reference):
+    if not services.REFERENCE.fullmatch(reference):
         abort(404)
     idea = board.idea_by_reference(reference)
     if idea is None:

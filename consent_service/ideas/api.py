@@ -37,7 +37,7 @@ IDEA_SCHEMA = {
     "request_id": Field(
         str,
         required=False,
-        check=lambda v: bool(services.REQUEST_ID.match(v)),
+        check=lambda v: services.REQUEST_ID.fullmatch(v) is not None,
         check_message="must be 8 to 64 letters, digits, '-' or '_'",
     ),
 }
@@ -94,6 +94,9 @@ def submit_idea() -> Response:
             for field, code in exc.errors.items()
         ]
         return json_error(400, "invalid_idea", " ".join(messages), fields=exc.errors)
+    except services.RequestIdReused:
+        message = catalog.page_texts(language)["request_id_reused"]
+        return json_error(409, "request_id_reused", message)
     except services.TooManyIdeas as exc:
         message = catalog.widget_texts(language)["limited"].format(minutes=exc.minutes)
         raise ApiError(

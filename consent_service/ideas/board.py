@@ -354,8 +354,11 @@ def select_ideas(
         filters.append("utan ägare")
     elif owner and owner.isdigit() and len(owner) < 10:
         query = query.where(Idea.owner_id == int(owner))
+        # Only the team's own names: any other account id stays a number, so the filter
+        # cannot be used to list the names of every staff account.
         user = db.session.get(User, int(owner))
-        filters.append(f"ägare {user.name if user else owner}")
+        known = user is not None and user.role == Role.INNOVATION.value
+        filters.append(f"ägare {user.name}" if user and known else "okänd ägare")
     if tag:
         query = query.where(Idea.tags.any(IdeaTag.tag == normalise_tag(tag[:100])))
         filters.append(f"tagg {normalise_tag(tag[:100])}")

@@ -40,9 +40,10 @@ WIDGET_KEYS = (
 )  # fmt: skip
 PAGE_KEYS = (
     "new_title", "new_intro", "status_title", "received", "reference", "sent", "area", "now",
-    "loop", "current", "messages", "no_messages", "merged", "closed_reason", "contact_on_file",
-    "contact_kept", "no_contact", "delete_contact", "contact_deleted", "withdraw",
-    "withdraw_help", "withdrawn", "form_error", "fix_errors", "back_home",
+    "loop", "current", "messages", "no_messages", "merged", "merged_closed", "closed_reason",
+    "contact_on_file", "contact_kept", "no_contact", "delete_contact", "contact_deleted",
+    "withdraw", "withdraw_help", "withdrawn", "withdraw_question", "withdraw_yes", "withdraw_no",
+    "request_id_reused", "form_error", "fix_errors", "back_home",
 )  # fmt: skip
 
 

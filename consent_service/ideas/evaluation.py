@@ -7,6 +7,7 @@ and days are UTC. Spam never counts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from consent_service.ideas.models import Idea, IdeaEvent
 from consent_service.web.formatting import format_number, format_percent
 from consent_service.web.charts import Bar, BarChart, bar_chart
 
+MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 # Stages an idea passes through in order; "reaching" one means getting there or further.
 FUNNEL = (INBOX, *LOOP_STAGES)
 
@@ -44,12 +46,11 @@ class Period:
 
 
 def parse_month(value: str | None) -> tuple[int, int] | None:
-    if not value or len(value) != 7 or value[4] != "-":
+    """(year, month) from exactly YYYY-MM; None for anything else."""
+    match = MONTH.fullmatch(value or "")
+    if match is None:
         return None
-    try:
-        year, month = int(value[:4]), int(value[5:])
-    except ValueError:
-        return None
+    year, month = int(match[1]), int(match[2])
     if not (2000 <= year <= 2999 and 1 <= month <= 12):
         return None
     return year, month

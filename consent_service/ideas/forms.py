@@ -29,6 +29,12 @@ class CitizenActionForm(FlaskForm):
     """Withdraw the idea or delete the contact details: a CSRF token and nothing else."""
 
 
+class WithdrawForm(CitizenActionForm):
+    """The confirmation page's form: only a post that carries `confirm` withdraws the idea."""
+
+    confirm = HiddenField(validators=[Optional(), AnyOf(("yes",))])
+
+
 class MoveForm(FlaskForm):
     stage = StringField(validators=[AnyOf(STAGES)])
     close_reason = StringField(validators=[Optional(), AnyOf(TEAM_CLOSE_REASONS)])

@@ -16,6 +16,7 @@ from flask import current_app
 from consent_service.db import db, utcnow
 from consent_service.ideas.catalog import current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
+from consent_service.ideas.services import valid_email
 
 SMTP_TIMEOUT_SECONDS = 10
 
@@ -69,7 +70,8 @@ def compose(idea: Idea, to: str, name: str | None, message: str | None, url: str
     return mail
 
 
-def send(mail: EmailMessage) -> None:
+def send(mail: EmailMessage, to: str) -> None:
+    """Deliver to exactly one recipient, whatever the headers say."""
     config = current_app.config
     host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
     context = ssl.create_default_context()
@@ -83,7 +85,7 @@ def send(mail: EmailMessage) -> None:
             smtp.starttls(context=context)
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(mail)
+        smtp.send_message(mail, to_addrs=[to])
 
 
 def notify_citizen(idea_id: int, *, message: str | None, status_url: str) -> bool:
@@ -97,13 +99,17 @@ def notify_citizen(idea_id: int, *, message: str | None, status_url: str) -> boo
     contact = idea.contact if idea else None
     if idea is None or contact is None or not contact.contact_ok or not contact.email:
         return False
-    mail = compose(idea, contact.email, contact.name, message, status_url)
-    try:
-        send(mail)
-        kind = "mail_sent"
-    except (OSError, smtplib.SMTPException) as exc:
-        current_app.logger.warning("status e-mail for %s failed: %s", idea.reference, exc)
+    if not valid_email(contact.email):
+        # Stored before addresses were held to one recipient: never send to a list.
+        current_app.logger.warning("status e-mail for %s: not one address", idea.reference)
         kind = "mail_failed"
+    else:
+        try:
+            send(compose(idea, contact.email, contact.name, message, status_url), contact.email)
+            kind = "mail_sent"
+        except (OSError, smtplib.SMTPException) as exc:
+            current_app.logger.warning("status e-mail for %s failed: %s", idea.reference, exc)
+            kind = "mail_failed"
     with db.writing() as session:
         session.add(IdeaEvent(idea_id=idea.id, occurred_at=utcnow(), kind=kind))
     return kind == "mail_sent"

@@ -70,7 +70,11 @@ SCHEMAS: dict[str, Any] = {
             "topic": {"type": ["string", "null"]},
             "page": {"type": ["string", "null"], "description": "Sent from; query is dropped"},
             "name": {"type": ["string", "null"]},
-            "email": {"type": ["string", "null"], "description": "Stored only with contact_ok"},
+            "email": {
+                "type": ["string", "null"],
+                "description": "One address local@domain.tld (no list or display name); "
+                "stored only with contact_ok",
+            },
             "contact_ok": {"type": ["boolean", "null"]},
             "language": {"type": ["string", "null"], "maxLength": 35},
             "form_token": {"type": ["string", "null"], "maxLength": 200},
@@ -82,7 +86,10 @@ SCHEMAS: dict[str, Any] = {
             "request_id": {
                 "type": ["string", "null"],
                 "pattern": "^[A-Za-z0-9_-]{8,64}$",
-                "description": "A retry with the same id answers the idea stored the first time",
+                "description": (
+                    "A retry with the same id and the same title and body answers the idea "
+                    "stored the first time; another text with it is 409"
+                ),
             },
         },
     },
@@ -157,9 +164,14 @@ PATHS: dict[str, Any] = {
                 "400": json_response(IDEA_ERROR, "Malformed JSON, unknown fields, or broken rules"),
                 "403": error_response("Origin not allowed"),
                 "413": error_response("Body too large"),
+                "409": error_response(
+                    "request_id already used for an idea with another title or body"
+                ),
                 "415": error_response("Not application/json"),
                 "429": {
-                    **error_response("Too many ideas from this client; see Retry-After"),
+                    **error_response(
+                        "Too many ideas (or retry-key look-ups) from this client; see Retry-After"
+                    ),
                     "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                 },
                 "503": error_response("Database unavailable; retry with the same request_id"),

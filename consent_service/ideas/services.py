@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,11 +36,43 @@ PAGE_MAX = 2000
 DUPLICATE_WINDOW = dt.timedelta(days=1)
 STATUS_SALT = "idea-status"
 FORM_SALT = "idea-form"
-REFERENCE = re.compile(r"^IDE-(\d{4})-(\d{6,})$")
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
-# Deliberately loose: one @, a dot in the domain, no spaces or control characters.
-EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
-_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# Patterns are applied with fullmatch: `$` would also match before a trailing newline.
+REFERENCE = re.compile(r"IDE-(\d{4})-(\d{6,})")
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+# Exactly one address, local@domain.tld: a dot-atom local part (letters of any script
+# allowed), domain labels of letters, digits and inner hyphens. No list, display name,
+# quoted part, comment, space or line break, so that it is one SMTP recipient and one header.
+EMAIL = re.compile(
+    r"[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
+    r"@(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z0-9-]+)"
+)
+# How many times a client may look up retry keys per idea it may send in a window: enough
+# for a few network retries of each idea, too few to probe for other people's keys.
+REPLAY_LOOKUPS_PER_IDEA = 5
+_NOT_WORD = re.compile(r"[\W_]+")
+# Letters of other scripts that look like Latin ones and that NFKC leaves alone (a few from
+# Unicode's confusables list, lower case because the text is case-folded first).
+_LOOKALIKES = str.maketrans(
+    {
+        "\u0430": "a",  # cyrillic small letter a
+        "\u0435": "e",  # cyrillic small letter ie
+        "\u043e": "o",  # cyrillic small letter o
+        "\u0440": "p",  # cyrillic small letter er
+        "\u0441": "c",  # cyrillic small letter es
+        "\u0443": "y",  # cyrillic small letter u
+        "\u0445": "x",  # cyrillic small letter ha
+        "\u0456": "i",  # cyrillic small letter byelorussian-ukrainian i
+        "\u0458": "j",  # cyrillic small letter je
+        "\u0455": "s",  # cyrillic small letter dze
+        "\u0501": "d",  # cyrillic small letter komi de
+        "\u04bb": "h",  # cyrillic small letter shha
+        "\u04cf": "l",  # cyrillic small letter palochka
+        "\u03bf": "o",  # greek small letter omicron
+        "\u03b1": "a",  # greek small letter alpha
+        "\u03bd": "v",  # greek small letter nu
+        "\u03c5": "u",  # greek small letter upsilon
+    }
+)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -116,7 +149,7 @@ def check_submission(
     clean_title = _clean_line(title)
     clean_body = _clean_text(body)
     clean_name = _clean_line(name) or None
-    clean_email = (email or "").strip() or None
+    clean_email = (email or "").strip(" \t") or None
     if not clean_title:
         errors["title"] = "title_missing"
     elif len(clean_title) > TITLE_MAX:
@@ -129,7 +162,7 @@ def check_submission(
         errors["area"] = "area_missing"
     if clean_name and len(clean_name) > NAME_MAX:
         errors["name"] = "name_long"
-    if clean_email and (len(clean_email) > EMAIL_MAX or not EMAIL.match(clean_email)):
+    if clean_email and (len(clean_email) > EMAIL_MAX or not valid_email(clean_email)):
         errors["email"] = "email_invalid"
     elif contact_ok and not clean_email:
         errors["email"] = "email_missing"
@@ -153,9 +186,22 @@ def check_submission(
     )
 
 
+def valid_email(address: str) -> bool:
+    """One address with a domain, nothing else (see EMAIL)."""
+    return len(address) <= EMAIL_MAX and EMAIL.fullmatch(address) is not None
+
+
+def _without_format_characters(text: str) -> str:
+    # Zero-width spaces and joiners, soft hyphens, BOMs (category Cf) are invisible: a
+    # copy with them sprinkled in is the same text to a reader.
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+
+
 def text_fingerprint(title: str, body: str) -> str:
-    """A hash that ignores case, accents' composition, punctuation and spacing."""
-    text = unicodedata.normalize("NFKC", f"{title}\n{body}").casefold()
+    """A hash that ignores case, compatibility forms, invisible characters, a few lookalike
+    letters, punctuation and spacing: the same idea sent again gets the same hash."""
+    text = _without_format_characters(unicodedata.normalize("NFKC", f"{title}\n{body}"))
+    text = unicodedata.normalize("NFKC", text.casefold()).translate(_LOOKALIKES)
     normalised = _NOT_WORD.sub(" ", text).strip()
     return hashlib.sha256(normalised.encode()).hexdigest()
 
@@ -206,7 +252,7 @@ def idea_for_token(token: str) -> Idea | None:
         reference = _status_serializer().loads(token)
     except (BadData, UnicodeError, ValueError):
         return None
-    if not isinstance(reference, str) or not REFERENCE.match(reference):
+    if not isinstance(reference, str) or not REFERENCE.fullmatch(reference):
         return None
     return db.session.scalar(select(Idea).where(Idea.reference == reference))
 
@@ -243,6 +289,16 @@ def _is_duplicate(session: Session, fingerprint: str, now: dt.datetime) -> bool:
     )
 
 
+class RequestIdReused(ValueError):
+    """A retry key already answered for an idea with another title or body."""
+
+
+def _same_text(idea: Idea, title: str, body: str) -> bool:
+    """Whether a retry carries the stored idea's text (both cleaned as on submission)."""
+    sent = f"{title}\n{body}".encode()
+    return hmac.compare_digest(sent, f"{idea.title}\n{idea.body}".encode())
+
+
 def _replay(session: Session, request_id: str | None) -> Idea | None:
     if request_id is None:
         return None
@@ -262,6 +318,8 @@ def receive_idea(
             with db.writing() as session:
                 earlier = _replay(session, request_id)
                 if earlier is not None:
+                    if not _same_text(earlier, data.title, data.body):
+                        raise RequestIdReused(request_id or "")
                     return Received(earlier, replayed=True)
                 now = utcnow()
                 reason = spam_reason
@@ -355,13 +413,29 @@ def submit_idea(
 ) -> Submitted:
     """Check, limit and store a citizen's idea; the same steps for the widget and the form.
 
-    Raises InvalidIdea naming the broken fields and TooManyIdeas past the rate limit. A
+    Raises InvalidIdea naming the broken fields, TooManyIdeas past the rate limit (or the
+    limit on retry-key look-ups) and RequestIdReused when a retry key comes back with another
+    title or body. A
     filled honeypot (`website`) or a missing, forged, too fresh or stale form token sends the
     idea to the spam queue; the citizen is answered the same either way.
     """
-    earlier = _replay(db.session, request_id)
-    if earlier is not None:
-        return Submitted(earlier.reference, replayed=True)
+    config = current_app.config
+    if request_id is not None:
+        # A retry answers the first idea's status link, so only for the same text, and only
+        # a bounded number of look-ups: a retry key must not open other people's ideas.
+        lookups = ratelimit.hit(
+            "idea_retry_keys",
+            client,
+            config["IDEAS_RATE_LIMIT"] * REPLAY_LOOKUPS_PER_IDEA,
+            config["IDEAS_RATE_WINDOW_SECONDS"],
+        )
+        if not lookups.allowed:
+            raise TooManyIdeas(lookups.retry_after)
+        earlier = _replay(db.session, request_id)
+        if earlier is not None:
+            if not _same_text(earlier, _clean_line(title), _clean_text(body)):
+                raise RequestIdReused(request_id)
+            return Submitted(earlier.reference, replayed=True)
     idea = check_submission(
         title=title,
         body=body,
@@ -373,7 +447,6 @@ def submit_idea(
         email=email,
         contact_ok=contact_ok,
     )
-    config = current_app.config
     limit = ratelimit.hit(
         "ideas", client, config["IDEAS_RATE_LIMIT"], config["IDEAS_RATE_WINDOW_SECONDS"]
     )
@@ -450,10 +523,34 @@ def purge_contacts(now: dt.datetime | None = None) -> int:
     return removed
 
 
+def _merged_target(idea: Idea) -> Idea | None:
+    """The idea a merged one lives on in, following merges of merges; None if not merged."""
+    if idea.close_reason != "merged":
+        return None
+    seen = {idea.id}
+    target = idea.merged_into
+    while target is not None and target.close_reason == "merged" and target.id not in seen:
+        if target.merged_into is None:
+            break
+        seen.add(target.id)
+        target = target.merged_into
+    return target
+
+
+def _closed(idea: Idea, language: str) -> dict[str, str] | None:
+    if idea.stage != CLOSED or not idea.close_reason:
+        return None
+    catalog = current_catalog()
+    return {"reason": idea.close_reason, "label": catalog.close_reason(idea.close_reason, language)}
+
+
 def public_view(idea: Idea, language: str) -> dict[str, Any]:
     """What the status link shows: the idea as sent, its stage and public messages.
 
-    No internal notes, tags, owner or personal data.
+    A merged idea follows the idea it joined: its stage (and, once closed, why) is the
+    target's, so the page never says "closed" while the work goes on, nor "we are working
+    on it together" once the target was realised. No internal notes, tags, owner or
+    personal data.
     """
     from consent_service.ideas.models import IdeaMessage
 
@@ -463,7 +560,9 @@ def public_view(idea: Idea, language: str) -> dict[str, Any]:
         .where(IdeaMessage.idea_id == idea.id)
         .order_by(IdeaMessage.published_at, IdeaMessage.id)
     ).all()
-    stage = INBOX if idea.stage == SPAM else idea.stage
+    target = _merged_target(idea)
+    shown = target or idea
+    stage = INBOX if shown.stage == SPAM else shown.stage
     view: dict[str, Any] = {
         "reference": idea.reference,
         "title": idea.title,
@@ -474,7 +573,7 @@ def public_view(idea: Idea, language: str) -> dict[str, Any]:
             "id": stage,
             "label": catalog.stage_label(stage, language),
             "explanation": catalog.stage_explanation(stage, language),
-            "since": idea.stage_changed_at.isoformat(timespec="seconds"),
+            "since": shown.stage_changed_at.isoformat(timespec="seconds"),
         },
         "messages": [
             {
@@ -485,22 +584,16 @@ def public_view(idea: Idea, language: str) -> dict[str, Any]:
             }
             for m in messages
         ],
-        "closed": None,
+        "closed": _closed(shown, language) if stage == CLOSED else None,
         "merged_into": None,
         "contact_on_file": idea.contact is not None and idea.contact.contact_ok,
-        "can_withdraw": stage != CLOSED,
+        "can_withdraw": idea.stage != CLOSED,
     }
-    if stage == CLOSED and idea.close_reason:
-        view["closed"] = {
-            "reason": idea.close_reason,
-            "label": catalog.close_reason(idea.close_reason, language),
-        }
-    target = idea.merged_into
     if target is not None:
-        target_stage = INBOX if target.stage == SPAM else target.stage
         view["merged_into"] = {
             "reference": target.reference,
-            "stage": target_stage,
-            "stage_label": catalog.stage_label(target_stage, language),
+            "stage": stage,
+            "stage_label": catalog.stage_label(stage, language),
+            "closed": view["closed"],
         }
     return view

@@ -20,8 +20,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
 from consent_service.ideas import services
-from consent_service.ideas.catalog import STAGES, current_catalog
-from consent_service.ideas.forms import CitizenActionForm, IdeaForm
+from consent_service.ideas.catalog import CLOSED, STAGES, current_catalog
+from consent_service.ideas.forms import CitizenActionForm, IdeaForm, WithdrawForm
 from consent_service.ideas.models import Idea
 from consent_service.web.origins import own_origin
 
@@ -170,11 +170,15 @@ def status_page(token: str) -> Response:
             form=CitizenActionForm(),
             token=token,
         )
+    response.vary.add("Accept")
+    return _private(response)
+
+
+def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     # The token is the key to the page: never let it travel on in a Referer.
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
-    response.vary.add("Accept")
     return response
 
 
@@ -183,13 +187,35 @@ def _after_action(token: str, notice: str, language: str) -> BaseResponse:
     return redirect(url_for("ideas.status_page", token=token) + "?" + query, code=303)
 
 
+@bp.get("/status/<token>/withdraw")
+def withdraw_confirm(token: str) -> Response | BaseResponse:
+    """Ask before withdrawing: a page of its own, so it works without JavaScript."""
+    idea = _idea_or_404(token)
+    language = _language(request.args.get("lang"), idea.language)
+    if idea.stage == CLOSED:
+        return redirect(url_for("ideas.status_page", token=token, lang=language), code=303)
+    response = _page(
+        "ideas/withdraw.html",
+        language,
+        idea=services.public_view(idea, language),
+        form=WithdrawForm(data={"confirm": "yes"}),
+        token=token,
+    )
+    return _private(response)
+
+
 @bp.post("/status/<token>/withdraw")
 def withdraw(token: str) -> BaseResponse:
     idea = _idea_or_404(token)
-    if not CitizenActionForm().validate():
+    form = WithdrawForm()
+    if not form.validate():
         abort(400, "The form could not be sent. Reload the page and try again.")
+    language = _language(request.args.get("lang"), idea.language)
+    if form.confirm.data != "yes":
+        # Not from the confirmation page: ask there first.
+        return redirect(url_for("ideas.withdraw_confirm", token=token, lang=language), code=303)
     services.withdraw_by_citizen(idea.id)
-    return _after_action(token, "withdrawn", _language(request.args.get("lang"), idea.language))
+    return _after_action(token, "withdrawn", language)
 
 
 @bp.post("/status/<token>/contact/delete")

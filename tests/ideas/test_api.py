@@ -425,9 +425,146 @@ def test_citizen_can_delete_contact_and_withdraw(app: Flask, client: FlaskClient
     deleted = client.post(path + "/contact/delete", data={"csrf_token": token.group(1)})
     assert deleted.status_code == 303 and "notice=contact_deleted" in deleted.headers["Location"]
     assert contacts(app) == []
-    withdrawn = client.post(path + "/withdraw", data={"csrf_token": token.group(1)})
+    withdrawn = client.post(
+        path + "/withdraw", data={"csrf_token": token.group(1), "confirm": "yes"}
+    )
     assert withdrawn.status_code == 303
     (idea,) = stored(app)
     assert (idea.stage, idea.close_reason) == ("closed", "withdrawn")
     page = client.get(withdrawn.headers["Location"]).get_data(as_text=True)
     assert "Du har dragit tillbaka idén." in page and "Dra tillbaka idén</button>" not in page
+
+
+# --- retries, addresses and patterns ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"title": "", "body": ""},
+        {"title": "Något helt annat"},
+        {"body": "Längs promenadstråket finns för få platser att sitta."},
+    ],
+)
+def test_a_retry_key_answers_only_the_same_text(
+    app: Flask, client: FlaskClient, changed: dict[str, str]
+) -> None:
+    body = idea_body(client, request_id="retry-0123456789")
+    first = client.post("/api/v1/ideas", json=body)
+    assert first.status_code == 201
+    reused = client.post("/api/v1/ideas", json={**body, **changed})
+    assert reused.status_code == 409
+    assert reused.json["error"] == "request_id_reused"
+    assert "request_id" in reused.json["message"]
+    assert first.json["reference"] not in reused.get_data(as_text=True)
+    english = client.post("/api/v1/ideas", json={**body, **changed, "language": "en"})
+    assert english.json["message"] != reused.json["message"]
+    # The same text, spaced as a form may send it, is the same idea.
+    spaced = {**body, "title": f"  {body['title']} ", "body": body["body"] + "\r\n"}
+    assert client.post("/api/v1/ideas", json=spaced).json == first.json
+    assert len(stored(app)) == 1
+
+
+def test_retry_key_look_ups_are_limited(tmp_path: Path) -> None:
+    app = make_app(tmp_path, IDEAS_MIN_FILL_SECONDS=0, IDEAS_RATE_LIMIT=1)
+    client = app.test_client()
+    lookups = services.REPLAY_LOOKUPS_PER_IDEA
+    answers = [
+        client.post(
+            "/api/v1/ideas", json=idea_body(client, request_id=f"probe-{n:08d}")
+        ).status_code
+        for n in range(lookups + 1)
+    ]
+    # The first stores an idea; the idea limit (1) refuses the next ones; past the look-up
+    # limit even a retry key that exists is not looked up.
+    assert answers[0] == 201 and answers[-1] == 429
+    known = idea_body(client, request_id="probe-00000000")
+    refused = client.post("/api/v1/ideas", json=known)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json["error"] == "too_many_ideas"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@example.org,postmaster",
+        "a@example.org, b@example.org",
+        "a@example.org;b@example.org",
+        "Ada <a@example.org>",
+        "<a@example.org>",
+        "a b@example.org",
+        "a@example.org\n",
+        "a@example.org\r\nBcc: b@example.org",
+        '"a,b"@example.org',
+        "a@b@example.org",
+        "a@localhost",
+        "a@example.",
+        "@example.org",
+    ],
+)
+def test_one_address_with_a_domain(app: Flask, client: FlaskClient, email: str) -> None:
+    response = submit(client, email=email, contact_ok=True)
+    assert response.status_code == 400
+    assert response.json["fields"] == {"email": "email_invalid"}
+    assert response.json["message"] == "Skriv en e-postadress som namn@exempel.se."
+    english = submit(client, email=email, contact_ok=True, language="en")
+    assert english.json["message"] == "Enter an email address like name@example.com."
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["ada@example.se", "ada.lovelace+ideer@uppsala.se", "o'brien@example.co.uk", "åsa@exempel.se"],
+)
+def test_ordinary_addresses_are_accepted(client: FlaskClient, email: str) -> None:
+    assert submit(client, email=email, contact_ok=True).status_code == 201
+
+
+def test_a_trailing_newline_is_not_a_retry_key(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/api/v1/ideas", json=idea_body(client, request_id="retry-012345\n"))
+    assert response.status_code == 400 and response.json["error"] == "invalid_value"
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        ("Fler bän\u200bkar vid Fyrisån", "Längs promenadstråket finns för få platser att vila."),
+        (
+            "Fler bänkar vid Fyri\u00adsån",
+            "Längs promenad\u200dstråket finns för få platser att vila.",
+        ),
+        (
+            "\ufeffFler bänkar vid Fyrisån",
+            "Längs promenadstråket finns för få platser att vila\u2060.",
+        ),
+        (
+            "\uff26\uff4c\uff45\uff52 \uff42änkar vid Fyrisån",
+            "Längs promenadstråket finns för få platser att vila.",
+        ),
+        (
+            "\U0001d405\U0001d425\U0001d41e\U0001d42b bänkar vid Fyrisån",
+            "Längs promenadstråket finns för få platser att vila.",
+        ),
+        (
+            "Fler bänk\u0430r vid Fyrisån",
+            "Längs pr\u043emenadstråket finns för få pl\u0430tser att vil\u0430.",
+        ),
+    ],
+    ids=[
+        "zero-width-space",
+        "soft-hyphen-zwj",
+        "bom-word-joiner",
+        "fullwidth",
+        "math-bold",
+        "cyrillic",
+    ],
+)
+def test_invisible_and_lookalike_variants_are_duplicates(
+    app: Flask, client: FlaskClient, title: str, body: str
+) -> None:
+    assert submit(client).status_code == 201
+    assert submit(client, title=title, body=body).status_code == 201
+    first, second = stored(app)
+    assert (second.stage, second.spam_reason) == ("spam", "duplicate")
+    assert second.text_hash == first.text_hash

@@ -327,3 +327,67 @@ def test_now_is_used_for_ages(app: Flask) -> None:
     now = utcnow()
     assert age_bucket(now - dt.timedelta(days=3), now) == "< 1 vecka"
     assert age_bucket(now - dt.timedelta(days=400), now) == "> 1 år"
+
+
+# --- patterns, owners, merged ideas, the evaluation tables -------------------------------------
+
+
+def test_a_reference_with_a_trailing_newline_is_not_found(app: Flask, team: FlaskClient) -> None:
+    ref = new_idea(team)
+    assert team.get(f"/admin/ideas/{ref}").status_code == 200
+    for variant in (f"{ref}%0A", f"{ref}%0D%0A", f"%20{ref}", ref.lower()):
+        assert team.get(f"/admin/ideas/{variant}").status_code == 404, variant
+
+
+@pytest.mark.parametrize("bad", ["2026-1\n", "2026- 1", "2026-+1", "2026-01\n"])
+def test_months_are_matched_whole(bad: str) -> None:
+    assert evaluation.parse_month(bad) is None
+    assert evaluation.parse_month("2026-01") == (2026, 1)
+
+
+def test_the_owner_filter_names_only_team_members(app: Flask, team: FlaskClient) -> None:
+    new_idea(team)
+    colleague = make_staff(app, "kollega")
+    others = [
+        make_staff(app, "Hemlig Administratör", Role.ADMIN),
+        make_staff(app, "Hemligt Dataskyddsombud", Role.PRIVACY_OFFICER),
+    ]
+    page = team.get(f"/admin/ideas/list?owner={colleague}").get_data(as_text=True)
+    assert "ägare kollega" in page
+    for user_id in others:
+        page = team.get(f"/admin/ideas/list?owner={user_id}").get_data(as_text=True)
+        assert "Hemlig" not in page, user_id
+
+
+def test_a_merged_idea_follows_the_idea_it_joined(app: Flask, team: FlaskClient) -> None:
+    target = new_idea(team)
+    merged = new_idea(team, title="Bänkar längs ån", body="Samma sak, andra ord.")
+    act(team, target, "move", stage="undersoka")
+    act(team, merged, "merge", target=target)
+    ongoing = status_json(team, merged, app)
+    assert ongoing["stage"]["id"] == "undersoka" and ongoing["closed"] is None
+    assert ongoing["merged_into"]["reference"] == target
+    assert ongoing["merged_into"]["closed"] is None and ongoing["can_withdraw"] is False
+
+    act(team, target, "move", stage="closed", close_reason="realised")
+    public = status_json(team, merged, app)
+    assert public["stage"]["id"] == "closed"
+    assert public["closed"]["reason"] == "realised"
+    assert public["merged_into"]["closed"]["reason"] == "realised"
+    with app.test_request_context():
+        from consent_service.ideas.services import status_token
+
+        path = f"/ideas/status/{status_token(merged)}"
+    html = team.get(path).get_data(as_text=True)
+    assert f"sammanslagen med idé {target}" in html and "förverkligad" in html
+    assert "arbetar vidare med dem tillsammans" not in html and "liknande idé" not in html
+    english = team.get(path + "?lang=en").get_data(as_text=True)
+    assert f"merged into idea {target}" in english and "implemented" in english
+
+
+def test_evaluation_headers_wrap_between_words(app: Flask, team: FlaskClient) -> None:
+    page = team.get("/admin/ideas/evaluation").get_data(as_text=True)
+    assert '<html lang="sv"' in page
+    style = page[page.index("<style nonce=") : page.index("</style>")]
+    assert "overflow-wrap: normal" in style and "hyphens: auto" in style
+    assert 'class="numbers evaluation-table"' in page

@@ -150,3 +150,24 @@ def test_a_board_operation_mails_the_citizen_without_http(
     ((_, recipients, mail),) = box.mails
     assert recipients == ["d@example.se"]
     assert "https://samtycke.uppsala.test/s/x" in mail.get_content()
+
+
+def test_a_stored_address_list_is_never_mailed(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    """An address stored before the one-address rule is not sent to several recipients."""
+    from consent_service.ideas.models import Idea, IdeaContact
+
+    box, port = mailbox
+    app = mail_app(tmp_path, port)
+    client = team_client(app)
+    reference = submit(client, email="e@example.se", contact_ok=True).json["reference"]
+    with app.app_context():
+        idea = db.session.scalar(select(Idea).where(Idea.reference == reference))
+        contact = db.session.get(IdeaContact, idea.id if idea else 0)
+        assert contact is not None
+        contact.email = "e@example.se,postmaster"
+        db.session.commit()
+    move(client, reference, stage="ringa_in")
+    assert box.mails == []
+    assert events(app)[-1] == "mail_failed"

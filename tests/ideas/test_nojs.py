@@ -105,3 +105,37 @@ def test_the_rate_limit_answers_with_a_page(tmp_path: Path) -> None:
 def test_english_page(client: FlaskClient) -> None:
     html = client.get("/ideas/new?lang=en").get_data(as_text=True)
     assert 'lang="en"' in html and "Send the idea" in html and "Preschool and school" in html
+
+
+def status_page(client: FlaskClient) -> str:
+    response = post(client, name="Ada", email="ada@example.se", contact_ok="y")
+    return str(response.headers["Location"]).split("?")[0].removeprefix("http://localhost")
+
+
+def test_withdrawing_asks_for_confirmation(app: Flask, client: FlaskClient) -> None:
+    path = status_page(client)
+    html = client.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert token
+    # The old one-press form: nothing happens, the citizen is asked first.
+    asked = client.post(path + "/withdraw", data={"csrf_token": token.group(1)})
+    assert asked.status_code == 303 and asked.headers["Location"].split("?")[0].endswith(
+        path + "/withdraw"
+    )
+    assert [i.stage for i in ideas(app)] == ["new"]
+    confirm = client.get(path + "/withdraw?lang=sv")
+    page = confirm.get_data(as_text=True)
+    assert confirm.status_code == 200 and confirm.headers["Referrer-Policy"] == "no-referrer"
+    assert "Vill du dra tillbaka idén?" in page and f'href="{path}?lang=sv"' in page
+    fields = dict(re.findall(r'name="(csrf_token|confirm)" type="hidden" value="([^"]+)"', page))
+    assert set(fields) == {"csrf_token", "confirm"}
+    done = client.post(path + "/withdraw", data=fields)
+    assert done.status_code == 303 and "notice=withdrawn" in done.headers["Location"]
+    assert [(i.stage, i.close_reason) for i in ideas(app)] == [("closed", "withdrawn")]
+    assert client.get(path + "/withdraw").status_code == 303  # nothing left to withdraw
+
+
+def test_ids_on_the_status_page_are_unique(client: FlaskClient) -> None:
+    html = client.get(status_page(client)).get_data(as_text=True)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert ids and len(ids) == len(set(ids)), sorted(ids)
