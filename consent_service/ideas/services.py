@@ -415,9 +415,8 @@ def submit_idea(
 
     Raises InvalidIdea naming the broken fields, TooManyIdeas past the rate limit (or the
     limit on retry-key look-ups) and RequestIdReused when a retry key comes back with another
-    title or body. A
-    filled honeypot (`website`) or a missing, forged, too fresh or stale form token sends the
-    idea to the spam queue; the citizen is answered the same either way.
+    title or body. A filled honeypot (`website`) or a missing, forged, too fresh or stale form
+    token sends the idea to the spam queue; the citizen is answered the same either way.
     """
     config = current_app.config
     if request_id is not None:
