@@ -33,14 +33,18 @@ EVENTS = AnalyticsEvent.metadata.tables[AnalyticsEvent.__tablename__]
 MAX_EVENTS_PER_BATCH = 100
 MAX_PROPS = 5
 MAX_PROP_VALUE = 100
+# Numbers in props: finite and at most this large either way. Beyond it a figure is no
+# measurement, and 1e308 or a 400-digit integer only costs storage and breaks sums.
+MAX_PROP_NUMBER = 10**15
 # UTF-8 bytes of the stored path, allow-listed query parameters included. Keeps index
 # entries well inside PostgreSQL's B-tree limit.
 MAX_PATH_BYTES = 1024
 SCREENS = ("small", "medium", "large")
 EVENT_TYPES = ("pageview", "event")
-NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-PROP_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+# Matched with fullmatch: `$` in `re.match` also accepts a trailing newline.
+NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+PROP_KEY = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # An event's fields: their type and whether they are required. Every text is at most
@@ -142,7 +146,7 @@ def primary_language(accept_language: str) -> str:
     """The first language the browser asks for, as a primary subtag ('sv-SE' → 'sv')."""
     first = accept_language.split(",", 1)[0].split(";", 1)[0].strip().lower()
     primary = first.split("-", 1)[0]
-    return primary if LANGUAGE.match(primary) else ""
+    return primary if LANGUAGE.fullmatch(primary) else ""
 
 
 @lru_cache(maxsize=4096)
@@ -184,10 +188,17 @@ def _prop_value(key: str, value: Any) -> str | int | float | bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidEvent("invalid_props", f"props.{key} must be a finite number.")
+        if (isinstance(value, float) and not math.isfinite(value)) or abs(value) > MAX_PROP_NUMBER:
+            raise InvalidEvent(
+                "invalid_props", f"props.{key} must be a finite number between ±10^15."
+            )
         return value
     if isinstance(value, str):
+        try:
+            # Nested text skips the field check: a lone surrogate would fail the insert.
+            check_text(value, f"props.{key}")
+        except InvalidEvent as exc:
+            raise InvalidEvent("invalid_props", exc.message) from None
         if len(value) > MAX_PROP_VALUE or CONTROL.search(value):
             raise InvalidEvent(
                 "invalid_props",
@@ -202,7 +213,7 @@ def clean_props(props: Mapping[str, Any]) -> str:
         raise InvalidEvent("invalid_props", f"props may have at most {MAX_PROPS} entries.")
     clean = {}
     for key, value in props.items():
-        if not PROP_KEY.match(key):
+        if not isinstance(key, str) or not PROP_KEY.fullmatch(key):
             raise InvalidEvent("invalid_props", "props names are 1 to 32 letters, digits or _ . -.")
         clean[key] = _prop_value(key, value)
     return json.dumps(clean, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -225,7 +236,7 @@ def _plain(raw: Any) -> bool:
         raw.get("type") in EVENT_TYPES
         and "path" in raw
         and raw.get("screen", "small") in SCREENS
-        and ("name" not in raw or NAME.match(raw["name"]) is not None)
+        and ("name" not in raw or NAME.fullmatch(raw["name"]) is not None)
     )
 
 
@@ -268,7 +279,7 @@ def validate_event(raw: Any) -> dict[str, Any]:
     for name, choices in (("type", EVENT_TYPES), ("screen", SCREENS)):
         if name in clean and clean[name] not in choices:
             raise InvalidEvent("invalid_value", f"{name} must be one of: {', '.join(choices)}.")
-    if "name" in clean and not NAME.match(clean["name"]):
+    if "name" in clean and not NAME.fullmatch(clean["name"]):
         raise InvalidEvent("invalid_value", "name must be 1 to 64 letters, digits or _ . : -.")
     return clean
 
