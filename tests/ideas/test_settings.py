@@ -77,3 +77,20 @@ def test_retired_areas_keep_their_label_but_leave_the_form(tmp_path: Path) -> No
     )
     catalog = load_catalog(path)
     assert catalog.area_ids() == ("new",) and catalog.area_label("old", "en") == "Old"
+
+
+def test_every_ideas_setting_is_in_the_ideas_doc() -> None:
+    """An operator looking up the idea limits (a school behind one address) finds them all."""
+    from tests.ops.test_deploy_files import ROOT, settings_read_by_config
+
+    doc = (ROOT / "docs" / "ideas.md").read_text()
+    ideas = {name for name in settings_read_by_config() if name.startswith("IDEAS_")}
+    assert "IDEAS_RATE_LIMIT" in ideas
+    # The doc's table writes a sibling setting as `…_RATE_WINDOW_SECONDS`.
+    missing = [
+        name
+        for name in sorted(ideas)
+        if f"CONSENT_{name}" not in doc and f"…{name.removeprefix('IDEAS')}" not in doc
+    ]
+    assert missing == []
+    assert "school" in doc and "CONSENT_IDEAS_RATE_LIMIT" in doc
