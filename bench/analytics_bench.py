@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import ROOT, Server, gunicorn, migrate, wrk_post
+from bench.common import ROOT, Server, gunicorn, migrate, shipped_policy_version, wrk_post
 
 SECRET = "bench-secret-key-0123456789abcdefghijklmnopqrstuvwxyz"
 PAGE_ORIGIN = "https://www.uppsala.test"
@@ -117,7 +117,8 @@ def bench_ingest(
 
     print(f"ingest: gunicorn {workers} sync workers, wrk {conns} connections, {seconds} s per "
           f"run after a warm-up, {os.cpu_count()} cores")  # fmt: skip
-    cookie = ChoiceCookie([SECRET], 86400).encode(Choice("bench-consent", 1, False, True))
+    choice = Choice("bench-consent", shipped_policy_version(), False, True)
+    cookie = ChoiceCookie([SECRET], 86400).encode(choice)
     headers = {
         "Origin": PAGE_ORIGIN,
         "User-Agent": USER_AGENT,

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bench.common import BENCH_SECRET
+from bench.common import BENCH_SECRET, shipped_policy_version
 
 
 def appends_per_second(database_url: str, threads: int, seconds: float) -> float:
@@ -34,6 +34,7 @@ def appends_per_second(database_url: str, threads: int, seconds: float) -> float
     app = create_app({"CONSENT_MODE": "testing", "SECRET_KEY": BENCH_SECRET,
                       "DATABASE_URL": database_url})  # fmt: skip
     upgrade_database(app)
+    version = shipped_policy_version()
     done = [0] * threads
     start = time.monotonic()
     end = start + seconds
@@ -41,7 +42,7 @@ def appends_per_second(database_url: str, threads: int, seconds: float) -> float
     def writer(slot: int) -> None:
         with app.app_context():
             while time.monotonic() < end:
-                record_choice(functional=True, statistics=False, policy_version=1,
+                record_choice(functional=True, statistics=False, policy_version=version,
                               language="sv", source="api", previous=None)  # fmt: skip
                 done[slot] += 1
 

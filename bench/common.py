@@ -136,6 +136,14 @@ def wrk_post(url: str, body: dict[str, object] | list[object], seconds: int = 10
     return WrkResult(rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0, total)
 
 
+def shipped_policy_version() -> int:
+    """The packaged policy's version: what the benchmarks' choices answer."""
+    from consent_service.config import DEFAULT_POLICY_FILE
+    from consent_service.consent.policy import load_policy
+
+    return load_policy(DEFAULT_POLICY_FILE).version
+
+
 def service_env(tmp: Path) -> dict[str, str]:
     return {
         "CONSENT_ENV": "development",

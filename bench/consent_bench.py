@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import gunicorn, migrate, service_env, wrk_post
+from bench.common import gunicorn, migrate, service_env, shipped_policy_version, wrk_post
 
 # Published sizes of the anchors (PRODUCT.md): gzip -9 of the banner script with its CSS.
 ANCHORS = {
@@ -43,8 +43,8 @@ def main() -> None:
         print(f"  {name}: {size:,} B gzip -9  → ours is {gz / size:.0%} of it")
 
     seconds = int(os.environ.get("BENCH_SECONDS", "10"))
-    body = {"functional": True, "statistics": False, "policy_version": 1, "language": "sv",
-            "source": "banner"}  # fmt: skip
+    body = {"functional": True, "statistics": False, "policy_version": shipped_policy_version(),
+            "language": "sv", "source": "banner"}  # fmt: skip
     print(f"\n== POST throughput, gunicorn 2 sync workers, 16 connections, {seconds}s each")
     with tempfile.TemporaryDirectory() as tmp:
         env = service_env(Path(tmp))

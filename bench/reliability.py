@@ -45,12 +45,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
 
-from bench.common import ROOT, VENV_BIN, Server, gunicorn, migrate, service_env
+from bench.common import (
+    ROOT,
+    VENV_BIN,
+    Server,
+    gunicorn,
+    migrate,
+    service_env,
+    shipped_policy_version,
+)
 
 IN_FLIGHT = 32
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"
-CHOICE = {"functional": True, "statistics": False, "policy_version": 1, "language": "sv",
-          "source": "api"}  # fmt: skip
+CHOICE = {"functional": True, "statistics": False, "policy_version": shipped_policy_version(),
+          "language": "sv", "source": "api"}  # fmt: skip
 
 
 # ------------------------------------------------------------------ a small HTTP client

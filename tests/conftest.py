@@ -15,10 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from consent_service import create_app
+from consent_service.config import DEFAULT_POLICY_FILE
+from consent_service.consent.policy import load_policy
 from consent_service.schema import upgrade_database
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 HOST_ORIGIN = "https://www.uppsala.test"
+# The shipped policy's version: what a citizen's choice answers unless a test says otherwise.
+POLICY_VERSION = load_policy(DEFAULT_POLICY_FILE).version
 
 # The suite runs on SQLite by default and again on PostgreSQL with
 # CONSENT_TEST_DATABASE=postgresql (make test does both).
@@ -142,7 +146,7 @@ def choice_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "functional": True,
         "statistics": False,
-        "policy_version": 1,
+        "policy_version": POLICY_VERSION,
         "language": "sv",
         "source": "banner",
     }

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask.testing import FlaskClient
 
-from tests.conftest import make_app
+from tests.conftest import choice_body, make_app
 
 
 def test_html_pages_carry_a_nonce_csp_and_strict_headers(client: FlaskClient) -> None:
@@ -47,8 +47,7 @@ def test_readiness_reports_an_unreachable_database(tmp_path: Path) -> None:
     # A write against the unreachable database is a clear 503 as well, never a 500.
     write = unreachable.test_client().post(
         "/api/v1/consent",
-        json={"functional": True, "statistics": True, "policy_version": 1, "language": "sv",
-              "source": "banner"},
+        json=choice_body(statistics=True),
     )  # fmt: skip
     assert write.status_code == 503 and write.json and write.json["error"] == "unavailable"
 

@@ -10,7 +10,12 @@ from flask import Blueprint, Response, jsonify, request
 from consent_service.audit.models import API_SOURCES, REQUEST_ID, REQUEST_ID_RULE, Source
 from consent_service.audit.services import receipt
 from consent_service.consent import services
-from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
+from consent_service.consent.cookie import (
+    clear_choice_cookie,
+    current_choice,
+    expire_cookies,
+    set_choice_cookie,
+)
 from consent_service.consent.services import (
     Decision,
     ReplaysLimited,
@@ -92,6 +97,7 @@ def record_consent() -> Response:
     response = jsonify(decision_body(decision))
     response.status_code = 201
     set_choice_cookie(response, decision.choice)
+    expire_cookies(response, services.refused_cookies(request.cookies, decision.choice))
     return response
 
 
@@ -151,6 +157,7 @@ def withdraw_consent() -> Response:
         raise _replay_error(exc) from None
     response = jsonify({"consent_id": decision.choice.consent_id, "action": "withdraw"})
     clear_choice_cookie(response)
+    expire_cookies(response, services.refused_cookies(request.cookies, None))
     return response
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,6 +110,19 @@ def set_choice_cookie(response: BaseResponse, choice: Choice) -> None:
         samesite="Lax",
         path="/",
     )
+
+
+def expire_cookies(response: BaseResponse, names: Iterable[str]) -> None:
+    """Delete these cookies (a refused category's) where this service can reach them.
+
+    A cookie sent here was set for this host or for a parent domain; the browser does not say
+    which, so both are expired. The banner clears the ones on the host page's own host.
+    """
+    domain = current_app.config["COOKIE_DOMAIN"]
+    for name in names:
+        response.delete_cookie(name, path="/")
+        if domain:
+            response.delete_cookie(name, path="/", domain=domain)
 
 
 def clear_choice_cookie(response: BaseResponse) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +22,10 @@ REQUIRED_TEXT_KEYS = (
     "cookie_provider", "cookie_purpose", "cookie_lifetime", "no_cookies", "page_title",
     "page_intro", "page_saved_return", "language_switch",
 )  # fmt: skip
+
+# A cookie's name (an RFC 6265 token), or a prefix of names when it ends in `*`, such as
+# `_pk_id.*` for Matomo's `_pk_id.<site id>.<domain hash>`. Used with fullmatch.
+COOKIE_DECLARATION = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+\*?")
 
 
 class PolicyError(ValueError):
@@ -52,7 +58,30 @@ class Policy:
         return language_for(tag, self.languages, self.default_language)
 
     def cookie_names(self, category: str) -> list[str]:
+        """The category's declarations as written: names, and prefixes ending in `*`."""
         return [c["name"] for c in self.cookies if c["category"] == category]
+
+    def category_of(self, cookie_name: str) -> str | None:
+        """The category that declares this cookie: its exact name, else the longest prefix."""
+        return self._exact_names.get(cookie_name) or next(
+            (cat for prefix, cat in self._prefixes if cookie_name.startswith(prefix)), None
+        )
+
+    def refused_cookies(self, present: Iterable[str], choices: Mapping[str, bool]) -> list[str]:
+        """Of the cookie names `present`, those declared in an optional category not chosen."""
+        refused = {c for c in OPTIONAL_CATEGORIES if not choices.get(c)}
+        return sorted(name for name in present if self.category_of(name) in refused)
+
+    @cached_property
+    def _exact_names(self) -> dict[str, str]:
+        return {c["name"]: c["category"] for c in self.cookies if not c["name"].endswith("*")}
+
+    @cached_property
+    def _prefixes(self) -> list[tuple[str, str]]:
+        prefixes = [
+            (c["name"][:-1], c["category"]) for c in self.cookies if c["name"].endswith("*")
+        ]
+        return sorted(prefixes, key=lambda p: -len(p[0]))
 
     def public(self) -> dict[str, Any]:
         """The document served at GET /api/v1/policy."""
@@ -117,6 +146,11 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
     if tuple(raw.get("categories", CATEGORIES)) != CATEGORIES:
         raise PolicyError(f"categories must be {', '.join(CATEGORIES)}")
     for cookie in raw.get("cookies", []):
+        name = cookie.get("name")
+        if not isinstance(name, str) or not COOKIE_DECLARATION.fullmatch(name):
+            raise PolicyError(
+                f"cookie {name!r} is not a cookie name, or a prefix ending in one `*`"
+            )
         if cookie.get("category") not in CATEGORIES:
             raise PolicyError(f"cookie {cookie.get('name')!r} has an unknown category")
         for key in ("purpose", "lifetime"):

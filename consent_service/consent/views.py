@@ -10,7 +10,12 @@ from werkzeug.wrappers import Response as BaseResponse
 from consent_service.audit.models import Source
 from consent_service.consent import services
 from consent_service.consent.api import gpc_signal, request_language
-from consent_service.consent.cookie import clear_choice_cookie, current_choice, set_choice_cookie
+from consent_service.consent.cookie import (
+    clear_choice_cookie,
+    current_choice,
+    expire_cookies,
+    set_choice_cookie,
+)
 from consent_service.consent.forms import ConsentForm
 from consent_service.web.headers import allow_framing
 from consent_service.web.origins import safe_next
@@ -92,6 +97,8 @@ def settings_submit() -> Response | BaseResponse:
     response = redirect(target, code=303)
     if action == "withdraw":
         clear_choice_cookie(response)
+        expire_cookies(response, services.refused_cookies(request.cookies, None))
     else:
         set_choice_cookie(response, decision.choice)
+        expire_cookies(response, services.refused_cookies(request.cookies, decision.choice))
     return response

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from consent_service.consent.cookie import Choice, ChoiceCookie
-from tests.conftest import HOST_ORIGIN
+from tests.conftest import HOST_ORIGIN, POLICY_VERSION
 
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -21,7 +21,11 @@ CLIENT_IP = "203.0.113.77"
 
 
 def consent_cookie(
-    app: Flask, *, statistics: bool = True, version: int = 1, keys: list[str] | None = None
+    app: Flask,
+    *,
+    statistics: bool = True,
+    version: int = POLICY_VERSION,
+    keys: list[str] | None = None,
 ) -> str:
     signer = ChoiceCookie(keys or app.config["SIGNING_KEYS"], 3600)
     return signer.encode(Choice("7f1c2d3e-0000-4000-8000-000000000001", version, True, statistics))

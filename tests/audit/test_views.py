@@ -14,6 +14,7 @@ from consent_service.admin.models import AccessLogEntry
 from consent_service.db import db
 from tests.audit.conftest import add_entries, form_token
 from tests.audit.test_chain import sql
+from tests.conftest import POLICY_VERSION
 
 
 def seqs_on(html: str) -> list[int]:
@@ -64,8 +65,9 @@ def test_filters_narrow_the_search(app: Flask, officer: FlaskClient) -> None:
     assert found("category=statistics") == [7, 6]
     assert found("category=none") == [5, 4]
     assert found("category=functional&action=grant") == [7, 6, 3, 2, 1]
-    assert found("policy_version=1&consent_id=abc-1&action=grant") == [3, 2, 1]
-    assert found("policy_version=2") == []
+    current = f"policy_version={POLICY_VERSION}"
+    assert found(f"{current}&consent_id=abc-1&action=grant") == [3, 2, 1]
+    assert found(f"policy_version={POLICY_VERSION + 1}") == []
 
 
 HOSTILE = [

@@ -9,12 +9,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from werkzeug.test import TestResponse
 
 from consent_service.audit.filters import ACTIONS, SOURCES, parse_filter
 from consent_service.audit.models import REQUEST_ID, Action, ConsentEntry, Source
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
-from tests.conftest import HOST_ORIGIN, choice_body, make_app
+from tests.conftest import HOST_ORIGIN, POLICY_VERSION, choice_body, make_app
 
 
 def entries(app: Flask) -> list[ConsentEntry]:
@@ -33,7 +34,7 @@ def test_record_sets_signed_cookie_and_logs_a_grant(app: Flask, client: FlaskCli
     body = response.json
     assert body is not None
     assert body["choices"] == {"functional": True, "statistics": True}
-    assert body["policy_version"] == 1
+    assert body["policy_version"] == POLICY_VERSION
     cookie = client.get_cookie(COOKIE_NAME)
     assert cookie is not None and cookie.value.count(".") == 2
     assert cookie.same_site == "Lax" and not cookie.http_only
@@ -200,7 +201,7 @@ class TestOrigins:
 def test_policy_document(client: FlaskClient) -> None:
     policy = client.get("/api/v1/policy").json
     assert policy is not None
-    assert policy["version"] == 1
+    assert policy["version"] == POLICY_VERSION
     assert [c["id"] for c in policy["categories"]] == ["necessary", "functional", "statistics"]
     assert set(policy["texts"]) == {"sv", "en"}
     assert policy["texts"]["sv"]["accept_all"] == "Acceptera alla"
@@ -389,3 +390,29 @@ def test_the_audit_filter_takes_the_logs_vocabulary() -> None:
     assert tuple(Action) == ACTIONS
     assert tuple(Source) == SOURCES
     assert parse_filter({"source": "nojs", "action": "withdraw"}).source == Source.NOJS
+
+
+def _expired(response: TestResponse) -> set[str]:
+    """The cookies a response deletes."""
+    return {
+        header.split("=", 1)[0]
+        for header in response.headers.getlist("Set-Cookie")
+        if "Max-Age=0" in header or "1970" in header
+    }
+
+
+def test_a_withdrawal_expires_the_statistics_cookies_the_request_carries(
+    client: FlaskClient,
+) -> None:
+    client.post("/api/v1/consent", json=choice_body(statistics=True))
+    for name in ("_pk_id.1.1fff", "_pk_ses.1.1fff", "uppsala_prefs", "consent_session"):
+        client.set_cookie(name, "x")
+    response = client.delete("/api/v1/consent")
+    assert _expired(response) == {COOKIE_NAME, "_pk_id.1.1fff", "_pk_ses.1.1fff", "uppsala_prefs"}
+
+
+def test_only_necessary_expires_the_refused_categories_cookies(client: FlaskClient) -> None:
+    client.set_cookie("_pk_id.1.1fff", "x")
+    client.set_cookie("uppsala_prefs", "x")
+    response = client.post("/api/v1/consent", json=choice_body(functional=True))
+    assert _expired(response) == {"_pk_id.1.1fff"}

@@ -102,3 +102,15 @@ def test_invalid_utf8_in_form_body_is_handled(app: Flask, client: FlaskClient) -
     body = f"csrf_token={token}&action=save&lang=%ED%A0%80&next=%FF%FE"
     response = client.post("/consent", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in (303, 400)
+
+
+def test_withdrawing_without_javascript_expires_matomos_cookies(client: FlaskClient) -> None:
+    submit(client, action="accept_all")
+    client.set_cookie("_pk_id.1.1fff", "x")
+    response = submit(client, action="withdraw")
+    expired = {
+        header.split("=", 1)[0]
+        for header in response.headers.getlist("Set-Cookie")  # type: ignore[attr-defined]
+        if "Max-Age=0" in header
+    }
+    assert {COOKIE_NAME, "_pk_id.1.1fff"} <= expired

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.conftest import choice_body
 from tests.ops.servers import ROOT, Instance, free_port
 
 DEPLOY = ROOT / "deploy"
@@ -73,8 +74,7 @@ def test_the_entrypoint_migrates_then_serves(tmp_path: Path) -> None:
             except OSError:
                 time.sleep(0.2)
         assert ready is not None and ready.status == 200, (tmp_path / "err").read_text()
-        body = {"functional": True, "statistics": False, "policy_version": 1,
-                "language": "sv", "source": "api"}  # fmt: skip
+        body = choice_body(source="api")
         assert instance.post_json("/api/v1/consent", body).status == 201
         errors = (tmp_path / "err").read_text()
         # The check's warnings are shown (SQLite, no proxy) and the start went on.
