@@ -19,8 +19,8 @@ from consent_service.db import db, utcnow
 from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import CLOSED, INBOX, LOOP_STAGES, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
-from consent_service.web.formatting import format_number, format_percent
 from consent_service.web.charts import Bar, BarChart, bar_chart
+from consent_service.web.formatting import format_number, format_percent
 
 MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 # Stages an idea passes through in order; "reaching" one means getting there or further.
