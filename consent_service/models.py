@@ -26,6 +26,7 @@ from consent_service.ideas.models import (
     IdeaTag,
 )
 from consent_service.ratelimit import RateCounter
+from consent_service.scanner.models import ScanJob
 
 __all__ = [
     "AccessLogEntry",
@@ -47,6 +48,7 @@ __all__ = [
     "PurgeRecord",
     "RateCounter",
     "RollupDay",
+    "ScanJob",
     "User",
     "VisitorKey",
 ]

@@ -1,20 +1,19 @@
-"""`consent-service scan URL`: the compliance scanner's command line."""
+"""`consent-service scan URL` and `consent-service worker`: the scanner's command line."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
+import time
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
-from consent_service.consent.policy import CATEGORIES
 from consent_service.consent.services import current_policy
-from consent_service.scanner.crawler import BrowserSettings, Limits, ScanError, crawl
+from consent_service.db import utcnow
+from consent_service.scanner.crawler import ScanError
+from consent_service.scanner.jobs import claim_next, run_job, run_scan
 from consent_service.scanner.report import as_html, as_json_text
-from consent_service.scanner.services import build_report, declarations_from_policy, load_known
 
 
 @click.command("scan")
@@ -44,25 +43,18 @@ def scan(url: str, pages: int, output_format: str, output: Path | None) -> None:
 
     Exits 0 without findings, 1 with findings, 2 when the site could not be scanned.
     """
-    policy = current_policy()
-    settings = BrowserSettings(
-        executable_path=current_app.config["CHROMIUM_PATH"],
-        # Not a setting: tests map their host names to 127.0.0.1 (--host-resolver-rules).
-        extra_args=tuple(current_app.config.get("SCANNER_CHROMIUM_ARGS", ())),
-        accept_labels=tuple(policy.texts[lang]["accept_all"] for lang in policy.languages),
-    )
     try:
-        observations = asyncio.run(crawl(url, settings, Limits(pages=pages)))
+        report = run_scan(url, pages)
     except ScanError as exc:
         click.echo(f"error: could not scan: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the browser or its driver failing: could not scan either
         click.echo(f"error: could not scan: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
-    report = build_report(
-        observations, declarations_from_policy(policy.cookies), load_known(), CATEGORIES
-    )
-    text = as_json_text(report) if output_format == "json" else as_html(report, policy.version)
+    if output_format == "json":
+        text = as_json_text(report)
+    else:
+        text = as_html(report, current_policy().version)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -72,3 +64,26 @@ def scan(url: str, pages: int, output_format: str, output: Path | None) -> None:
         err=True,
     )
     sys.exit(report.exit_code)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run the queued scans, then stop.")
+@click.option(
+    "--poll-seconds",
+    type=click.FloatRange(0.1, 3600),
+    default=5.0,
+    show_default=True,
+    help="How often to look for a queued scan.",
+)
+@with_appcontext
+def worker(once: bool, poll_seconds: float) -> None:
+    """Run the scans staff queued in the admin, one at a time."""
+    while True:
+        job_id = claim_next(utcnow())
+        if job_id is None:
+            if once:
+                return
+            time.sleep(poll_seconds)
+            continue
+        job = run_job(job_id)
+        click.echo(f"scan {job.id} of {job.url}: {job.status}, exit {job.exit_code}", err=True)

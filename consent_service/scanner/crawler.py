@@ -13,7 +13,7 @@ import html
 import re
 import time
 import urllib.robotparser
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -204,6 +204,10 @@ def pages_to_scan(
     return pages, excluded
 
 
+def _any(url: str) -> bool:
+    return True
+
+
 def sitemap_urls(text: str) -> list[str]:
     """The `<loc>` entries of a sitemap (or the sitemaps of a sitemap index)."""
     return [html.unescape(m) for m in _SITEMAP_LOC.findall(text)]
@@ -260,7 +264,20 @@ class _Crawl:
             self.last_load = time.monotonic()
 
     async def visit(self, url: str, phase: Phase) -> tuple[Visit, list[str]]:
-        """Load one page in a fresh profile; returns the visit and the page's links."""
+        """Load one page in a fresh profile; returns the visit and the page's links.
+
+        Bounded as a whole: a page whose scripts never yield (every call into it waits for
+        the page) is given up, and the scan goes on.
+        """
+        limits = self.limits
+        cap = limits.navigation_seconds + limits.settle_seconds * 2 + limits.banner_seconds * 3
+        try:
+            async with asyncio.timeout(cap + 15):
+                return await self._visit(url, phase)
+        except TimeoutError:
+            return Visit(url, phase, error=f"the page did not finish within {cap + 15:.0f} s"), []
+
+    async def _visit(self, url: str, phase: Phase) -> tuple[Visit, list[str]]:
         await self.polite_wait()
         context = await self.browser.new_context(viewport={"width": 1280, "height": 800})
         await context.add_init_script(INSTRUMENT)
@@ -491,9 +508,15 @@ class _Crawl:
 
 
 async def crawl(
-    start_url: str, settings: BrowserSettings, limits: Limits | None = None
+    start_url: str,
+    settings: BrowserSettings,
+    limits: Limits | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Observations:
-    """Scan a site from its start page; raises ScanError when it cannot be scanned at all."""
+    """Scan a site from its start page; raises ScanError when it cannot be scanned at all.
+
+    `progress(pages_done, pages_total)` is called once the pages are known and after each.
+    """
     from playwright.async_api import async_playwright
 
     limits = limits or Limits()
@@ -513,14 +536,19 @@ async def crawl(
                 f"{str(exc).splitlines()[0] if str(exc) else exc}"
             ) from exc
         try:
-            await _crawl_with(browser, start, settings, limits, observations)
+            await _crawl_with(browser, start, settings, limits, observations, progress)
         finally:
             await browser.close()
     return observations
 
 
 async def _crawl_with(
-    browser: Any, start: str, settings: BrowserSettings, limits: Limits, obs: Observations
+    browser: Any,
+    start: str,
+    settings: BrowserSettings,
+    limits: Limits,
+    obs: Observations,
+    progress: Callable[[int, int], None] | None,
 ) -> None:
     crawl_ = _Crawl(browser, settings, limits, obs)
     robots, sitemap = await crawl_.discover(start)
@@ -533,10 +561,14 @@ async def _crawl_with(
     if first.status >= 400:
         raise ScanError(f"{start} answered HTTP {first.status}")
 
-    for link in [*links, *sitemap]:
-        url = normalise(link, start)
-        if url is not None and same_site(url, site_of(urlsplit(start).hostname or "")):
-            await crawl_.robots_for(robots, url)
+    # robots.txt of each other origin of the site, for the candidates up to the page limit.
+    candidates, _ = pages_to_scan(start, links, sitemap, len(links) + len(sitemap) + 1, _any)
+    allowed = 1
+    for url in candidates[1:]:
+        if allowed >= limits.pages:
+            break
+        await crawl_.robots_for(robots, url)
+        allowed += robots.allows(url)
     pages, excluded = pages_to_scan(start, links, sitemap, limits.pages, robots.allows)
     obs.pages.append(start)
     obs.visits.append(first)
@@ -545,6 +577,9 @@ async def _crawl_with(
 
     semaphore = asyncio.Semaphore(1 if crawl_.delay else limits.concurrency)
     skipped: list[str] = []
+    finished = 0
+    if progress:
+        progress(finished, len(pages))
 
     async def both_visits(url: str, done: list[Visit]) -> list[Visit]:
         async with semaphore:
@@ -556,6 +591,10 @@ async def _crawl_with(
                     break
                 visit, _ = await crawl_.visit(url, phase)
                 visits.append(visit)
+            nonlocal finished
+            finished += 1
+            if progress:
+                progress(finished, len(pages))
             return visits
 
     results = await asyncio.gather(

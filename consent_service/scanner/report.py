@@ -17,6 +17,14 @@ KIND_LABELS = {
     "declared_not_seen": "Declared, not seen",
 }
 
+# The same kinds in the admin's language.
+KIND_LABELS_SV = {
+    "before_consent": "Satt före samtycke",
+    "third_party_before_consent": "Tredje part kontaktad före samtycke",
+    "undeclared": "Inte deklarerad",
+    "declared_not_seen": "Deklarerad men inte sedd",
+}
+
 
 def as_json_text(report: Report) -> str:
     return json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"

@@ -48,6 +48,8 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # Editors see the statistics; privacy officers the consent figures on the same page.
     "analytics_admin": frozenset({EDITOR, PRIVACY}),
+    # Editors check their pages; privacy officers keep the reports as evidence.
+    "scanner_admin": frozenset({EDITOR, PRIVACY}),
 }
 SAMPLE_ARGUMENTS = {"IntegerConverter": 1, "NumberConverter": 1, "FloatConverter": 1.0}
 

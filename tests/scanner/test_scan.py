@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +11,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import sync_playwright
 
+from consent_service.admin.models import Role
 from tests.browser.conftest import Service
-from tests.scanner.conftest import MunicipalSite, run_scan
+from tests.helpers.staff import PASSWORD, make_staff
+from tests.scanner.conftest import RESOLVER_RULES, MunicipalSite, run_scan
 
 pytestmark = pytest.mark.browser
 
@@ -125,9 +128,12 @@ def test_a_clean_site_has_no_findings_and_a_readable_report(
             page = browser.new_page()
             page.set_content(html)
             results = Axe().run(page, options=WCAG_AA)
+            page.set_viewport_size({"width": 320, "height": 800})  # reflow: no sideways scroll
+            width = page.evaluate("document.documentElement.scrollWidth")
         finally:
             browser.close()
     assert results.violations_count == 0, results.generate_report()
+    assert width <= 320
 
 
 def test_an_unreachable_site_cannot_be_scanned(scan_service: Service) -> None:
@@ -135,3 +141,58 @@ def test_an_unreachable_site_cannot_be_scanned(scan_service: Service) -> None:
     assert result.exit_code == 2
     assert "could not scan" in result.stderr
     assert result.stdout == ""
+
+
+def assert_accessible(page: Any) -> None:
+    results = Axe().run(page, options=WCAG_AA)
+    assert results.violations_count == 0, results.generate_report()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_staff_start_a_scan_in_the_admin_and_the_worker_runs_it(
+    scan_service: Service, municipal_site: MunicipalSite, chromium: str
+) -> None:
+    app = scan_service.app
+    make_staff(app, "redaktor", Role.EDITOR)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", RESOLVER_RULES],
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            page.goto(scan_service.url + "/admin/scans/")
+            page.fill("#name", "redaktor")
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_url("**/admin/scans/")
+            assert_accessible(page)
+
+            page.fill("#f-url", f"{municipal_site.url}/clean/")
+            page.fill("#f-pages", "1")
+            page.get_by_role("button", name="Starta skanning").click()
+            page.wait_for_url("**/admin/scans/1")
+            assert "I kö" in page.inner_text("main")
+            assert_accessible(page)
+
+            # The worker runs its own browser and event loop: in a thread of its own here.
+            outcome: dict[str, Any] = {}
+
+            def work() -> None:
+                outcome["result"] = app.test_cli_runner().invoke(args=["worker", "--once"])
+
+            worker = threading.Thread(target=work)
+            worker.start()
+            worker.join(180)
+            assert outcome["result"].exit_code == 0, outcome["result"].output
+
+            page.reload()
+            text = page.inner_text("main")
+            assert "Klar" in text and "1 sidor skannade" in text and "Inga anmärkningar" in text
+            assert page.get_by_role("link", name="Ladda ned rapporten (JSON)").count() == 1
+            assert_accessible(page)
+        finally:
+            browser.close()

@@ -87,7 +87,9 @@ def test_the_site_of_a_host(host: str, site: str) -> None:
 def test_declarations_come_from_the_policy_with_storage_keys() -> None:
     policy = load_policy(Path("consent_service/policy/uppsala.toml"))
     declared = declarations_from_policy(policy.cookies)
-    assert ("_pk_id", "statistics", "cookie") in [(d.pattern, d.category, d.kind) for d in declared]
+    assert [(d.pattern, d.category) for d in declared if d.kind == "cookie"] == [
+        (c["name"], c["category"]) for c in policy.cookies
+    ]
     with_storage = declarations_from_policy(
         [{"name": "uppsala_prefs", "category": "functional", "storage": ["prefs", "layout*"]}]
     )
@@ -316,7 +318,7 @@ def test_the_html_report_is_accessible_by_construction(app: Flask) -> None:
     assert 'src="data:image/png;base64,iVBORyBmYWtl"' in html
     assert 'alt="Screenshot of https://www.uppsala.se/ on a first visit' in html
     assert "<th>" not in html  # every header cell has a scope
-    assert html.count("<table>") == html.count("<caption>") == 5
+    assert html.count("<table>") == html.count("<caption id=") == 5
     assert "2 findings" in html and "Policy version 3" in html
 
 
