@@ -170,6 +170,19 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
 
     def get(name: str, default: str = "") -> str:
         return env.get(ENV_PREFIX + name, default)
+    # Events per minute from one client address (generous: a school or office shares one)
+    # and from one consent (one browser), and events per visitor and day.
+    limits = {
+        name: number(name, default, 10_000_000, "events")
+        for name, default in (
+            ("ANALYTICS_RATE_LIMIT_CLIENT", 3000),
+            ("ANALYTICS_RATE_LIMIT_CONSENT", 300),
+            ("ANALYTICS_VISITOR_DAILY_CAP", 1000),
+        )
+    }
+    for name, value in limits.items():
+        if value < 1:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1")
 
     mode = get("ENV", "production")
     if mode not in MODES:
@@ -177,6 +190,7 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
     development = mode in {"development", "testing"}
 
     secret_key = get("SECRET_KEY")
+        **limits,
     if not secret_key:
         if not development:
             raise ConfigError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
@@ -86,6 +87,52 @@ def refund(bucket: str, key: str, window_seconds: int) -> None:
             .where(RateCounter.key == digest, RateCounter.hits > 0)
             .values(hits=RateCounter.hits - 1)
         )
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One counter to add to: what it counts, whose, its limit, and when its window ends."""
+
+    bucket: str
+    key: str
+    limit: int
+    window_end: int  # Unix time; the count starts again from zero after it
+
+    def retry_after(self, now: dt.datetime | None = None) -> int:
+        """Seconds until the window ends (at least 1), for a Retry-After header."""
+        return max(1, int(self.window_end - (now or utcnow()).timestamp()))
+
+
+def window_end(window_seconds: int, now: dt.datetime | None = None) -> int:
+    """The end of the fixed window of `window_seconds` that `now` falls in."""
+    at = (now or utcnow()).timestamp()
+    return int((math.floor(at / window_seconds) + 1) * window_seconds)
+
+
+def count_many(conn: Connection, counters: Sequence[Counter], amount: int) -> list[int]:
+    """Add `amount` to every counter with one statement, in the caller's transaction.
+
+    One multi-row INSERT … ON CONFLICT DO UPDATE … RETURNING, so that a request that checks
+    several limits, and weighs its work (the events of a batch, say), costs one statement in
+    the transaction it opens anyway. Returns each counter's total after the addition, in
+    order; a total above the counter's `limit` means the limit is exceeded.
+    """
+    secret = current_app.config["SECRET_KEY"]
+    digests = [
+        hashlib.sha256(f"{secret}|{c.bucket}|{c.key}|{c.window_end}".encode()).hexdigest()
+        for c in counters
+    ]
+    if not digests:
+        return []
+    rows = {d: {"key": d, "window_end": c.window_end, "hits": amount}
+            for d, c in zip(digests, counters, strict=True)}  # fmt: skip
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(RateCounter).values(list(rows.values()))
+    upsert = statement.on_conflict_do_update(
+        index_elements=[RateCounter.key], set_={"hits": RateCounter.hits + statement.excluded.hits}
+    ).returning(RateCounter.key, RateCounter.hits)
+    totals = {key: int(hits) for key, hits in conn.execute(upsert)}
+    return [totals[d] for d in digests]
 
 
 def purge_expired(before: dt.datetime | None = None) -> int:

@@ -48,6 +48,14 @@ def record_events() -> Response:
         )
     except services.InvalidBatch as exc:
         raise ApiError(400, exc.code, exc.message) from None
+    except services.TooManyEvents as exc:
+        raise ApiError(
+            429,
+            "too_many_requests",
+            f"Too many events from this client; {exc.dropped} were not stored. "
+            f"Try again in {exc.retry_after} seconds.",
+            headers={"Retry-After": str(exc.retry_after)},
+        ) from None
     response = jsonify(result.public())
     response.status_code = 202
     response.headers["Cache-Control"] = "no-store"

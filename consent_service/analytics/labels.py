@@ -55,7 +55,11 @@ REASONS = {
     "bot": "Robot, övervakning eller skript",
     "unknown_host": "Webbplatsen finns inte på listan över tillåtna",
     "invalid": "Ogiltiga händelser",
+    "rate_limited": "För många händelser från samma klient eller samtycke (gräns per minut)",
+    "visitor_cap": "Över taket för en besökare per dag",
 }
+# Reasons that mean a limit held events back (a flood, a script), not missing consent.
+LIMIT_REASONS = ("rate_limited", "visitor_cap")
 
 
 def value_label(dimension: str, value: str) -> str:

@@ -22,10 +22,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from consent_service import metrics
+from consent_service import metrics, ratelimit
 from consent_service.analytics.models import AnalyticsEvent, DroppedCount
 from consent_service.analytics.useragent import read_user_agent
-from consent_service.analytics.visitors import day_key, local_day, visitor_hash
+from consent_service.analytics.visitors import day_key, day_start, local_day, visitor_hash
 from consent_service.consent.cookie import Choice
 from consent_service.db import db
 
@@ -63,7 +63,12 @@ NO_STATISTICS = "no_statistics"  # a valid choice that does not include statisti
 BOT = "bot"
 UNKNOWN_HOST = "unknown_host"  # no Origin, or a host that is not on the allow-list
 INVALID = "invalid"  # rejected one by one, with the reason returned to the sender
-DROP_REASONS = (NO_CONSENT, OLD_POLICY, NO_STATISTICS, BOT, UNKNOWN_HOST, INVALID)
+RATE_LIMITED = "rate_limited"  # too many events per minute from one client address or consent
+VISITOR_CAP = "visitor_cap"  # beyond the events one visitor may send in a day
+DROP_REASONS = (NO_CONSENT, OLD_POLICY, NO_STATISTICS, BOT, UNKNOWN_HOST, INVALID, RATE_LIMITED,
+                VISITOR_CAP)  # fmt: skip
+# The limits per client address and per consent count events in fixed windows of a minute.
+RATE_WINDOW_SECONDS = 60
 
 
 class InvalidEvent(ValueError):
@@ -72,6 +77,17 @@ class InvalidEvent(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code, self.message = code, message
+
+
+class TooManyEvents(Exception):
+    """A client or consent sent more events than its limit allows: nothing was stored.
+
+    Raised after the drop has been counted and committed; `retry_after` is in seconds.
+    """
+
+    def __init__(self, retry_after: int, dropped: int) -> None:
+        super().__init__(f"too many events; retry after {retry_after} s")
+        self.retry_after, self.dropped = retry_after, dropped
 
 
 class InvalidBatch(ValueError):
@@ -369,6 +385,35 @@ def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str,
     conn.exec_driver_sql(sql, [(*bound, *(row[c] for c in EVENT_COLUMNS)) for row in rows])
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Events per RATE_WINDOW_SECONDS per client address and per consent ID; per visitor a day."""
+
+    client: int
+    consent: int
+    visitor_day: int
+
+    @classmethod
+    def from_config(cls) -> Limits:
+        config = current_app.config
+        return cls(
+            config["ANALYTICS_RATE_LIMIT_CLIENT"],
+            config["ANALYTICS_RATE_LIMIT_CONSENT"],
+            config["ANALYTICS_VISITOR_DAILY_CAP"],
+        )
+
+
+def _counters(sender: Sender, limits: Limits, now: dt.datetime) -> list[ratelimit.Counter]:
+    """The per-minute counters of a request: its client address and, with a cookie, its consent."""
+    end = ratelimit.window_end(RATE_WINDOW_SECONDS, now)
+    counters = [ratelimit.Counter("analytics-client", sender.address, limits.client, end)]
+    if sender.choice is not None:
+        counters.append(
+            ratelimit.Counter("analytics-consent", sender.choice.consent_id, limits.consent, end)
+        )
+    return counters
+
+
 def ingest(
     events: list[Any],
     sender: Sender,
@@ -380,7 +425,12 @@ def ingest(
 ) -> IngestResult:
     """Store the valid events of one batch in one transaction, or drop them all and count why.
 
-    Raises InvalidBatch for a batch of more than MAX_EVENTS_PER_BATCH events.
+    Every event of a batch counts against the limits per client address and per consent ID
+    (per minute) and per visitor and day; the counters are added to with one statement in
+    the batch's own transaction. Raises InvalidBatch for a batch of more than
+    MAX_EVENTS_PER_BATCH events and TooManyEvents, after counting the drop, when a
+    per-minute limit is exceeded. Events beyond the visitor's daily cap are dropped and
+    counted as VISITOR_CAP; the rest of the batch is stored.
     """
     if len(events) > MAX_EVENTS_PER_BATCH:
         raise InvalidBatch(
@@ -390,12 +440,14 @@ def ingest(
     if not events:
         return IngestResult()
     day = local_day(now)
+    limits = Limits.from_config()
+    counters = _counters(sender, limits, now)
     reason = refusal(sender, site, policy_version, hosts)
     if reason is not None:
         with db.writing_connection() as conn:
-            count_dropped(conn, site, day, reason, len(events))
-        metrics.count("events_dropped", len(events), reason=reason)
-        return IngestResult(dropped=len(events), reason=reason)
+            over = _over(counters, ratelimit.count_many(conn, counters, len(events)), now)
+            count_dropped(conn, site, day, RATE_LIMITED if over else reason, len(events))
+        return _refused(len(events), reason, over)
 
     assert sender.origin_host is not None
     page_host = sender.origin_host
@@ -414,19 +466,58 @@ def ingest(
         "device": client.device,
     }
     rows: list[dict[str, Any]] = []
+    positions: list[int] = []
     rejected: list[Rejection] = []
     for index, raw in enumerate(events):
         try:
             rows.append(clean_event(raw, page_host, query_params))
+            positions.append(index)
         except InvalidEvent as exc:
             rejected.append(Rejection(index, exc.code, exc.message))
+    # The visitor hash changes with the day's key; the count ends with the site's day.
+    day_end = int(day_start(day + dt.timedelta(days=1)).timestamp())
+    counters.append(ratelimit.Counter("analytics-visitor", f"{site}|{visitor}",
+                                      limits.visitor_day, day_end))  # fmt: skip
+    capped = 0
     # One transaction, Core statements only: no ORM session on the hot path.
     with db.writing_connection() as conn:
-        if rows:
-            insert_events(conn, shared, rows)
-        if rejected:
-            count_dropped(conn, site, day, INVALID, len(rejected))
+        *per_minute, daily = ratelimit.count_many(conn, counters, len(events))
+        over = _over(counters, per_minute, now)
+        if over:
+            count_dropped(conn, site, day, RATE_LIMITED, len(events))
+        else:
+            # The events of the batch that still fit under the visitor's cap, in order.
+            room = max(0, limits.visitor_day - (daily - len(events)))
+            capped = sum(1 for p in positions if p >= room)
+            if capped:
+                rows = rows[: len(rows) - capped]
+                count_dropped(conn, site, day, VISITOR_CAP, capped)
+            if rows:
+                insert_events(conn, shared, rows)
+            if rejected:
+                count_dropped(conn, site, day, INVALID, len(rejected))
+    if over:
+        metrics.count("events_dropped", len(events), reason=RATE_LIMITED)
+        raise TooManyEvents(max(over), len(events))
     metrics.count("events_stored", len(rows))
     if rejected:
         metrics.count("events_dropped", len(rejected), reason=INVALID)
+    if capped:
+        metrics.count("events_dropped", capped, reason=VISITOR_CAP)
+        return IngestResult(len(rows), capped, VISITOR_CAP, rejected)
     return IngestResult(stored=len(rows), rejected=rejected)
+
+
+def _over(counters: list[ratelimit.Counter], totals: list[int], now: dt.datetime) -> list[int]:
+    """Seconds to wait for each per-minute counter whose total is above its limit."""
+    # `totals` may be shorter: the daily counter that follows is not a per-minute limit.
+    return [c.retry_after(now) for c, n in zip(counters, totals, strict=False) if n > c.limit]
+
+
+def _refused(n: int, reason: str, over: list[int]) -> IngestResult:
+    """Count a refused batch in the metrics; a client over its limit is told to wait."""
+    if over:
+        metrics.count("events_dropped", n, reason=RATE_LIMITED)
+        raise TooManyEvents(max(over), n)
+    metrics.count("events_dropped", n, reason=reason)
+    return IngestResult(dropped=n, reason=reason)
