@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -44,6 +46,16 @@ def _not_ready(code: str, message: str) -> Response:
     return response
 
 
+# A domain's own readiness: details to report, and a problem (503) or None. Readiness
+# reports them all; a check that raises a database error counts as the database being down.
+ReadinessCheck = Callable[[], tuple[dict[str, Any], str | None]]
+
+
+def register_readiness_check(app: Flask, name: str, check: ReadinessCheck) -> None:
+    checks: dict[str, ReadinessCheck] = app.extensions.setdefault("readiness_checks", {})
+    checks[name] = check
+
+
 @bp.get("/readyz")
 def readyz() -> Response:
     try:
@@ -55,7 +67,19 @@ def readyz() -> Response:
     unwritable = _unwritable_sqlite_file()
     if unwritable is not None:
         return _not_ready("database_read_only", f"database not writable ({unwritable})")
-    return jsonify({"status": "ready"})
+    report: dict[str, Any] = {"status": "ready"}
+    checks: dict[str, ReadinessCheck] = current_app.extensions.get("readiness_checks", {})
+    for name, check in checks.items():
+        try:
+            details, problem = check()
+        except SQLAlchemyError as exc:
+            return _not_ready(
+                "database_unavailable", f"database unreachable ({exc.__class__.__name__})"
+            )
+        if problem is not None:
+            return _not_ready(f"{name}_not_ready", problem)
+        report[name] = details
+    return jsonify(report)
 
 
 def init_app(app: Flask) -> None:

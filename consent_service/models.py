@@ -8,6 +8,7 @@ from consent_service.analytics.models import (
     RollupDay,
     VisitorKey,
 )
+from consent_service.audit.log_models import LogCheckpoint, PendingEntry, TreeNode
 from consent_service.audit.models import (
     ChainHead,
     ChainLink,
@@ -44,11 +45,14 @@ __all__ = [
     "IdeaMessage",
     "IdeaNote",
     "IdeaTag",
+    "LogCheckpoint",
+    "PendingEntry",
     "PolicyText",
     "PurgeRecord",
     "RateCounter",
     "RollupDay",
     "ScanJob",
+    "TreeNode",
     "User",
     "VisitorKey",
 ]

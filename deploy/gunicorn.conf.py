@@ -64,6 +64,19 @@ def on_starting(server):
     clear_directory(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 
+def post_fork(server, worker):
+    # The consent log's sequencer thread, started in each worker once it exists (the app is
+    # preloaded in the master, where no thread may start). The app also starts it on a
+    # worker's first request, so `gunicorn 'consent_service:create_app()'` without this file
+    # integrates too; here it also runs in a worker that has not served a request yet.
+    from consent_service.audit.sequencer import start_in_worker
+
+    try:
+        start_in_worker(worker.app.wsgi())
+    except Exception:  # a worker that cannot start it still serves; the first request retries
+        server.log.exception("could not start the consent-log sequencer in worker %s", worker.pid)
+
+
 def child_exit(server, worker):
     from consent_service.metrics import fold_dead_worker
 

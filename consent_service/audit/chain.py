@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, String, insert, select, type_coerce, update
+from sqlalchemy import Connection, String, and_, insert, select, type_coerce, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from consent_service.audit.log_models import TreeNode
 from consent_service.audit.merkle import TreeBuilder
 from consent_service.audit.models import (
     ChainHead,
@@ -33,6 +34,7 @@ from consent_service.audit.models import (
     ConsentEntry,
     PurgeRecord,
 )
+from consent_service.audit.tree import append_leaves, leaf_hash
 from consent_service.db import Model
 from consent_service.hashing import canonical_json, sha256_hex
 
@@ -116,6 +118,52 @@ def entry_digest(entry: ConsentEntry | PurgeRecord) -> str:
     return sha256_hex(canonical_json(entry.record()))
 
 
+# An entry's Merkle tree leaf: its record without `seq`, so that the exact bytes are known
+# when the entry is acknowledged, before the sequencer gives it a position.
+_LEAF_TEMPLATE = _ENTRY_TEMPLATE.replace('"seq":%d,', "")
+
+
+def record_leaf(record: dict[str, Any]) -> bytes:
+    """The leaf bytes of an entry's record (canonical JSON without `seq`)."""
+    return canonical_json({k: v for k, v in record.items() if k != "seq"})
+
+
+def entry_leaf(entry: ConsentEntry) -> bytes:
+    return record_leaf(entry.record())
+
+
+def purge_leaf(purge: PurgeRecord) -> bytes:
+    """A purge record's leaf: its whole record (a purge is chained directly, never pending)."""
+    return canonical_json(purge.record())
+
+
+def entry_row_leaf_hash(
+    site: Any, occurred_at: str, consent_id: Any, action: Any, functional: Any,
+    statistics: Any, policy_version: Any, text_hash: Any, language: Any, source: Any, gpc: Any,
+) -> bytes:  # fmt: skip
+    """The leaf hash of an entry from its column values (`occurred_at` as ISO text)."""
+    if (
+        type(policy_version) is int
+        and type(functional) is bool and type(statistics) is bool and type(gpc) is bool
+        and type(site) is str and type(consent_id) is str and type(action) is str
+        and type(text_hash) is str and type(language) is str and type(source) is str
+    ):  # fmt: skip
+        text = _LEAF_TEMPLATE % (
+            _quote(action), _BOOL[functional], _BOOL[statistics], _quote(consent_id),
+            _BOOL[gpc], _quote(language), _quote(occurred_at), policy_version,
+            _quote(site), _quote(source), _quote(text_hash),
+        )  # fmt: skip
+        return leaf_hash(text.encode())
+    record = {
+        "site": site, "occurred_at": occurred_at, "consent_id": consent_id,
+        "action": action, "choices": {"functional": functional, "statistics": statistics},
+        "policy_version": policy_version, "text_hash": text_hash, "language": language,
+        "source": source, "gpc": gpc,
+    }  # fmt: skip
+    text = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return leaf_hash(text.encode())
+
+
 def link_hash(seq: int, prev_hash: str, digest: str) -> str:
     return hashlib.sha256(f"{seq}|{prev_hash}|{digest}".encode()).hexdigest()
 
@@ -179,10 +227,21 @@ def lock_head(session: Session) -> ChainHead:
 
 
 def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
-    """Give `entry` the next sequence number, chain it and write it; the caller commits.
+    """Give `entry` the next sequence number, chain it, write it and its tree leaf.
 
-    The caller's transaction holds the chain: BEGIN IMMEDIATE on SQLite, and here a row
-    lock on the head (FOR UPDATE) on PostgreSQL.
+    The caller's transaction holds the chain (BEGIN IMMEDIATE on SQLite; here a row lock on
+    the head on PostgreSQL) and commits.
+    """
+    append_entries(conn, [entry])
+    return entry
+
+
+def append_entries(conn: Connection, entries: list[ConsentEntry]) -> tuple[int, bytes]:
+    """Chain `entries` in order after the head and add their leaves to the tree.
+
+    Returns the new size and the tree's root hash. Only the sequencer (and a purge) append,
+    so the lock is not contended; the statements still go to the driver in batches, as the
+    sequencer integrates up to a few thousand entries per transaction.
     """
     dialect = conn.dialect.name
     head_sql, link_sql, entry_sql, move_sql = _append_sql(dialect, conn.dialect.paramstyle)
@@ -195,14 +254,21 @@ def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
             conn.execute(insert(_HEAD), {"chain": CONSENT_CHAIN, "seq": 0, "hash": GENESIS_HASH})
             head = (0, GENESIS_HASH)
         seq, prev_hash = head
-        entry.seq = seq + 1
-        digest = entry_digest(entry)
-        new_hash = link_hash(entry.seq, prev_hash, digest)
-        cursor.execute(link_sql, (entry.seq, prev_hash, digest, new_hash))
-        cursor.execute(
-            entry_sql, tuple(_driver_value(getattr(entry, c), dialect) for c in _ENTRY_COLUMNS)
-        )
-        cursor.execute(move_sql, (entry.seq, new_hash, CONSENT_CHAIN))
+        first = seq
+        links, rows, leaves = [], [], []
+        for entry in entries:
+            seq += 1
+            entry.seq = seq
+            digest = entry_digest(entry)
+            new_hash = link_hash(seq, prev_hash, digest)
+            links.append((seq, prev_hash, digest, new_hash))
+            rows.append(tuple(_driver_value(getattr(entry, c), dialect) for c in _ENTRY_COLUMNS))
+            leaves.append(leaf_hash(entry_leaf(entry)))
+            prev_hash = new_hash
+        if entries:
+            cursor.executemany(link_sql, links)
+            cursor.executemany(entry_sql, rows)
+            cursor.execute(move_sql, (seq, prev_hash, CONSENT_CHAIN))
     except conn.dialect.loaded_dbapi.Error as exc:
         # The driver's own exception, as SQLAlchemy would have raised it: callers (a retry
         # racing on request_id) and the 503 handler (a locked, full or lost database) know
@@ -212,7 +278,7 @@ def append_entry(conn: Connection, entry: ConsentEntry) -> ConsentEntry:
         ) from exc
     finally:
         cursor.close()
-    return entry
+    return seq, append_leaves(conn, first, leaves)
 
 
 def append_purge(conn: Connection, purge: PurgeRecord) -> PurgeRecord:
@@ -231,6 +297,7 @@ def append_purge(conn: Connection, purge: PurgeRecord) -> PurgeRecord:
     conn.execute(
         update(_HEAD).where(_HEAD.c.chain == CONSENT_CHAIN).values(seq=purge.seq, hash=new_hash)
     )
+    append_leaves(conn, purge.seq - 1, [leaf_hash(purge_leaf(purge))])
     return purge
 
 
@@ -271,6 +338,7 @@ class VerifyResult:
 
 _ENTRY = ConsentEntry.__table__.c
 _LINK = ChainLink.__table__.c
+_LEAVES = Model.metadata.tables[TreeNode.__tablename__]
 
 
 def chain_rows(session: Session, batch: int) -> Generator[Any, None, None]:
@@ -303,8 +371,13 @@ def chain_rows(session: Session, batch: int) -> Generator[Any, None, None]:
             _ENTRY.language,
             _ENTRY.source,
             _ENTRY.gpc,
+            _LEAVES.c.hash,
         )
-        .select_from(ChainLink.__table__.outerjoin(ConsentEntry.__table__))
+        .select_from(
+            ChainLink.__table__.outerjoin(ConsentEntry.__table__).outerjoin(
+                _LEAVES, and_(_LEAVES.c.level == 0, _LEAVES.c.idx == _LINK.seq - 1)
+            )
+        )
         .order_by(_LINK.seq)
         .execution_options(yield_per=batch)
     )
@@ -362,16 +435,24 @@ def verify_chain(
                 if purged_in <= seq:
                     return broken(seq, "marked as removed by a purge that does not come after it")
                 tallies.setdefault(purged_in, _PurgeTally()).add(seq)
+            stored_leaf = row[17]
             if entry_seq is not None:
                 e = row
+                occurred_at = utc_iso(e[7])
                 found = entry_row_digest(
-                    e[5], e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14],
+                    e[5], e[6], occurred_at, e[8], e[9], e[10], e[11], e[12], e[13], e[14],
                     e[15], e[16],
                 )  # fmt: skip
+                leaf = entry_row_leaf_hash(
+                    e[6], occurred_at, e[8], e[9], e[10], e[11], e[12], e[13], e[14], e[15],
+                    e[16],
+                ).hex()  # fmt: skip
             elif seq in purges:
                 found = record_digest(purges[seq].record())
+                leaf = leaf_hash(purge_leaf(purges[seq])).hex()
             elif purged_in is not None:
                 found = digest  # the record is gone; the purge tally below accounts for it
+                leaf = stored_leaf  # likewise its leaf; signed tree heads still cover it
                 purged += 1
             else:
                 return broken(seq, "the log record is missing")
@@ -379,6 +460,10 @@ def verify_chain(
                 return broken(seq, "the log record was altered")
             if link_hash(seq, link_prev, digest) != hash_:
                 return broken(seq, "the link hash does not match its contents")
+            if stored_leaf is None:
+                return broken(seq, "the Merkle tree has no leaf for this entry")
+            if leaf != stored_leaf:
+                return broken(seq, "the Merkle tree leaf does not match the record")
             tree.push(hash_)
             for head in heads.get(seq, ()):
                 if head.hash != hash_:

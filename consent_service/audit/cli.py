@@ -204,3 +204,43 @@ def export(fmt: str, output: Path | None, progress: bool, **filters: Any) -> Non
 audit_group = click.Group("audit", help="The consent log: verification, checkpoints, exports.")
 for _command in (verify, keygen, checkpoint, export):
     audit_group.add_command(_command)
+
+
+@click.command("witness")
+@click.argument("url")
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where the last accepted checkpoint is kept between runs (JSON).",
+)
+def witness(url: str, state_file: Path | None) -> None:
+    """Fetch the log's checkpoint at URL and check it extends the last one seen.
+
+    Exit 0 when consistent, 1 with an ALERT on a fork, a rollback or a bad signature,
+    2 when the log could not be read.
+    """
+    from consent_service.audit.witness import (
+        WitnessAlert,
+        WitnessUnreachable,
+        load_state,
+        save_state,
+    )
+    from consent_service.audit.witness import witness as check
+
+    try:
+        state = load_state(state_file)
+        new_state = check(url, state)
+    except WitnessAlert as exc:
+        click.echo(f"ALERT: {exc}", err=True)
+        sys.exit(1)
+    except WitnessUnreachable as exc:
+        _fail(str(exc))
+        return
+    if state_file is not None:
+        save_state(state_file, new_state)
+    click.echo(new_state["last"])
+
+
+log_group = click.Group("log", help="The consent log as a transparency log: witness it.")
+log_group.add_command(witness)

@@ -23,7 +23,6 @@ from consent_service.audit.chain import (
 from consent_service.audit.checkpoints import (
     SignedCheckpoint,
     check_checkpoints,
-    latest_checkpoint,
     trusted_keys,
 )
 from consent_service.audit.filters import AuditFilter
@@ -35,6 +34,8 @@ from consent_service.audit.models import (
     PolicyText,
     PurgeRecord,
 )
+from consent_service.audit.transparency import check_log
+from consent_service.audit.transparency import receipt as log_receipt
 from consent_service.db import db, utcnow
 
 PAGE_SIZE = 50
@@ -49,15 +50,19 @@ class VerifyReport:
     chain: VerifyResult
     problems: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.chain.ok and not self.problems
 
     def lines(self) -> list[str]:
-        lines = [self.chain.describe()]
-        lines += [f"checkpoint problem: {p}" for p in self.problems]
+        # A problem that names an entry ("entry 12: …") leads, as the chain's own would.
+        named = [f"consent log BROKEN at {p}" for p in self.problems if p.startswith("entry ")]
+        lines = named if named else [self.chain.describe()]
+        lines += [f"checkpoint problem: {p}" for p in self.problems if not p.startswith("entry ")]
         lines += [f"signature not checked: {u}" for u in self.unchecked]
+        lines += [f"note: {n}" for n in self.notes]
         return lines
 
 
@@ -66,10 +71,18 @@ def verify_log(
     external: Sequence[SignedCheckpoint] = (),
     extra_keys: Sequence[Ed25519PublicKey] = (),
 ) -> VerifyReport:
-    """Verify the chain against itself, every stored checkpoint and any `external` ones."""
-    checks = check_checkpoints(session, trusted_keys(list(extra_keys)), list(external))
+    """Verify the chain against itself, every stored checkpoint and any `external` ones.
+
+    Then the transparency log: the stored Merkle tree, every stored signed tree head and the
+    promises of the entries still pending.
+    """
+    keys = trusted_keys(list(extra_keys))
+    checks = check_checkpoints(session, keys, list(external))
     result = verify_chain(session, expected_heads=checks.heads)
-    return VerifyReport(result, checks.problems, checks.unchecked)
+    if not result.ok:
+        return VerifyReport(result, checks.problems, checks.unchecked)
+    log = check_log(session, keys.values(), result.head_seq)
+    return VerifyReport(result, checks.problems + log.problems, checks.unchecked, log.notes)
 
 
 # --- search -------------------------------------------------------------------------------
@@ -157,33 +170,8 @@ def purged_link(session: Session, seq: int) -> ChainLink | None:
 
 
 def receipt(session: Session, consent_id: str) -> dict[str, Any]:
-    """Every entry for one consent ID: what, when, which text version, the entry's hash."""
-    rows = session.execute(
-        select(ConsentEntry, ChainLink.hash)
-        .join(ChainLink, ChainLink.seq == ConsentEntry.seq)
-        .where(ConsentEntry.consent_id == consent_id)
-        .order_by(ConsentEntry.seq.desc())
-        .limit(RECEIPT_LIMIT)
-    ).all()
-    checkpoint = latest_checkpoint(session)
-    return {
-        "consent_id": consent_id,
-        "entries": [
-            {
-                "seq": entry.seq,
-                "action": entry.action,
-                "choices": entry.choices,
-                "policy_version": entry.policy_version,
-                "language": entry.language,
-                "text_hash": entry.text_hash,
-                "occurred_at": entry.occurred_at.isoformat(timespec="seconds"),
-                "source": entry.source,
-                "hash": hash_,
-            }
-            for entry, hash_ in reversed(rows)
-        ],
-        "checkpoint": checkpoint.document() if checkpoint else None,
-    }
+    """Every entry for one consent ID with its leaf and inclusion proof (or its promise)."""
+    return log_receipt(session, consent_id)
 
 
 # --- retention ----------------------------------------------------------------------------

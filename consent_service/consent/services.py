@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_service import metrics, ratelimit
-from consent_service.audit.chain import append_entry
 from consent_service.audit.models import (
     EXPLICIT_SOURCES,
     Action,
@@ -22,9 +21,14 @@ from consent_service.audit.models import (
     PolicyText,
     Source,
 )
+from consent_service.audit.sequencer import (
+    acknowledge,
+    after_acknowledgement,
+    recorded_with_request_id,
+)
 from consent_service.consent.cookie import Choice
 from consent_service.consent.policy import Policy
-from consent_service.db import Model, db, utcnow
+from consent_service.db import db, utcnow
 from consent_service.hashing import canonical_json
 from consent_service.schema import UpgradeRefused
 
@@ -132,14 +136,9 @@ def _expiry(at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(days=current_app.config["CHOICE_MAX_AGE_DAYS"])
 
 
-_ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
-
-
 def _replay(conn: Connection, site: str, request_id: str) -> RecordedEntry | None:
-    row = conn.execute(
-        select(_ENTRIES).where(_ENTRIES.c.site == site, _ENTRIES.c.request_id == request_id)
-    ).one_or_none()
-    return cast(RecordedEntry | None, row)
+    """The entry, in the log or still pending integration, recorded under `request_id`."""
+    return cast(RecordedEntry | None, recorded_with_request_id(conn, site, request_id))
 
 
 def _decision(entry: RecordedEntry, replayed: bool = False) -> Decision:
@@ -202,7 +201,11 @@ def _append(entry: ConsentEntry, previous: Choice | None) -> Decision:
 
 
 def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
-    """Append `entry`, or return the entry stored earlier under its request_id."""
+    """Acknowledge `entry`, or return the entry stored earlier under its request_id.
+
+    Acknowledging is one insert with the log's signed promise; the sequencer puts the entry
+    in the log (chain and Merkle tree) within the promised delay.
+    """
     ensure_policy_stored()
     try:
         with db.writing_connection() as conn:
@@ -210,7 +213,7 @@ def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
                 earlier = _replay(conn, entry.site, entry.request_id)
                 if earlier is not None:
                     return earlier
-            append_entry(conn, entry)
+            acknowledge(conn, entry)
     except IntegrityError:
         # A concurrent request with the same request_id won the race; compare with what it stored.
         if entry.request_id is None:
@@ -220,6 +223,7 @@ def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
         if earlier is None:
             raise
         return earlier
+    after_acknowledgement()
     return None
 
 

@@ -33,6 +33,8 @@ def verify(runner: FlaskCliRunner, *args: str) -> tuple[int, str]:
 
 def rewrite_chain(app: Flask, from_seq: int) -> None:
     """What someone with database access can do: alter an entry and recompute every link."""
+    from consent_service.audit.sequencer import build_tree
+
     with app.app_context():
         session = db.session
         entry = session.get(ConsentEntry, from_seq)
@@ -52,13 +54,26 @@ def rewrite_chain(app: Flask, from_seq: int) -> None:
         assert head is not None
         head.hash = prev
         session.commit()
+    # The Merkle tree over the altered records too, and the service's own signed tree heads
+    # gone: the service then signs the rewritten tree as if nothing happened.
+    sql(app, "DELETE FROM audit_tree_nodes")
+    sql(app, "DELETE FROM audit_log_checkpoints")
+    with app.app_context():
+        build_tree()
 
 
-def cut_off_end(app: Flask, keep: int) -> None:
-    """Delete the newest entries and their links, and move the head back to match."""
+def cut_off_end(app: Flask, keep: int, tree: bool = True) -> None:
+    """Delete the newest entries and their links, and move the head back to match.
+
+    With `tree`, also the Merkle tree nodes over the removed entries and the signed tree
+    heads the service stored: what someone who knows the schema would do.
+    """
     # `keep` is an int from the test itself, never outside input.
     sql(app, f"DELETE FROM consent_log_entries WHERE seq > {keep:d}")  # noqa: S608
     sql(app, f"DELETE FROM audit_chain_links WHERE seq > {keep:d}")  # noqa: S608
+    if tree:
+        sql(app, f"DELETE FROM audit_tree_nodes WHERE (idx + 1) * (1 << level) > {keep:d}")  # noqa: S608
+        sql(app, "DELETE FROM audit_log_checkpoints")
     with app.app_context():
         last = db.session.get(ChainLink, keep)
         head = db.session.get(ChainHead, "consent")
@@ -104,6 +119,29 @@ def test_a_chain_alone_misses_a_cut_off_end_that_the_outside_checkpoint_finds(
     assert verify(runner)[0] == 0  # nothing inside the database can tell
     code, output = verify(runner, "--checkpoint", str(file))
     assert code == 1 and "BROKEN at entry 5" in output and "covers up to 6" in output
+
+
+def test_a_cut_off_end_that_leaves_the_tree_behind_is_found(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    add_entries(app, 6)
+    cut_off_end(app, keep=4, tree=False)
+    code, output = verify(runner)
+    assert code == 1 and "BROKEN" in output, output
+
+
+def test_a_cut_off_end_is_found_by_the_stored_signed_tree_head(
+    app: Flask, runner: FlaskCliRunner
+) -> None:
+    from consent_service.audit.sequencer import integrate_pending
+
+    add_entries(app, 6)
+    with app.app_context():
+        integrate_pending()  # signs the tree of 6
+    cut_off_end(app, keep=4, tree=False)
+    sql(app, "DELETE FROM audit_tree_nodes WHERE (idx + 1) * (1 << level) > 4")
+    code, output = verify(runner)
+    assert code == 1 and "BROKEN at entry 5" in output and "covers 6" in output, output
 
 
 def test_a_rewritten_chain_is_found_by_the_checkpoint(

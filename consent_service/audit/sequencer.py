@@ -1,0 +1,516 @@
+"""Acknowledge decisions at once; integrate them into the log in order, in batches.
+
+The request path writes one row (`acknowledge`): the decision and a signed promise that it
+will be in the log within the stated delay. It takes no chain lock, so writers never queue
+behind one another for the chain head.
+
+One sequencer — a daemon thread in whichever gunicorn worker holds the sequencer lock (an
+`flock` on a file beside the SQLite database; `pg_try_advisory_lock` on its own PostgreSQL
+connection) — integrates pending rows by ascending id: it chains them, adds their leaves to
+the Merkle tree, removes the pending rows and signs a checkpoint, all in one transaction.
+A crash at any point loses nothing: the pending rows stay until the transaction that
+integrates them commits, and the next sequencer (in the same or another worker) resumes.
+
+Modes (`CONSENT_LOG_INTEGRATION`): `background` (the thread; the default), `inline` (each
+request integrates right after acknowledging — tests and one-process tools), `manual`
+(nothing integrates until `integrate_pending` is called — tests of the pending state).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from flask import Flask, current_app
+from sqlalchemy import Connection, delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy.engine import Row
+from sqlalchemy.orm import Session
+
+from consent_service.audit.chain import (
+    CONSENT_CHAIN,
+    append_entries,
+    chain_rows,
+    entry_leaf,
+    entry_row_leaf_hash,
+    purge_leaf,
+    utc_iso,
+)
+from consent_service.audit.checkpoints import (
+    CheckpointKeyError,
+    configured_key_path,
+    load_private_key,
+    signing_key,
+)
+from consent_service.audit.log_models import LogCheckpoint, PendingEntry
+from consent_service.audit.models import ChainHead, ConsentEntry, PurgeRecord
+from consent_service.audit.note import (
+    CheckpointBody,
+    PromiseBody,
+    promise_time,
+    sign_note,
+)
+from consent_service.audit.tree import StoredTree, append_leaves, leaf_hash
+from consent_service.db import Model, db, utcnow
+from consent_service.hashing import canonical_json
+
+log = logging.getLogger(__name__)
+
+MODES = ("background", "inline", "manual")
+# Entries per integrating transaction: a burst is worked off in a few large batches.
+MAX_BATCH = 2000
+# How often the leading sequencer looks for pending entries (a request in its own process
+# wakes it at once). With the batch's own time this keeps the lag well under a second.
+POLL_SECONDS = 0.1
+# How often a worker that does not lead asks for the lock (so a crashed leader is replaced).
+LEADER_RETRY_SECONDS = 1.0
+# Any constant: the PostgreSQL advisory lock key of the sequencer ("seqncr").
+SEQUENCER_LOCK_KEY = 0x7365716E6372
+
+_PENDING = Model.metadata.tables[PendingEntry.__tablename__]
+_ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
+_HEAD = Model.metadata.tables[ChainHead.__tablename__]
+_CHECKPOINTS = Model.metadata.tables[LogCheckpoint.__tablename__]
+_ENTRY_FIELDS = (
+    "site", "occurred_at", "consent_id", "action", "functional", "statistics",
+    "policy_version", "text_hash", "language", "source", "gpc", "request_id",
+)  # fmt: skip
+
+
+class IntegrationRefused(RuntimeError):
+    """The log is not in a state the sequencer may extend (see the message)."""
+
+
+# ------------------------------------------------------------------------ settings, key
+
+
+def log_origin(app: Flask | None = None) -> str:
+    origin: str = (app or current_app).config["LOG_ORIGIN"]
+    return origin
+
+
+def max_delay_seconds(app: Flask | None = None) -> int:
+    delay: int = (app or current_app).config["LOG_MAX_DELAY_SECONDS"]
+    return delay
+
+
+def log_key(app: Flask | None = None) -> Ed25519PrivateKey | None:
+    """The signing key, loaded once per process; None when none is configured (production)."""
+    app = app or current_app
+    cached: tuple[Ed25519PrivateKey | None] | None = app.extensions.get("consent_log_key")
+    if cached is not None:
+        return cached[0]
+    with app.app_context():
+        path = configured_key_path()
+        key: Ed25519PrivateKey | None
+        if path is None:
+            key = None
+        else:
+            try:
+                key = signing_key()
+            except CheckpointKeyError:
+                # Another worker created the development key a moment ago.
+                if not path.exists():
+                    raise
+                key = load_private_key(path)
+    app.extensions["consent_log_key"] = (key,)
+    return key
+
+
+# ------------------------------------------------------------------------ acknowledging
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    leaf: bytes
+    leaf_hash: bytes
+    promise: str  # empty without a signing key
+
+
+def promise_note(leaf_hash_: bytes, at: dt.datetime) -> str:
+    key = log_key()
+    if key is None:
+        return ""
+    body = PromiseBody(log_origin(), leaf_hash_, promise_time(at), max_delay_seconds())
+    return sign_note(body.text(), log_origin(), key)
+
+
+def acknowledge(conn: Connection, entry: ConsentEntry) -> Acknowledgement:
+    """Write `entry` as pending with its signed promise: one insert, no chain lock."""
+    leaf = entry_leaf(entry)
+    hashed = leaf_hash(leaf)
+    promise = promise_note(hashed, entry.occurred_at)
+    values = {name: getattr(entry, name) for name in _ENTRY_FIELDS}
+    conn.execute(insert(_PENDING), {**values, "leaf_hash": hashed.hex(), "promise": promise})
+    return Acknowledgement(leaf, hashed, promise)
+
+
+def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Row[Any] | None:
+    """The entry (integrated or pending) stored under this retry key, if any.
+
+    One statement over both tables, so that an entry moving from pending to the log between
+    two reads cannot be missed. On PostgreSQL a transaction-scoped advisory lock on the key
+    comes first: a second request with the same key waits for the first to commit and then
+    finds it (otherwise it could look before the first commits and insert after the
+    sequencer has moved the first out of the pending table's unique constraint).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"{site}\n{request_id}"},
+        )
+    fields = ("consent_id", "action", "policy_version", "functional", "statistics",
+              "language", "source", "occurred_at")  # fmt: skip
+    stmt = union_all(
+        select(*(_ENTRIES.c[f] for f in fields), literal(0).label("pending")).where(
+            _ENTRIES.c.site == site, _ENTRIES.c.request_id == request_id
+        ),
+        select(*(_PENDING.c[f] for f in fields), literal(1).label("pending")).where(
+            _PENDING.c.site == site, _PENDING.c.request_id == request_id
+        ),
+    )
+    return conn.execute(stmt).first()
+
+
+# ------------------------------------------------------------------------- integrating
+
+
+def _lock_head(conn: Connection) -> int:
+    lock = select(_HEAD.c.seq).where(_HEAD.c.chain == CONSENT_CHAIN)
+    if conn.dialect.name != "sqlite":
+        lock = lock.with_for_update()
+    seq = conn.execute(lock).scalar()
+    if seq is None:
+        conn.execute(insert(_HEAD), {"chain": CONSENT_CHAIN, "seq": 0, "hash": "0" * 64})
+        return 0
+    return int(seq)
+
+
+def _pending_entry(row: Row[Any]) -> ConsentEntry:
+    values = {name: getattr(row, name) for name in _ENTRY_FIELDS}
+    at = values["occurred_at"]
+    if at.tzinfo is None:
+        values["occurred_at"] = at.replace(tzinfo=dt.UTC)
+    return ConsentEntry(**values)
+
+
+def integrate_batch(conn: Connection, limit: int = MAX_BATCH) -> int:
+    """Integrate up to `limit` pending entries in the caller's write transaction.
+
+    Holds the chain head first, so that two integrators (the sequencer and a purge, or two
+    sequencers during a hand-over) never read the same pending rows.
+    """
+    head = _lock_head(conn)
+    size = StoredTree(conn).size()
+    if size != head:
+        raise IntegrationRefused(
+            f"the Merkle tree has {size} leaves and the chain {head} entries: "
+            "run `consent-service db upgrade` (it builds the tree) or `audit verify`"
+        )
+    rows = conn.execute(select(_PENDING).order_by(_PENDING.c.id).limit(limit)).all()
+    entries = []
+    for row in rows:
+        entry = _pending_entry(row)
+        if leaf_hash(entry_leaf(entry)).hex() != row.leaf_hash:
+            raise IntegrationRefused(
+                f"pending entry #{row.id} no longer matches the leaf its promise signed; "
+                "run `consent-service audit verify`"
+            )
+        entries.append(entry)
+    if entries:
+        size, _ = append_entries(conn, entries)
+        conn.execute(delete(_PENDING).where(_PENDING.c.id.in_([row.id for row in rows])))
+    sign_if_grown(conn, size)
+    return len(entries)
+
+
+def integrate_pending(limit: int = MAX_BATCH) -> int:
+    """Integrate pending entries until none are left; return how many (tests call this)."""
+    total = 0
+    while True:
+        with db.writing_connection() as conn:
+            done = integrate_batch(conn, limit)
+        total += done
+        if done < limit:
+            return total
+
+
+def latest_checkpoint_row(conn: Connection) -> Row[Any] | None:
+    return conn.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id.desc()).limit(1)).first()
+
+
+def sign_if_grown(conn: Connection, size: int) -> str | None:
+    """Sign a checkpoint of the tree of `size` unless the latest one already covers it.
+
+    The current hour's row is replaced, so one checkpoint per hour is kept (the last).
+    """
+    key = log_key()
+    latest = latest_checkpoint_row(conn)
+    if key is None or (latest is not None and latest.tree_size >= size):
+        return None
+    root = StoredTree(conn).root(size)
+    origin = log_origin()
+    note = sign_note(CheckpointBody(origin, size, root).text(), origin, key)
+    now = utcnow()
+    values = {"tree_size": size, "root_hash": root.hex(), "signed_at": now, "note": note}
+    if latest is not None and _same_hour(latest.signed_at, now):
+        conn.execute(update(_CHECKPOINTS).where(_CHECKPOINTS.c.id == latest.id).values(values))
+    else:
+        conn.execute(insert(_CHECKPOINTS), values)
+    return note
+
+
+def _same_hour(stored: dt.datetime, now: dt.datetime) -> bool:
+    if stored.tzinfo is None:
+        stored = stored.replace(tzinfo=dt.UTC)
+    return stored.astimezone(dt.UTC).replace(minute=0, second=0, microsecond=0) == now.replace(
+        minute=0, second=0, microsecond=0
+    )
+
+
+def after_acknowledgement() -> None:
+    """What the request does once its acknowledgement committed (by mode)."""
+    mode = current_app.config["LOG_INTEGRATION"]
+    if mode == "inline":
+        integrate_pending()
+    elif mode == "background":
+        sequencer = current_app.extensions.get("consent_log_sequencer")
+        if isinstance(sequencer, Sequencer):
+            sequencer.wake()
+
+
+# --------------------------------------------------------------------- the tree, once
+
+
+def build_tree() -> str:
+    """After `db upgrade`: give every chain position its leaf (once), sign a checkpoint.
+
+    A log from before the tree existed gets one leaf per chain position: an entry's leaf from
+    its record, a purge's from its record, and a record removed earlier by a purge, whose
+    bytes are gone, a leaf naming its position and digest.
+    """
+    with db.writing_connection() as conn:
+        head = _lock_head(conn)
+        size = StoredTree(conn).size()
+        if size > head:
+            raise IntegrationRefused(f"the Merkle tree has {size} leaves, the chain {head}")
+        added = head - size
+        if added:
+            _append_chain_leaves(conn, size)
+        integrated = integrate_batch(conn)
+    text_ = f"Merkle tree: {added} leaves built" if added else "Merkle tree up to date"
+    return f"{text_}; {integrated} pending entries integrated" if integrated else text_
+
+
+def _append_chain_leaves(conn: Connection, start: int) -> None:
+    size, batch = start, []
+    with Session(bind=conn) as session:
+        purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+        for row in chain_rows(session, 5000):
+            seq, digest, entry_seq = row[0], row[2], row[5]
+            if seq <= start:
+                continue
+            if entry_seq is not None:
+                e = row
+                value = entry_row_leaf_hash(
+                    e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14], e[15],
+                    e[16],
+                )  # fmt: skip
+            elif seq in purges:
+                value = leaf_hash(purge_leaf(purges[seq]))
+            else:
+                value = leaf_hash(canonical_json({"type": "removed", "seq": seq, "digest": digest}))
+            batch.append(value)
+            if len(batch) == 5000:
+                append_leaves(conn, size, batch)
+                size, batch = size + len(batch), []
+        append_leaves(conn, size, batch)
+
+
+# --------------------------------------------------------------------- what is pending
+
+
+def pending_count() -> float:
+    return float(db.session.scalar(select(func.count()).select_from(_PENDING)) or 0)
+
+
+def oldest_pending_age() -> float:
+    """Seconds since the oldest pending entry was acknowledged (0 when none is pending)."""
+    oldest: dt.datetime | None = db.session.scalar(select(func.min(PendingEntry.occurred_at)))
+    if oldest is None:
+        return 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=dt.UTC)
+    return max(0.0, float((utcnow() - oldest).total_seconds()))
+
+
+def readiness() -> tuple[dict[str, Any], str | None]:
+    """Pending count and lag for /readyz; a problem only when the lag is far over budget."""
+    pending, lag = pending_count(), oldest_pending_age()
+    details = {"pending": int(pending), "lag_seconds": round(lag, 3)}
+    limit = current_app.config["LOG_STALL_SECONDS"]
+    if lag > limit:
+        return details, f"consent-log integration stalled: oldest pending entry {lag:.0f} s old"
+    return details, None
+
+
+# ------------------------------------------------------------------------ the thread
+
+
+class Sequencer:
+    """The per-process sequencer thread; started lazily in each worker, leads when it can."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._pid = 0
+        self._start_lock = threading.Lock()
+        self._wake = threading.Event()
+        self.leading = False
+
+    def ensure_running(self) -> None:
+        """Start the thread in this process unless it runs already (fork-safe: by pid)."""
+        if self._pid == os.getpid():
+            return
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            self._wake = threading.Event()
+            self.leading = False
+            thread = threading.Thread(target=self._run, name="consent-log-sequencer", daemon=True)
+            thread.start()
+            self._pid = os.getpid()
+
+    def wake(self) -> None:
+        if self.leading:
+            self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                with self._leadership() as leading:
+                    if not leading:
+                        time.sleep(LEADER_RETRY_SECONDS)
+                        continue
+                    self.leading = True
+                    log.info("consent-log sequencer leading in process %s", os.getpid())
+                    self._lead()
+            except Exception:  # the thread must outlive any one failure; it retries
+                log.exception("consent-log sequencer failed; retrying")
+                self.leading = False
+                time.sleep(LEADER_RETRY_SECONDS)
+
+    def _lead(self) -> None:
+        while True:
+            with self.app.app_context():
+                done = integrate_pending()
+            if done == 0 or done % MAX_BATCH:
+                self._wake.wait(POLL_SECONDS)
+                self._wake.clear()
+            self._check_leadership()
+
+    # Leadership: a lock held for as long as this process (or its connection) lives.
+
+    _lock_fd: int | None = None
+    _lock_conn: Connection | None = None
+
+    @contextlib.contextmanager
+    def _leadership(self) -> Iterator[bool]:
+        with self.app.app_context():
+            engine = db.engine
+        if engine.dialect.name == "postgresql":
+            conn = engine.connect()
+            try:
+                held = bool(
+                    conn.execute(
+                        text("SELECT pg_try_advisory_lock(:key)"), {"key": SEQUENCER_LOCK_KEY}
+                    ).scalar()
+                )
+                conn.commit()
+                self._lock_conn = conn if held else None
+                yield held
+            finally:
+                self._lock_conn = None
+                conn.close()  # ends the session, and with it the advisory lock
+            return
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield True  # one process
+            return
+        fd = os.open(f"{database}.sequencer", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    def _check_leadership(self) -> None:
+        """Raise when the PostgreSQL session holding the lock is gone (lost leadership)."""
+        if self._lock_conn is not None:
+            self._lock_conn.execute(text("SELECT 1"))
+            self._lock_conn.commit()
+
+
+def start_in_worker(app: Any) -> None:
+    """Start the sequencer thread in this (forked) worker; gunicorn's post_fork calls it."""
+    sequencer = getattr(app, "extensions", {}).get("consent_log_sequencer")
+    if isinstance(sequencer, Sequencer):
+        sequencer.ensure_running()
+
+
+def init_sequencer(app: Flask) -> None:
+    """In `background` mode, start the thread lazily on a worker's first request."""
+    if app.config["LOG_INTEGRATION"] != "background":
+        return
+    sequencer = Sequencer(app)
+    app.extensions["consent_log_sequencer"] = sequencer
+    # Never at create_app: gunicorn preloads the app in its master and then forks, and a
+    # thread started before the fork would not exist in the workers.
+    app.before_request(sequencer.ensure_running)
+
+
+def configure_log(app: Flask) -> None:
+    """The log's settings, from `CONSENT_LOG_*` (tests set them in their app config)."""
+    from urllib.parse import urlsplit
+
+    from consent_service.config import ConfigError
+
+    testing = app.config["CONSENT_MODE"] == "testing"
+    env = {} if testing else os.environ
+    public = app.config.get("PUBLIC_URL")
+    host = urlsplit(public).netloc if public else "consent-service.localhost"
+    defaults: dict[str, Any] = {
+        "LOG_INTEGRATION": env.get("CONSENT_LOG_INTEGRATION")
+        or ("inline" if testing else "background"),
+        # The checkpoint's origin line and the key's name (no spaces, no '+').
+        "LOG_ORIGIN": env.get("CONSENT_LOG_ORIGIN") or f"{host}/consent-log",
+        # What each promise states: an acknowledged decision is in the log within this time.
+        "LOG_MAX_DELAY_SECONDS": env.get("CONSENT_LOG_MAX_DELAY_SECONDS") or "10",
+        # /readyz answers 503 when the oldest pending decision is older than this.
+        "LOG_STALL_SECONDS": env.get("CONSENT_LOG_STALL_SECONDS") or "60",
+    }
+    for name, value in defaults.items():
+        app.config.setdefault(name, value)
+    if app.config["LOG_INTEGRATION"] not in MODES:
+        raise ConfigError(f"CONSENT_LOG_INTEGRATION must be one of {', '.join(MODES)}")
+    for name in ("LOG_MAX_DELAY_SECONDS", "LOG_STALL_SECONDS"):
+        try:
+            app.config[name] = int(app.config[name])
+        except ValueError:
+            raise ConfigError(f"CONSENT_{name} must be a whole number of seconds") from None
+        if not 1 <= app.config[name] <= 86400:
+            raise ConfigError(f"CONSENT_{name} must be between 1 and 86400")
+    origin = app.config["LOG_ORIGIN"]
+    if not origin or any(c.isspace() or c == "+" for c in origin):
+        raise ConfigError("CONSENT_LOG_ORIGIN must not be empty or hold spaces or '+'")

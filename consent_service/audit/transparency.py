@@ -1,0 +1,286 @@
+"""What the log publishes: signed checkpoints, its verifier key, proofs, citizens' receipts."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from consent_service.audit.chain import entry_leaf
+from consent_service.audit.log_models import LogCheckpoint, PendingEntry, TreeNode
+from consent_service.audit.models import ChainLink, ConsentEntry
+from consent_service.audit.note import (
+    SIGNATURE_PREFIX,
+    NoteError,
+    Verifier,
+    key_hash,
+    open_note,
+    parse_checkpoint,
+    parse_promise,
+    promise_time,
+    verifier_key,
+)
+from consent_service.audit.sequencer import (
+    latest_checkpoint_row,
+    log_key,
+    log_origin,
+    promise_note,
+)
+from consent_service.audit.tree import StoredTree, inclusion_ranges, leaf_hash, node_hash
+from consent_service.db import utcnow
+
+RECEIPT_LIMIT = 500
+
+
+def b64(value: bytes) -> str:
+    return base64.b64encode(value).decode()
+
+
+def published_key() -> str | None:
+    """The note verifier key of the log (None when the service holds no signing key)."""
+    key = log_key()
+    return None if key is None else verifier_key(log_origin(), key.public_key())
+
+
+def latest_note(session: Session) -> str | None:
+    row = latest_checkpoint_row(session.connection())
+    return None if row is None else str(row.note)
+
+
+def tree_size(session: Session) -> int:
+    return StoredTree(session.connection()).size()
+
+
+def consistency(session: Session, old: int, new: int) -> list[str]:
+    return [b64(h) for h in StoredTree(session.connection()).consistency_proof(old, new)]
+
+
+def _entry_fields(entry: ConsentEntry | PendingEntry) -> dict[str, Any]:
+    occurred_at = entry.occurred_at
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+    return {
+        "action": entry.action,
+        "choices": {"functional": entry.functional, "statistics": entry.statistics},
+        "policy_version": entry.policy_version,
+        "language": entry.language,
+        "text_hash": entry.text_hash,
+        "occurred_at": occurred_at.isoformat(timespec="seconds"),
+        "source": entry.source,
+    }
+
+
+def receipt(session: Session, consent_id: str) -> dict[str, Any]:
+    """Every entry of one consent ID, each provable against the latest signed checkpoint.
+
+    An entry in the signed tree carries its leaf (the exact bytes whose leaf hash is in the
+    tree) and its inclusion proof; one not yet in it carries the signed promise instead.
+    """
+    conn = session.connection()
+    latest = latest_checkpoint_row(conn)
+    signed_size = 0 if latest is None else int(latest.tree_size)
+    rows = session.execute(
+        select(ConsentEntry, ChainLink.hash)
+        .join(ChainLink, ChainLink.seq == ConsentEntry.seq)
+        .where(ConsentEntry.consent_id == consent_id)
+        .order_by(ConsentEntry.seq.desc())
+        .limit(RECEIPT_LIMIT)
+    ).all()
+    pending = list(
+        session.scalars(
+            select(PendingEntry)
+            .where(PendingEntry.consent_id == consent_id)
+            .order_by(PendingEntry.id)
+            .limit(RECEIPT_LIMIT)
+        )
+    )
+    integrated = list(reversed(rows))
+    proven = [entry for entry, _ in integrated if entry.seq <= signed_size]
+    plans = [inclusion_ranges(entry.seq - 1, signed_size) for entry in proven]
+    hashes = StoredTree(conn).range_hashes([r for plan in plans for r in plan])
+    proofs: dict[int, list[str]] = {}
+    offset = 0
+    for entry, plan in zip(proven, plans, strict=True):
+        proofs[entry.seq] = [b64(h) for h in hashes[offset : offset + len(plan)]]
+        offset += len(plan)
+
+    entries: list[dict[str, Any]] = []
+    for entry, chain_hash in integrated:
+        leaf = entry_leaf(entry)
+        item: dict[str, Any] = {
+            "leaf_index": entry.seq - 1,
+            "leaf": b64(leaf),
+            "seq": entry.seq,
+            **_entry_fields(entry),
+            "hash": chain_hash,
+        }
+        if entry.seq in proofs:
+            item["inclusion_proof"] = proofs[entry.seq]
+        else:
+            # In the log, not yet under a signed checkpoint (the sequencer signs within its
+            # next round): a promise made now says so.
+            item["promise"] = promise_note(leaf_hash(leaf), utcnow()) or None
+        entries.append(item)
+    for row in pending:
+        leaf = entry_leaf(ConsentEntry(**{k: getattr(row, k) for k in _LEAF_FIELDS}))
+        entries.append(
+            {"leaf_index": None, "leaf": b64(leaf), **_entry_fields(row), "promise": row.promise}
+        )
+    return {
+        "consent_id": consent_id,
+        "checkpoint": None if latest is None else latest.note,
+        "entries": entries,
+    }
+
+
+_LEAF_FIELDS = (
+    "site", "occurred_at", "consent_id", "action", "functional", "statistics",
+    "policy_version", "text_hash", "language", "source", "gpc",
+)  # fmt: skip
+
+
+# ------------------------------------------------------------------------- verification
+
+
+def _open(note: str, keys: list[Ed25519PublicKey]) -> str | None:
+    """The note's text if one of its signatures is by one of `keys` under its stated name.
+
+    The name is read from the signature line, so notes signed before the origin setting
+    changed still verify with the same key.
+    """
+    names = {
+        line[len(SIGNATURE_PREFIX) :].split(" ", 1)[0]
+        for line in note.rpartition("\n\n")[2].splitlines()
+        if line.startswith(SIGNATURE_PREFIX)
+    }
+    for name in sorted(names):
+        for key in keys:
+            try:
+                return open_note(note, Verifier(name, key_hash(name, key), key))
+            except NoteError:
+                continue
+    return None
+
+
+def check_tree(session: Session, size: int) -> str | None:
+    """The first problem with the stored tree of `size` leaves, or None.
+
+    Every level holds exactly the complete subtrees of that size, and every node above the
+    leaves is the hash of its two children (the leaves themselves are checked against the
+    records while the chain is walked).
+    """
+    nodes = TreeNode.__table__
+    counts = {
+        level: (count, last)
+        for level, count, last in session.execute(
+            select(nodes.c.level, func.count(), func.max(nodes.c.idx)).group_by(nodes.c.level)
+        )
+    }
+    for level in range(max([size.bit_length(), *(lv + 1 for lv in counts)])):
+        expected = size >> level
+        count, last = counts.get(level, (0, None))
+        if count != expected or (expected and last != expected - 1):
+            if level == 0 and count > expected:
+                return (
+                    f"entry {size + 1}: entries were cut off the end: the Merkle tree has "
+                    f"{count} leaves, the chain {size} entries"
+                )
+            first = (min(count, expected) << level) + 1
+            return (
+                f"entry {first}: the Merkle tree has {count} nodes at level {level} where a "
+                f"tree of {size} has {expected}"
+            )
+    parent, left, right = nodes.alias("p"), nodes.alias("l"), nodes.alias("r")
+    rows = session.execute(
+        select(parent.c.level, parent.c.idx, parent.c.hash, left.c.hash, right.c.hash)
+        .join(left, and_(left.c.level == parent.c.level - 1, left.c.idx == parent.c.idx * 2))
+        .join(right, and_(right.c.level == parent.c.level - 1, right.c.idx == parent.c.idx * 2 + 1))
+        .where(parent.c.level > 0)
+        .execution_options(yield_per=5000)
+    )
+    try:
+        for level, index, value, lhash, rhash in rows:
+            if node_hash(bytes.fromhex(lhash), bytes.fromhex(rhash)).hex() != value:
+                first = (index << level) + 1
+                last = first + (1 << level) - 1
+                return (
+                    f"entry {first}: the Merkle tree node over entries {first}…{last} "
+                    "does not match its children"
+                )
+    finally:
+        rows.close()
+    return None
+
+
+@dataclass
+class LogCheck:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def check_log(session: Session, keys: Iterable[Ed25519PublicKey], size: int) -> LogCheck:
+    """Check the stored tree, every stored signed checkpoint and every pending promise."""
+    result = LogCheck()
+    problem = check_tree(session, size)
+    if problem is not None:
+        result.problems.append(problem)
+        return result
+    verifiers = list(keys)
+    tree = StoredTree(session.connection())
+    for row in session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.id)):
+        label = f"log checkpoint #{row.id}"
+        text = _open(row.note, verifiers)
+        if text is None:
+            if verifiers:
+                result.problems.append(f"{label} has no valid signature by the log's key")
+            else:
+                result.notes.append(f"{label}: no key configured, signature not checked")
+            continue
+        try:
+            body = parse_checkpoint(text)
+        except NoteError as exc:
+            result.problems.append(f"{label}: {exc}")
+            continue
+        if body.origin != log_origin():
+            result.notes.append(f"{label} names another origin ({body.origin})")
+        if body.size > size:
+            result.problems.append(
+                f"entry {size + 1}: entries were cut off the end: {label} covers {body.size}"
+            )
+        elif tree.root(body.size) != body.root:
+            result.problems.append(
+                f"the log was rewritten: {label} signed a different tree head at size {body.size}"
+            )
+    now = utcnow()
+    for pending in session.scalars(select(PendingEntry).order_by(PendingEntry.id)):
+        label = f"pending entry #{pending.id}"
+        leaf = leaf_hash(entry_leaf(ConsentEntry(**{k: getattr(pending, k) for k in _LEAF_FIELDS})))
+        if leaf.hex() != pending.leaf_hash:
+            result.problems.append(f"{label} was altered after it was acknowledged")
+            continue
+        if not pending.promise:
+            result.notes.append(f"{label} was acknowledged without a signing key")
+            continue
+        text = _open(pending.promise, verifiers)
+        if text is None:
+            if verifiers:
+                result.problems.append(f"{label}: its promise has no valid signature")
+            continue
+        try:
+            promise = parse_promise(text)
+        except NoteError as exc:
+            result.problems.append(f"{label}: {exc}")
+            continue
+        if promise.leaf_hash != leaf or promise.acknowledged_at != promise_time(
+            pending.occurred_at
+        ):
+            result.problems.append(f"{label} does not match the promise it was given")
+        elif promise.deadline() < now:
+            result.notes.append(f"{label} is past its promised integration delay")
+    return result
