@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "view_access_log": "Visade åtkomstloggen",
     "view_charts": "Visade statistik",
     "end_sessions": "Avslutade sessioner",
+    "change_password": "Bytte lösenord",
 }
 PAGE_SIZE = 50
 

@@ -14,6 +14,7 @@ from typing import ParamSpec, TypeVar
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import abort, current_app, g, redirect, request, session, url_for
+from sqlalchemy import update
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
@@ -94,10 +95,20 @@ def count_sign_in_attempt(name: str) -> SignInAttempt:
     database) gives each try its own number, so only the first `limit` are checked, on
     every worker and instance together.
     """
+    return _count_attempt(_budgets(name))
+
+
+def count_password_check(user: User) -> SignInAttempt:
+    """Count a check of a signed-in user's password (changing it), as sign-in does."""
+    limit = current_app.config["SIGN_IN_LIMIT_ACCOUNT"]
+    return _count_attempt([("password-check", str(user.id), limit)])
+
+
+def _count_attempt(budgets: list[tuple[str, str, int]]) -> SignInAttempt:
     window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
     blocked: ratelimit.Limit | None = None
     counted = []
-    for bucket, key, limit in _budgets(name):
+    for bucket, key, limit in budgets:
         state = ratelimit.hit(bucket, key, limit, window)
         counted.append((bucket, key))
         if not state.allowed and (blocked is None or state.retry_after > blocked.retry_after):
@@ -116,6 +127,15 @@ def refund_sign_in_attempt(attempt: SignInAttempt) -> None:
     window = current_app.config["SIGN_IN_WINDOW_SECONDS"]
     for bucket, key in attempt.counted:
         ratelimit.refund(bucket, key, window)
+
+
+def change_password(user: User, new_password: str, *, keep_session: str | None) -> int:
+    """Store the new password and end the account's other sessions; return how many ended."""
+    with db.writing() as writer:
+        writer.execute(
+            update(User).where(User.id == user.id).values(password_hash=hash_password(new_password))
+        )
+    return sessions.end_sessions_of(user.id, utcnow(), keep=keep_session)
 
 
 def blocked_message(limit: ratelimit.Limit) -> str:

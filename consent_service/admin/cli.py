@@ -11,6 +11,7 @@ from sqlalchemy import select
 from consent_service.admin.auth import create_user
 from consent_service.admin.demo import users_demo
 from consent_service.admin.models import Role, User
+from consent_service.admin.passwords import MESSAGES_EN, password_problem
 from consent_service.db import db
 
 users_group = click.Group("users", help="Staff accounts.")
@@ -35,8 +36,9 @@ def users_create(role: str, name: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 12:
-        click.echo("error: the password must be at least 12 characters", err=True)
+    problem = password_problem(password, name)
+    if problem is not None:
+        click.echo(f"error: {MESSAGES_EN[problem]}", err=True)
         sys.exit(1)
     create_user(name, Role(role), password)
     click.echo(f"created {role} {name}")

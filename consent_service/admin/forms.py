@@ -34,3 +34,15 @@ class SignOutForm(FlaskForm):
 
 class EndSessionsForm(FlaskForm):
     pass
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Nuvarande lösenord", validators=[DataRequired(), Length(max=256), storable_text]
+    )
+    new_password = PasswordField(
+        "Nytt lösenord", validators=[DataRequired(), Length(max=256), storable_text]
+    )
+    new_password_again = PasswordField(
+        "Nytt lösenord igen", validators=[DataRequired(), Length(max=256), storable_text]
+    )

@@ -10,8 +10,11 @@ from consent_service.admin import sessions
 from consent_service.admin.access import record_access
 from consent_service.admin.auth import (
     blocked_message,
+    change_password,
     check_password,
+    count_password_check,
     count_sign_in_attempt,
+    current_session_id,
     current_user,
     refund_sign_in_attempt,
     role_required,
@@ -19,8 +22,14 @@ from consent_service.admin.auth import (
     sign_out,
 )
 from consent_service.admin.devices import remember_device
-from consent_service.admin.forms import EndSessionsForm, SignInForm, SignOutForm
+from consent_service.admin.forms import (
+    EndSessionsForm,
+    PasswordChangeForm,
+    SignInForm,
+    SignOutForm,
+)
 from consent_service.admin.models import Role, User
+from consent_service.admin.passwords import MAX_LENGTH, MESSAGES_SV, MIN_LENGTH, password_problem
 from consent_service.db import db, utcnow
 from consent_service.web.origins import safe_next
 
@@ -105,3 +114,51 @@ def end_sessions(user_id: int) -> BaseResponse:
     message = f"{ended} {'session' if ended == 1 else 'sessioner'} för {account.name} avslutade."
     flash(message)
     return redirect(url_for("admin.staff_accounts"), code=303)
+
+
+def _password_page(form: PasswordChangeForm, problems: list[str]) -> str:
+    return render_template(
+        "admin/password.html", form=form, problems=problems, min_length=MIN_LENGTH,
+        max_length=MAX_LENGTH,
+    )  # fmt: skip
+
+
+@bp.get("/password")
+@role_required(*ALL_ROLES)
+def password_page() -> str:
+    return _password_page(PasswordChangeForm(), [])
+
+
+@bp.post("/password")
+@role_required(*ALL_ROLES)
+def password_submit() -> str | BaseResponse | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    user = current_user()
+    assert user is not None  # role_required let the request through
+    form = PasswordChangeForm()
+    if not form.validate():
+        problem = "Formuläret kunde inte skickas. Fyll i alla fält och försök igen."
+        return _password_page(form, [problem]), 400
+    current, new = form.current_password.data or "", form.new_password.data or ""
+    # Someone at an unlocked computer must not get unlimited guesses at the password.
+    attempt = count_password_check(user)
+    if attempt.blocked is not None:
+        record_access(user.name, "change_password", outcome="limited")
+        page = _password_page(form, [blocked_message(attempt.blocked)])
+        return page, 429, {"Retry-After": str(attempt.blocked.retry_after)}
+    if not check_password(user, current):
+        record_access(user.name, "change_password", outcome="failed")
+        return _password_page(form, ["Det nuvarande lösenordet stämmer inte."]), 400
+    refund_sign_in_attempt(attempt)
+    problems = []
+    if new != (form.new_password_again.data or ""):
+        problems.append("De två nya lösenorden är inte lika.")
+    elif new == current:
+        problems.append("Det nya lösenordet måste skilja sig från det nuvarande.")
+    elif (problem_key := password_problem(new, user.name)) is not None:
+        problems.append(MESSAGES_SV[problem_key])
+    if problems:
+        return _password_page(form, problems), 400
+    ended = change_password(user, new, keep_session=current_session_id())
+    record_access(user.name, "change_password", {"other_sessions_ended": ended})
+    flash("Lösenordet är bytt. Du är utloggad i alla andra webbläsare.")
+    return redirect(url_for("admin.password_page"), code=303)

@@ -28,6 +28,8 @@ PUBLIC = "public"
 MATRIX: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
     "consent_api": PUBLIC,
+    # The transparency log's checkpoint, key and proofs: public by design (witnesses).
+    "audit_log": PUBLIC,
     "consent_page": PUBLIC,
     "embed": PUBLIC,
     "demo": PUBLIC,
@@ -41,6 +43,8 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "admin.home": EVERY_ROLE,
     "admin.staff_accounts": frozenset({ADMIN}),
     "admin.end_sessions": frozenset({ADMIN}),
+    "admin.password_page": EVERY_ROLE,
+    "admin.password_submit": EVERY_ROLE,
     "audit_admin": frozenset({PRIVACY}),
     "ideas": PUBLIC,  # the citizen's no-JS idea form and status page
     "ideas_api": PUBLIC,
