@@ -213,19 +213,43 @@ def sitemap_urls(text: str) -> list[str]:
     return [html.unescape(m) for m in _SITEMAP_LOC.findall(text)]
 
 
-async def _fetch_text(context: Any, url: str, timeout: float) -> str | None:
-    """A text file through the browser's own network stack (its resolver and proxy)."""
+async def _fetch_text(context: Any, url: str, timeout: float) -> tuple[int | None, str | None]:
+    """A text file through the browser's own network stack (its resolver and proxy).
+
+    Returns the HTTP status (None when unreachable) and the text of a successful answer.
+    """
     page = await context.new_page()
     try:
         response = await page.goto(url, timeout=timeout * 1000)
-        if response is None or response.status >= 400:
-            return None
+        if response is None:
+            return None, None
+        if response.status >= 400:
+            return response.status, None
         body: bytes = await response.body()
-        return body[: 2 * 1024 * 1024].decode("utf-8", "replace")
+        return response.status, body[: 2 * 1024 * 1024].decode("utf-8", "replace")
     except Exception:  # an unreachable robots.txt or sitemap counts as absent
-        return None
+        return None, None
     finally:
         await page.close()
+
+
+def robots_parser(
+    status: int | None, text: str | None
+) -> urllib.robotparser.RobotFileParser | None:
+    """The rules of one origin; None when there are none (everything allowed).
+
+    As urllib.robotparser reads them: 401 or 403 forbids everything, another 4xx or no
+    answer allows everything. A 5xx forbids everything for now, as the big crawlers do: a
+    server in trouble is not scanned.
+    """
+    parser = urllib.robotparser.RobotFileParser()
+    if status in (401, 403) or (status is not None and status >= 500):
+        parser.parse(["User-agent: *", "Disallow: /"])
+        return parser
+    if text is None:
+        return None
+    parser.parse(text.splitlines())
+    return parser
 
 
 def _set_by_response(url: str) -> str:
@@ -463,26 +487,35 @@ class _Crawl:
         robots = _Robots()
         sitemaps: list[str] = []
         try:
-            text = await _fetch_text(
-                context, _origin(start) + "/robots.txt", self.limits.navigation_seconds
+            parser = robots_parser(
+                *await _fetch_text(
+                    context, _origin(start) + "/robots.txt", self.limits.navigation_seconds
+                )
             )
-            if text is None:
-                robots.parsers[_origin(start)] = None
-            else:
-                parser = urllib.robotparser.RobotFileParser()
-                parser.parse(text.splitlines())
-                robots.parsers[_origin(start)] = parser
+            robots.parsers[_origin(start)] = parser
+            if parser is not None:
                 delay = parser.crawl_delay(ROBOTS_AGENT)
                 if delay:
                     self.delay = min(float(delay), self.limits.max_crawl_delay)
                 sitemaps = list(parser.site_maps() or [])
+            site = site_of(urlsplit(start).hostname or "")
+            queue = (sitemaps or [_origin(start) + "/sitemap.xml"])[:3]
             urls: list[str] = []
-            for sitemap in (sitemaps or [_origin(start) + "/sitemap.xml"])[:3]:
-                if not same_site(sitemap, site_of(urlsplit(start).hostname or "")):
+            fetched = 0
+            # A sitemap index names other sitemaps: a few of them are read, same site only.
+            while queue and fetched < 6:
+                sitemap = queue.pop(0)
+                if not same_site(sitemap, site):
                     continue
-                body = await _fetch_text(context, sitemap, self.limits.navigation_seconds)
-                if body:
-                    urls += sitemap_urls(body)[: self.limits.pages * 5]
+                fetched += 1
+                _, body = await _fetch_text(context, sitemap, self.limits.navigation_seconds)
+                if not body:
+                    continue
+                found = sitemap_urls(body)[: self.limits.pages * 5]
+                if "<sitemapindex" in body:
+                    queue += found[:3]
+                else:
+                    urls += found
         finally:
             await context.close()
         return robots, urls
@@ -494,17 +527,12 @@ class _Crawl:
             return
         context = await self.browser.new_context()
         try:
-            text = await _fetch_text(
+            answer = await _fetch_text(
                 context, origin + "/robots.txt", self.limits.navigation_seconds
             )
         finally:
             await context.close()
-        if text is None:
-            robots.parsers[origin] = None
-        else:
-            parser = urllib.robotparser.RobotFileParser()
-            parser.parse(text.splitlines())
-            robots.parsers[origin] = parser
+        robots.parsers[origin] = robots_parser(*answer)
 
 
 async def crawl(

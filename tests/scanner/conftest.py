@@ -113,6 +113,14 @@ class MunicipalSite:
         if path == "/robots.txt":
             response = Response("User-agent: *\nDisallow: /private/\n", mimetype="text/plain")
         elif path == "/sitemap.xml":
+            # A sitemap index, as large sites publish: the pages are in the sitemap it names.
+            response = Response(
+                '<?xml version="1.0" encoding="UTF-8"?>'
+                '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                f"<sitemap><loc>{self.url}/sitemap-pages.xml</loc></sitemap></sitemapindex>",
+                mimetype="application/xml",
+            )
+        elif path == "/sitemap-pages.xml":
             response = Response(
                 '<?xml version="1.0" encoding="UTF-8"?>'
                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'

@@ -45,7 +45,8 @@ def test_a_misbehaving_site_has_each_kind_of_finding(
     assert code == 1
     assert report["url"] == f"{site}/bad/"
     assert report["started_at"].endswith("Z")
-    # The start page's link, then the sitemap's page; robots.txt keeps /private/ out.
+    # The start page's link, then the page of the sitemap that the sitemap index names;
+    # robots.txt keeps /private/ out.
     assert report["pages"] == [f"{site}/bad/", f"{site}/bad/second", f"{site}/bad/listed"]
 
     # The ungated tracker's cookie and key, and the page's own undeclared cookie.

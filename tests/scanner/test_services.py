@@ -12,7 +12,13 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from consent_service.consent.policy import CATEGORIES, load_policy
-from consent_service.scanner.crawler import normalise, pages_to_scan, sitemap_urls
+from consent_service.scanner.crawler import (
+    ROBOTS_AGENT,
+    normalise,
+    pages_to_scan,
+    robots_parser,
+    sitemap_urls,
+)
 from consent_service.scanner.report import as_html
 from consent_service.scanner.services import (
     KNOWN_COOKIES_FILE,
@@ -329,3 +335,24 @@ def test_scan_exits_2_without_a_browser_or_with_a_bad_address(runner: FlaskCliRu
     result = runner.invoke(args=["scan", START])
     assert result.exit_code == 2 and "could not start Chromium" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "allowed"),
+    [
+        (200, "User-agent: *\nDisallow: /intern/\n", {"/": True, "/intern/x": False}),
+        (200, "User-agent: consent-service-scanner\nDisallow: /\n", {"/": False}),
+        (404, None, {"/": True, "/intern/x": True}),
+        (None, None, {"/": True}),  # unreachable: no rules
+        (401, None, {"/": False}),
+        (403, None, {"/": False}),
+        (503, None, {"/": False}),  # a server in trouble is not scanned
+    ],
+)
+def test_robots_txt_is_read_as_crawlers_read_it(
+    status: int | None, text: str | None, allowed: dict[str, bool]
+) -> None:
+    parser = robots_parser(status, text)
+    for path, expected in allowed.items():
+        url = "https://www.uppsala.se" + path
+        assert (parser is None or parser.can_fetch(ROBOTS_AGENT, url)) is expected, path
