@@ -69,6 +69,16 @@ def gpc_signal() -> bool:
     return request.headers.get("Sec-GPC", "").strip() == "1"
 
 
+@bp.after_request
+def _not_stored(response: Response) -> Response:
+    """Deny caching by default: these answers depend on the consent cookie (errors too).
+
+    A view whose answer is the same for everyone (the policy) sets its own Cache-Control.
+    """
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @bp.get("/policy")
 def policy_document() -> Response:
     response = jsonify(services.current_policy().public())
@@ -155,7 +165,11 @@ def withdraw_consent() -> Response:
         )
     except (RequestIdConflict, ReplaysLimited) as exc:
         raise _replay_error(exc) from None
-    response = jsonify({"consent_id": decision.choice.consent_id, "action": "withdraw"})
+    # The cookie is cleared, so the receipt comes with the answer: the citizen can keep the
+    # proof of the withdrawal (and of every earlier decision) without it.
+    body: dict[str, Any] = {"consent_id": decision.choice.consent_id, "action": "withdraw"}
+    body["receipt"] = receipt(db.session, decision.choice.consent_id)
+    response = jsonify(body)
     clear_choice_cookie(response)
     expire_cookies(response, services.refused_cookies(request.cookies, None))
     return response
@@ -163,7 +177,10 @@ def withdraw_consent() -> Response:
 
 @bp.get("/consent/receipt")
 def consent_receipt() -> Response:
-    """What this browser's consent ID chose, when, under which text, with each entry's hash."""
+    """This consent's entries, each with its leaf and inclusion proof (or promise).
+
+    Any validly signed cookie of the consent answers, also one kept after a withdrawal.
+    """
     choice = current_choice()
     if choice is None:
         return json_error(404, "no_consent", "No valid consent cookie was sent.")

@@ -155,10 +155,11 @@ PATHS: dict[str, Any] = {
                         "application/json": {
                             "schema": {
                                 "type": "object",
-                                "required": ["consent_id", "action"],
+                                "required": ["consent_id", "action", "receipt"],
                                 "properties": {
                                     "consent_id": {"type": "string"},
                                     "action": {"const": "withdraw"},
+                                    "receipt": {"$ref": "#/components/schemas/Receipt"},
                                 },
                             }
                         }
@@ -231,7 +232,8 @@ SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": [
-                        "seq",
+                        "leaf_index",
+                        "leaf",
                         "action",
                         "choices",
                         "policy_version",
@@ -239,9 +241,28 @@ SCHEMAS: dict[str, Any] = {
                         "text_hash",
                         "occurred_at",
                         "source",
-                        "hash",
                     ],
                     "properties": {
+                        "leaf_index": {
+                            "description": "Position in the log's Merkle tree; null while pending",
+                            "type": ["integer", "null"],
+                        },
+                        "leaf": {
+                            "description": "Base64 of the exact bytes whose RFC 9162 leaf hash "
+                            "SHA-256(0x00 ‖ leaf) is in the tree (canonical JSON)",
+                            "type": "string",
+                        },
+                        "inclusion_proof": {
+                            "description": "RFC 9162 audit path (base64) to the checkpoint",
+                            "type": "array",
+                            "items": {"type": "string"},
+                        },
+                        "promise": {
+                            "description": "For an entry not yet in the signed tree: a C2SP "
+                            "signed note (origin, 'promise', base64 leaf hash, acknowledgement "
+                            "time, maximum delay in seconds)",
+                            "type": ["string", "null"],
+                        },
                         "seq": {"type": "integer"},
                         "action": ACTION,
                         "choices": CHOICES,
@@ -255,8 +276,8 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "checkpoint": {
-                "description": "The latest signed checkpoint, or null",
-                "type": ["object", "null"],
+                "description": "The latest signed checkpoint (C2SP signed note), or null",
+                "type": ["string", "null"],
             },
         },
     },

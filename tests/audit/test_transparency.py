@@ -386,3 +386,13 @@ def test_db_upgrade_builds_the_tree_of_an_existing_chain(app: Flask) -> None:
     assert "Merkle tree: 6 leaves built" in upgrade_database(app)
     assert published(client)[2:] == (size, root)
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_the_withdrawal_answer_carries_the_receipt(client: FlaskClient) -> None:
+    client.post("/api/v1/consent", json=choice_body())
+    answer = client.delete("/api/v1/consent")
+    assert answer.status_code == 200
+    body = answer.get_json()
+    key = client.get("/api/v1/log/key").get_data(as_text=True)
+    leaves = _check_receipt(body["receipt"], key)
+    assert [leaf["action"] for leaf in leaves] == ["grant", "withdraw"]
