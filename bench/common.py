@@ -149,6 +149,8 @@ def service_env(tmp: Path) -> dict[str, str]:
         "CONSENT_ENV": "development",
         "CONSENT_SECRET_KEY": BENCH_SECRET,
         "CONSENT_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        # One client (127.0.0.1) that retries on purpose: replays must not be rate-limited.
+        "CONSENT_REPLAY_RATE_LIMIT": "100000",
     }
 
 

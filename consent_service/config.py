@@ -42,7 +42,7 @@ def _as_bool(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _validate_origin(origin: str) -> str:
+def _validate_origin(origin: str, name: str = "ALLOWED_ORIGINS") -> str:
     parts = urlsplit(origin)
     if (
         parts.scheme not in {"http", "https"}
@@ -50,11 +50,27 @@ def _validate_origin(origin: str) -> str:
         or parts.path not in {"", "/"}
         or parts.query
         or parts.fragment
+        # urlsplit silently drops tabs and line breaks; an origin has none.
+        or any(c.isspace() or not c.isprintable() for c in origin)
     ):
         raise ConfigError(
-            f"{ENV_PREFIX}ALLOWED_ORIGINS: {origin!r} is not an origin like https://www.uppsala.se"
+            f"{ENV_PREFIX}{name}: {origin!r} is not an origin like https://www.uppsala.se"
         )
     return origin.rstrip("/")
+
+
+def _public_url(raw: str, development: bool) -> str | None:
+    """The service's public origin: required outside development, where absolute URLs (the
+    embed's API base, status links in e-mail, url_for(_external=True)) must not follow Host."""
+    if not raw.strip():
+        if not development:
+            raise ConfigError(
+                f"{ENV_PREFIX}PUBLIC_URL is not set. Production needs the service's public "
+                "origin, e.g. https://samtycke.uppsala.se: without it, the addresses the service "
+                "hands out would follow the Host header a client sends."
+            )
+        return None
+    return _validate_origin(raw, "PUBLIC_URL")
 
 
 def _dev_secret(instance_path: Path) -> str:
@@ -241,12 +257,12 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "SESSION_COOKIE_NAME": "consent_session",
         "POLICY_FILE": get("POLICY_FILE") or str(DEFAULT_POLICY_FILE),
         "CHOICE_MAX_AGE_DAYS": int(get("CHOICE_MAX_AGE_DAYS", "365")),
-        "PUBLIC_URL": get("PUBLIC_URL").rstrip("/") or None,
+        "PUBLIC_URL": _public_url(get("PUBLIC_URL"), development),
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
         "TRUSTED_PROXIES": int(get("TRUSTED_PROXIES", "0")),
         # Requests naming an already-used request_id, per client address and window: a
         # banner retries a few times; many known keys from one client are guesses.
-        "REPLAY_RATE_LIMIT": _int_setting(get, "REPLAY_RATE_LIMIT", 30, 1, 100_000),
+        "REPLAY_RATE_LIMIT": _int_setting(get, "REPLAY_RATE_LIMIT", 100, 1, 100_000),
         "REPLAY_RATE_WINDOW_SECONDS": _int_setting(
             get, "REPLAY_RATE_WINDOW_SECONDS", 600, 1, 86400
         ),

@@ -9,6 +9,9 @@ import pytest
 from consent_service.config import ConfigError, load_settings
 
 KEY = "k" * 48
+PUBLIC_URL = "https://samtycke.uppsala.se"
+# The least a production configuration needs.
+PRODUCTION = {"CONSENT_SECRET_KEY": KEY, "CONSENT_PUBLIC_URL": PUBLIC_URL}
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
@@ -17,7 +20,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
 
 
 def test_production_is_the_default_mode(tmp_path: Path) -> None:
-    settings = load_settings(tmp_path, {"CONSENT_SECRET_KEY": KEY})
+    settings = load_settings(tmp_path, PRODUCTION)
     assert settings["CONSENT_MODE"] == "production"
     assert settings["COOKIE_SECURE"] and settings["SESSION_COOKIE_SECURE"]
 
@@ -37,7 +40,7 @@ def test_development_generates_a_key_once(tmp_path: Path) -> None:
      ("d" * 40 + ", " + "e" * 40, ["e" * 40, "d" * 40])],
 )  # fmt: skip
 def test_key_fallbacks_are_a_list_never_a_string(raw: str, expected: list[str]) -> None:
-    env = {"CONSENT_SECRET_KEY": KEY, "CONSENT_SECRET_KEY_FALLBACKS": raw}
+    env = {**PRODUCTION, "CONSENT_SECRET_KEY_FALLBACKS": raw}
     settings = load_settings(Path("/nonexistent"), env)
     assert settings["SECRET_KEY_FALLBACKS"] == expected
     assert isinstance(settings["SECRET_KEY_FALLBACKS"], list)
@@ -63,6 +66,29 @@ def test_unsafe_settings_are_refused(tmp_path: Path, env: dict[str, str]) -> Non
 
 
 def test_origins_are_parsed_exactly(tmp_path: Path) -> None:
-    settings = load_settings(tmp_path, {"CONSENT_SECRET_KEY": KEY, "CONSENT_ALLOWED_ORIGINS":
+    settings = load_settings(tmp_path, {**PRODUCTION, "CONSENT_ALLOWED_ORIGINS":
                                         "https://www.uppsala.se, https://uppsala.se/"})  # fmt: skip
     assert settings["ALLOWED_ORIGINS"] == ["https://www.uppsala.se", "https://uppsala.se"]
+
+
+def test_production_refuses_to_start_without_a_public_url(tmp_path: Path) -> None:
+    """Without it, absolute URLs (the embed's API base, status links) would follow Host."""
+    with pytest.raises(ConfigError, match="CONSENT_PUBLIC_URL is not set"):
+        load_settings(tmp_path, {"CONSENT_SECRET_KEY": KEY})
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["samtycke.uppsala.se", "https://samtycke.uppsala.se/path", "https://samtycke.uppsala.se/?x",
+     "ftp://samtycke.uppsala.se", "https://", "https://samtycke.uppsala.se\n"],
+)  # fmt: skip
+def test_a_public_url_must_be_an_origin(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ConfigError, match="CONSENT_PUBLIC_URL"):
+        load_settings(tmp_path, {**PRODUCTION, "CONSENT_PUBLIC_URL": url})
+
+
+def test_development_may_leave_the_public_url_unset(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path, {"CONSENT_ENV": "development"})
+    assert settings["PUBLIC_URL"] is None
+    trailing_slash = {**PRODUCTION, "CONSENT_PUBLIC_URL": PUBLIC_URL + "/"}
+    assert load_settings(tmp_path, trailing_slash)["PUBLIC_URL"] == PUBLIC_URL

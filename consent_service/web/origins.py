@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Request, Response, current_app, request
+from werkzeug.routing import MapAdapter
 
 from consent_service.web.errors import ApiError
 
@@ -17,8 +18,55 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 def own_origin() -> str:
+    """The service's public origin: CONSENT_PUBLIC_URL, or the request's host in development.
+
+    Production refuses to start without CONSENT_PUBLIC_URL (config.py); should it be missing
+    anyway, this fails rather than hand out an address taken from the Host header.
+    """
     public: str | None = current_app.config.get("PUBLIC_URL")
-    return public or request.host_url.rstrip("/")
+    if public:
+        return public
+    if current_app.config["CONSENT_MODE"] in {"development", "testing"}:
+        return request.host_url.rstrip("/")
+    raise RuntimeError("CONSENT_PUBLIC_URL is not set: no address is built from the Host header")
+
+
+def public_url(path: str = "") -> str:
+    """An absolute URL of this service for `path` (which starts with /), e.g. for e-mail."""
+    return own_origin() + path
+
+
+def build_external_urls_on_public_url(app: Flask) -> None:
+    """Make url_for(_external=True) and redirects name CONSENT_PUBLIC_URL, never Host.
+
+    Flask builds external URLs from the request's Host and scheme. Setting SERVER_NAME would
+    fix the host but not the scheme, and changes the test client's defaults; instead the URL
+    adapter keeps matching routes as before and only builds on the public origin. Outside a
+    request (commands, background threads) the same origin is used, so e-mail links work there.
+    """
+    public = app.config.get("PUBLIC_URL")
+    if not public:
+        return
+    parts = urlsplit(public)
+    bind_for_request = app.create_url_adapter
+
+    def create_url_adapter(req: Request | None) -> MapAdapter | None:
+        if req is None:
+            return app.url_map.bind(
+                parts.netloc,
+                script_name=app.config["APPLICATION_ROOT"],
+                url_scheme=parts.scheme,
+            )
+        adapter = bind_for_request(req)
+        if adapter is not None:
+            # Matching uses the subdomain, not server_name (no host matching here).
+            adapter.server_name = parts.netloc
+            adapter.url_scheme = parts.scheme
+        return adapter
+
+    # An instance attribute, like ProxyFix on wsgi_app: only this app builds this way.
+    # mypy sees an unbound method's signature (with self); the bound one has none.
+    app.create_url_adapter = create_url_adapter  # type: ignore[method-assign,assignment]
 
 
 def allowed_origin(origin: str | None) -> bool:
@@ -72,6 +120,8 @@ def add_cors_headers(response: Response) -> Response:
 
 
 def register_origin_rules(app: Flask) -> None:
+    build_external_urls_on_public_url(app)
+
     @app.before_request
     def _check_origin() -> Response | None:
         if not request.path.startswith("/api/"):

@@ -416,3 +416,23 @@ def test_only_necessary_expires_the_refused_categories_cookies(client: FlaskClie
     client.set_cookie("uppsala_prefs", "x")
     response = client.post("/api/v1/consent", json=choice_body(functional=True))
     assert _expired(response) == {"_pk_id.1.1fff"}
+
+
+class TestCaching:
+    """Answers that depend on the cookie are never stored by a cache; the policy may be."""
+
+    def test_consent_answers_are_not_stored(self, client: FlaskClient) -> None:
+        assert client.get("/api/v1/consent").headers["Cache-Control"] == "no-store"  # 404
+        posted = client.post("/api/v1/consent", json=choice_body())
+        assert posted.headers["Cache-Control"] == "no-store"
+        assert client.get("/api/v1/consent").headers["Cache-Control"] == "no-store"
+        assert client.get("/api/v1/consent/receipt").headers["Cache-Control"] == "no-store"
+        assert client.delete("/api/v1/consent").headers["Cache-Control"] == "no-store"
+        assert client.delete("/api/v1/consent").headers["Cache-Control"] == "no-store"  # 404
+
+    def test_errors_are_not_stored_either(self, client: FlaskClient) -> None:
+        refused = client.post("/api/v1/consent", json=choice_body(policy_version=0))
+        assert refused.status_code == 409 and refused.headers["Cache-Control"] == "no-store"
+
+    def test_the_policy_stays_cacheable(self, client: FlaskClient) -> None:
+        assert "public" in client.get("/api/v1/policy").headers["Cache-Control"]

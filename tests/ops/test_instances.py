@@ -55,7 +55,13 @@ PASSWORD = "a long staff password 42"
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     tmp = tmp_path_factory.mktemp("instances")
     url = postgres_database_url(tmp)
-    base = {"CONSENT_ENV": "production", "CONSENT_DATABASE_URL": url}
+    base = {
+        "CONSENT_ENV": "production",
+        "CONSENT_DATABASE_URL": url,
+        "CONSENT_PUBLIC_URL": "https://samtycke.uppsala.test",
+        # Every client here is 127.0.0.1, and these tests retry on purpose.
+        "CONSENT_REPLAY_RATE_LIMIT": "100000",
+    }
     environments = {
         "a": {**base, "CONSENT_SECRET_KEY": OLD_KEY},
         "b": {**base, "CONSENT_SECRET_KEY": OLD_KEY},
@@ -305,7 +311,8 @@ def test_the_database_agrees_with_what_the_instances_answered(
 def test_instances_started_together_migrate_one_after_the_other(tmp_path: Path) -> None:
     url = postgres_empty_database_url(f"m_{uuid.uuid4().hex[:12]}")
     env = {**os.environ, "CONSENT_ENV": "production", "CONSENT_SECRET_KEY": OLD_KEY,
-           "CONSENT_DATABASE_URL": url}  # fmt: skip
+           "CONSENT_DATABASE_URL": url,
+           "CONSENT_PUBLIC_URL": "https://samtycke.uppsala.test"}  # fmt: skip
     command = [str(Path(sys.executable).parent / "consent-service"), "db", "upgrade"]
     runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
             for _ in range(3)]  # fmt: skip
