@@ -170,22 +170,6 @@ def _analytics_settings(get: Any) -> dict[str, Any]:
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"{ENV_PREFIX}ANALYTICS_TIMEZONE: unknown time zone {zone!r}") from None
     rollup_seconds = number("ANALYTICS_ROLLUP_SECONDS", 300, 86400, "seconds")
-    return {
-        "ANALYTICS_RAW_DAYS": raw_days,
-        "ANALYTICS_AGGREGATE_DAYS": aggregate_days,
-        "ANALYTICS_QUERY_PARAMS": params,
-        "ANALYTICS_TIMEZONE": zone,
-        # How stale today's figures on the dashboard may be before they are rolled up again.
-        "ANALYTICS_ROLLUP_SECONDS": rollup_seconds,
-    }
-
-
-def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Build the Flask config mapping from defaults and the environment."""
-    env = dict(os.environ if env is None else env)
-
-    def get(name: str, default: str = "") -> str:
-        return env.get(ENV_PREFIX + name, default)
     # Events per minute from one client address (generous: a school or office shares one)
     # and from one consent (one browser), and events per visitor and day.
     limits = {
@@ -199,6 +183,23 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
     for name, value in limits.items():
         if value < 1:
             raise ConfigError(f"{ENV_PREFIX}{name} must be at least 1")
+    return {
+        "ANALYTICS_RAW_DAYS": raw_days,
+        "ANALYTICS_AGGREGATE_DAYS": aggregate_days,
+        "ANALYTICS_QUERY_PARAMS": params,
+        "ANALYTICS_TIMEZONE": zone,
+        # How stale today's figures on the dashboard may be before they are rolled up again.
+        "ANALYTICS_ROLLUP_SECONDS": rollup_seconds,
+        **limits,
+    }
+
+
+def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from defaults and the environment."""
+    env = dict(os.environ if env is None else env)
+
+    def get(name: str, default: str = "") -> str:
+        return env.get(ENV_PREFIX + name, default)
 
     mode = get("ENV", "production")
     if mode not in MODES:
@@ -206,7 +207,6 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
     development = mode in {"development", "testing"}
 
     secret_key = get("SECRET_KEY")
-        **limits,
     if not secret_key:
         if not development:
             raise ConfigError(
