@@ -174,9 +174,12 @@ def _origin(url: str) -> str:
 
 def normalise(url: str, base: str | None = None) -> str | None:
     """An absolute http(s) URL without fragment, or None for anything that is not a page."""
-    absolute = urldefrag(urljoin(base, url) if base else url).url
-    parts = urlsplit(absolute)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    try:
+        absolute = urldefrag(urljoin(base, url) if base else url).url
+        parts = urlsplit(absolute)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            return None
+    except ValueError:  # a malformed address on a page, e.g. "http://[oops/"
         return None
     if _NOT_PAGES.search(parts.path):
         return None
@@ -184,7 +187,11 @@ def normalise(url: str, base: str | None = None) -> str | None:
 
 
 def pages_to_scan(
-    start: str, links: Sequence[str], sitemap: Sequence[str], limit: int, allowed: Any
+    start: str,
+    links: Sequence[str],
+    sitemap: Sequence[str],
+    limit: int,
+    allowed: Callable[[str], bool],
 ) -> tuple[list[str], list[str]]:
     """The start page, then its same-site links, then the sitemap's, up to the limit.
 
@@ -264,6 +271,9 @@ def _set_by_script(source: str, page: str) -> str:
 
 
 class _Crawl:
+    """One scan's browser and limits, and what its visits share: screenshots taken so far,
+    robots.txt's crawl delay and the time of the last page load."""
+
     def __init__(
         self, browser: Any, settings: BrowserSettings, limits: Limits, observations: Observations
     ) -> None:

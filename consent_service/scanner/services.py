@@ -187,8 +187,11 @@ def site_of(host: str) -> str:
 
 
 def same_site(url: str, site: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and site_of(parts.hostname or "") == site
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and site_of(parts.hostname or "") == site
+    except ValueError:  # a malformed address (a sitemap named in robots.txt, say)
+        return False
 
 
 # --- the report ----------------------------------------------------------------------------

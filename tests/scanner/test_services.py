@@ -269,6 +269,7 @@ def test_an_unknown_marketing_cookie_gets_no_category_of_this_policy() -> None:
         ("mailto:info@uppsala.se", None),
         ("javascript:void(0)", None),
         ("/dokument/plan.PDF", None),
+        ("http://[oops/", None),
     ],
 )
 def test_only_http_pages_are_normalised(url: str, expected: str | None) -> None:
