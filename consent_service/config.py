@@ -254,7 +254,11 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "SESSION_COOKIE_SECURE": secure_cookies,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_NAME": "consent_session",
+        # __Host-: the browser keeps it only if Secure, Path=/ and without Domain, so no
+        # sister host on the same site can plant or overwrite a staff session cookie.
+        "SESSION_COOKIE_NAME": "__Host-consent_session" if secure_cookies else "consent_session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         "POLICY_FILE": get("POLICY_FILE") or str(DEFAULT_POLICY_FILE),
         "CHOICE_MAX_AGE_DAYS": int(get("CHOICE_MAX_AGE_DAYS", "365")),
         "PUBLIC_URL": _public_url(get("PUBLIC_URL"), development),

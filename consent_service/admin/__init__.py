@@ -9,6 +9,7 @@ def init_app(app: Flask) -> None:
     """Register the sign-in pages, the admin shell's menu and context, `users` and a purger."""
     from consent_service.admin import views
     from consent_service.admin.cli import users_group
+    from consent_service.admin.headers import register_staff_headers
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item, register_admin_context
     from consent_service.admin.sessions import purge_sessions
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     register_admin_context(app)
+    register_staff_headers(app)
     add_nav_item(app, "Personal", "admin.staff_accounts", Role.ADMIN)
     app.cli.add_command(users_group)
     register_purger(app, "staff sessions", purge_sessions)

@@ -47,7 +47,7 @@ from tests.ops.servers import Instance, instances
 
 OLD_KEY = "old-key-" + "k3Jx9Qm2Lw8Rv5Tn1Yp7Hs4Dc6Fb0Gz"
 NEW_KEY = "new-key-" + "Zq8Wm3Xk5Pn1Rt7Lv2Hj9Bc4Gd6Fs0Ya"
-SESSION = "consent_session"
+SESSION = "__Host-consent_session"  # production mode: Secure, Path=/, no Domain
 PASSWORD = "a long staff password 42"
 
 
