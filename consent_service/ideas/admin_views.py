@@ -180,6 +180,7 @@ def idea_page(reference: str) -> str:
         notes=board.notes(idea.id),
         messages=board.messages(idea.id),
         similar=board.similar_ideas(idea),
+        masked=board.masked_on_public_pages(idea),
         members=board.team_members(),
         move_form=move_form,
         owner_form=owner_form,

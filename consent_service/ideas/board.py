@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
-from consent_service.ideas import mail
+from consent_service.ideas import mail, masking
 from consent_service.ideas.catalog import (
     CLOSED,
     INBOX,
@@ -431,6 +431,28 @@ def messages(idea_id: int) -> Sequence[IdeaMessage]:
         .where(IdeaMessage.idea_id == idea_id)
         .order_by(IdeaMessage.published_at.desc())
     ).all()
+
+
+MASKED_NAMES = {
+    masking.PERSONNUMMER: ("personnummer", "personnummer"),
+    masking.SAMORDNINGSNUMMER: ("samordningsnummer", "samordningsnummer"),
+    masking.EMAIL: ("e-postadress", "e-postadresser"),
+    masking.PHONE: ("telefonnummer", "telefonnummer"),
+}
+
+
+def masked_on_public_pages(idea: Idea) -> list[str]:
+    """What the public pages hide of this idea: ["1 personnummer", "2 e-postadresser"]."""
+    texts = [idea.title, idea.body, *(m.body for m in messages(idea.id))]
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update(masking.mask_personal_data(text).found)
+    shown = []
+    for kind in masking.KINDS:
+        if counts[kind]:
+            one, many = MASKED_NAMES[kind]
+            shown.append(f"{counts[kind]} {one if counts[kind] == 1 else many}")
+    return shown
 
 
 def similar_ideas(idea: Idea, limit: int = 5) -> Sequence[Idea]:
