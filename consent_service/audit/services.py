@@ -174,6 +174,16 @@ def receipt(session: Session, consent_id: str) -> dict[str, Any]:
     return log_receipt(session, consent_id)
 
 
+def archived_texts(session: Session, text_hashes: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The archived policy text behind each hash (what the citizen was shown), by hash."""
+    rows = session.execute(
+        select(PolicyText.text_hash, PolicyText.content).where(
+            PolicyText.text_hash.in_(sorted(set(text_hashes)))
+        )
+    )
+    return {text_hash: json.loads(content) for text_hash, content in rows}
+
+
 # --- retention ----------------------------------------------------------------------------
 
 

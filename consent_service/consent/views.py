@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.audit import transparency
 from consent_service.audit.models import Source
+from consent_service.audit.services import archived_texts, receipt
 from consent_service.consent import services
 from consent_service.consent.api import gpc_signal, request_language
 from consent_service.consent.cookie import (
@@ -17,6 +19,8 @@ from consent_service.consent.cookie import (
     set_choice_cookie,
 )
 from consent_service.consent.forms import ConsentForm
+from consent_service.db import db
+from consent_service.web.errors import json_error
 from consent_service.web.headers import allow_framing
 from consent_service.web.origins import safe_next
 
@@ -101,4 +105,42 @@ def settings_submit() -> Response | BaseResponse:
     else:
         set_choice_cookie(response, decision.choice)
         expire_cookies(response, services.refused_cookies(request.cookies, decision.choice))
+    return response
+
+
+@bp.get("/consent/mine")
+@allow_framing("hosts")
+def my_consent_page() -> Response:
+    """ "Mitt samtycke": this browser's decisions, the texts shown, the receipt and its proofs."""
+    policy = services.current_policy()
+    language = page_language()
+    choice = current_choice()
+    body = receipt(db.session, choice.consent_id) if choice else None
+    texts = archived_texts(db.session, [e["text_hash"] for e in body["entries"]]) if body else {}
+    html = render_template(
+        "consent/mine.html",
+        language=language,
+        texts=policy.rendered(language),
+        other_languages=[lang for lang in policy.languages if lang != language],
+        choice=choice,
+        receipt=body,
+        archived=texts,
+        verifier=transparency.published_key(),
+    )
+    response = current_app.make_response(html)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/consent/mine/receipt.json")
+def my_receipt_download() -> Response:
+    """The receipt as a file to keep (the same JSON as GET /api/v1/consent/receipt)."""
+    choice = current_choice()
+    if choice is None:
+        return json_error(404, "no_consent", "No valid consent cookie was sent.")
+    response = jsonify(receipt(db.session, choice.consent_id))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="consent-receipt-{choice.consent_id}.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response
