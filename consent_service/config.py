@@ -129,7 +129,8 @@ def _positive_int(name: str, raw: str) -> int:
     return value
 
 
-QUERY_PARAM_NAME = re.compile(r"^[A-Za-z0-9_.\-\[\]]{1,64}$")
+# Used with fullmatch ("…$" with re.match would accept a trailing newline).
+QUERY_PARAM_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,64}")
 
 
 def _analytics_settings(get: Any) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def _analytics_settings(get: Any) -> dict[str, Any]:
         )
     params = _as_list("ANALYTICS_QUERY_PARAMS", get("ANALYTICS_QUERY_PARAMS"))
     for param in params:
-        if not QUERY_PARAM_NAME.match(param):
+        if not QUERY_PARAM_NAME.fullmatch(param):
             raise ConfigError(
                 f"{ENV_PREFIX}ANALYTICS_QUERY_PARAMS: {param!r} is not a query parameter name"
             )

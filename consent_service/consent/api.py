@@ -140,7 +140,9 @@ def _replay_error(exc: RequestIdConflict | ReplaysLimited) -> ApiError:
 
 def _withdraw_body() -> dict[str, Any]:
     """The optional DELETE body; ?source= is still read for clients that predate the body."""
-    data = json_body(WITHDRAW_SCHEMA, allow_text_plain=True) if request.content_length else {}
+    # An empty body (Content-Length 0 or none at all) is the older clients' request.
+    has_body = bool(request.get_data(cache=True))
+    data = json_body(WITHDRAW_SCHEMA, allow_text_plain=True) if has_body else {}
     if "source" not in data and "source" in request.args:
         data["source"] = validate_object(
             {"source": request.args["source"]}, {"source": CHOICE_SCHEMA["source"]}, "query"

@@ -14,6 +14,7 @@ from werkzeug.test import TestResponse
 from consent_service.audit.filters import ACTIONS, SOURCES, parse_filter
 from consent_service.audit.models import REQUEST_ID, Action, ConsentEntry, Source
 from consent_service.consent.cookie import COOKIE_NAME
+from consent_service.consent.services import statistics_allowed
 from consent_service.db import db
 from tests.conftest import HOST_ORIGIN, POLICY_VERSION, choice_body, make_app
 
@@ -436,3 +437,25 @@ class TestCaching:
 
     def test_the_policy_stays_cacheable(self, client: FlaskClient) -> None:
         assert "public" in client.get("/api/v1/policy").headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("statistics", "gpc", "explicit", "allowed"),
+    [
+        (True, False, False, True),  # Accept all without GPC
+        (True, True, False, False),  # Accept all with GPC: statistics stays off
+        (True, True, True, True),  # switched on by hand in the settings
+        (False, False, True, False),  # never switched on by the rule itself
+    ],
+)
+def test_the_one_gpc_rule(statistics: bool, gpc: bool, explicit: bool, allowed: bool) -> None:
+    assert statistics_allowed(statistics, gpc=gpc, explicit=explicit) is allowed
+
+
+def test_a_withdrawal_with_an_empty_json_body_is_an_old_clients_request(
+    app: Flask, client: FlaskClient
+) -> None:
+    client.post("/api/v1/consent", json=choice_body())
+    response = client.delete("/api/v1/consent", data=b"", content_type="application/json")
+    assert response.status_code == 200
+    assert [e.action for e in entries(app)] == ["grant", "withdraw"]
