@@ -6,11 +6,14 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Install the Origin rules, the security headers and the JSON/HTML error handlers."""
+    """Install the Origin rules, the security headers, the JSON/HTML error handlers and the
+    files every site serves (robots.txt, favicon)."""
     from consent_service.web.errors import register_error_handlers
     from consent_service.web.headers import register_security_headers
     from consent_service.web.origins import register_origin_rules
+    from consent_service.web.site_files import init_app as register_site_files
 
     register_origin_rules(app)
     register_security_headers(app)
     register_error_handlers(app)
+    register_site_files(app)

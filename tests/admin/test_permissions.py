@@ -35,6 +35,7 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "demo": PUBLIC,
     "health": PUBLIC,
     "openapi": PUBLIC,
+    "site_files": PUBLIC,  # robots.txt, favicon.ico
     # No staff role: Prometheus sends CONSENT_METRICS_TOKEN (tests/ops/test_metrics.py).
     "metrics": PUBLIC,
     "admin.sign_in_page": PUBLIC,
@@ -47,8 +48,11 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "admin.password_submit": EVERY_ROLE,
     "audit_admin": frozenset({PRIVACY}),
     "ideas": PUBLIC,  # the citizen's no-JS idea form and status page
+    # The open idea page: published ideas, masked, and counts of all ideas.
+    "ideas.open_ideas": PUBLIC,
     "ideas_api": PUBLIC,
     "ideas_admin": frozenset({INNOVATION}),
+    "ideas_admin.publish": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # Editors see the statistics; privacy officers the consent figures on the same page.
     "analytics_admin": frozenset({EDITOR, PRIVACY}),
