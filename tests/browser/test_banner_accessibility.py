@@ -201,6 +201,29 @@ def test_keyboard_only(visit: Visit) -> None:
     assert link.evaluate("e => document.activeElement === e")
 
 
+def test_focused_heading_has_a_ring_not_a_box(visit: Visit) -> None:
+    """The dialog opens with its heading focused: the ring hugs the text with some room, so
+    it reads as focus on a heading, not as a full-width box like a text field."""
+    page = visit.goto()
+    visit.dialog().wait_for()
+    visit.settle()
+    assert shadow_focus(visit) == "Kakor på uppsala.se"
+    heading = page.get_by_role("heading", name="Kakor på uppsala.se")
+    ring = heading.evaluate(
+        """h => { const s = getComputedStyle(h), r = document.createRange();
+          r.selectNodeContents(h);
+          return {style: s.outlineStyle, width: parseFloat(s.outlineWidth),
+                  offset: parseFloat(s.outlineOffset), background: s.backgroundColor,
+                  box: h.getBoundingClientRect().width, text: r.getBoundingClientRect().width,
+                  content: h.parentElement.clientWidth} }"""
+    )
+    assert ring["style"] == "solid" and ring["width"] >= 2  # visible
+    assert ring["offset"] >= 4  # clear of the letters
+    assert ring["background"] == "rgba(0, 0, 0, 0)"  # no field-like fill
+    assert ring["box"] <= ring["text"] + 2 < ring["content"]  # as wide as the words only
+    visit.screenshot("first-layer-heading-focus")
+
+
 def test_focus_stays_in_the_dialog(visit: Visit) -> None:
     page = visit.goto()
     visit.dialog().wait_for()
