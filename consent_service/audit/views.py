@@ -39,6 +39,7 @@ from consent_service.audit.filters import (
     parse_filter,
 )
 from consent_service.audit.forms import VerifyForm
+from consent_service.audit.models import Action, Source
 from consent_service.db import db, utcnow
 from consent_service.web.charts import (
     LineChart,
@@ -315,18 +316,23 @@ def retention_page() -> str:
     )
 
 
-AUDIT_LABELS = {
-    "actions": {"grant": "Samtycke givet", "update": "Val ändrat", "withdraw": "Återkallat"},
+AUDIT_LABELS: dict[str, dict[str, str]] = {
+    # Keyed by the log's vocabulary (audit/models.py); a StrEnum key also finds its text.
+    "actions": {
+        Action.GRANT: "Samtycke givet",
+        Action.UPDATE: "Val ändrat",
+        Action.WITHDRAW: "Återkallat",
+    },
     "categories": {
         "functional": "Funktionella tillåtna",
         "statistics": "Statistik tillåten",
         "none": "Endast nödvändiga",
     },
     "sources": {
-        "banner": "Bannern",
-        "settings": "Inställningslagret",
-        "nojs": "Sidan utan JavaScript",
-        "api": "API",
+        Source.BANNER: "Bannern",
+        Source.SETTINGS: "Inställningslagret",
+        Source.NOJS: "Sidan utan JavaScript",
+        Source.API: "API",
     },
     "fields": {
         "consent_id": "Samtyckes-ID",

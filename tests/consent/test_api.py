@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from consent_service.audit.filters import ACTIONS, SOURCES, parse_filter
 from consent_service.audit.models import REQUEST_ID, Action, ConsentEntry, Source
+from consent_service.audit.views import AUDIT_LABELS
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.consent.services import statistics_allowed
 from consent_service.db import db
@@ -391,6 +392,10 @@ def test_the_audit_filter_takes_the_logs_vocabulary() -> None:
     assert tuple(Action) == ACTIONS
     assert tuple(Source) == SOURCES
     assert parse_filter({"source": "nojs", "action": "withdraw"}).source == Source.NOJS
+    # The privacy officer's pages name every action and source, and find a row's text.
+    assert set(AUDIT_LABELS["actions"]) == set(Action)
+    assert set(AUDIT_LABELS["sources"]) == set(Source)
+    assert AUDIT_LABELS["sources"]["nojs"] == AUDIT_LABELS["sources"][Source.NOJS]
 
 
 def _expired(response: TestResponse) -> set[str]:
