@@ -36,6 +36,7 @@ from consent_service.audit.models import (  # noqa: E402
     ConsentEntry,
     consent_record,
 )
+from consent_service.audit.sequencer import build_tree  # noqa: E402
 from consent_service.consent.services import current_policy  # noqa: E402
 from consent_service.db import db  # noqa: E402
 from consent_service.schema import upgrade_database  # noqa: E402
@@ -122,6 +123,9 @@ def build_log(workdir: Path, size: int) -> dict[str, str]:
             conn.execute(
                 update(ChainHead).where(ChainHead.chain == "consent").values(seq=size, hash=prev)
             )
+        # The Merkle tree over the bulk-built chain, as `db upgrade` builds it for a log from
+        # before the tree existed (and signs its checkpoint).
+        build_tree()
     app.extensions["consent_db"].dispose()
     return env
 

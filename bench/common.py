@@ -136,6 +136,26 @@ def wrk_post(url: str, body: dict[str, object] | list[object], seconds: int = 10
     return WrkResult(rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0, total)
 
 
+def wrk_get(url: str, seconds: int = 10, connections: int = 16,
+            headers: dict[str, str] | None = None) -> WrkResult:  # fmt: skip
+    """GET `url` for `seconds` with `connections` open connections."""
+    lines = [f'wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items()]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines) + "\n")
+    out = subprocess.run(
+        [ensure_wrk(), f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
+         "--latency", "-s", script.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(script.name)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    non_2xx_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return WrkResult(rps, p50, p99, int(non_2xx_match.group(1)) if non_2xx_match else 0, total)
+
+
 def shipped_policy_version() -> int:
     """The packaged policy's version: what the benchmarks' choices answer."""
     from consent_service.config import DEFAULT_POLICY_FILE

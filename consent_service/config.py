@@ -313,7 +313,35 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
             ),
         }
     )
+    settings.update(_log_settings(get, mode, settings["PUBLIC_URL"]))
     return settings
+
+
+LOG_INTEGRATION_MODES = ("background", "inline", "manual")
+
+
+def _log_settings(get: Any, mode: str, public_url: str | None) -> dict[str, Any]:
+    """The consent log as a transparency log (docs/transparency-log.md)."""
+    # background: a sequencer thread in the worker holding the lock; inline: each request
+    # integrates its own decision (the test suite); manual: only integrate_pending() does.
+    integration = get("LOG_INTEGRATION", "inline" if mode == "testing" else "background")
+    if integration not in LOG_INTEGRATION_MODES:
+        raise ConfigError(
+            f"{ENV_PREFIX}LOG_INTEGRATION must be one of {', '.join(LOG_INTEGRATION_MODES)}"
+        )
+    host = urlsplit(public_url).netloc if public_url else "consent-service.localhost"
+    # The checkpoint's origin line and the signing key's name: no spaces, no '+'.
+    origin = get("LOG_ORIGIN", f"{host}/consent-log").strip()
+    if not origin or any(c.isspace() or c == "+" for c in origin):
+        raise ConfigError(f"{ENV_PREFIX}LOG_ORIGIN must not be empty or hold spaces or '+'")
+    return {
+        "LOG_INTEGRATION": integration,
+        "LOG_ORIGIN": origin,
+        # What every promise states: an acknowledged decision is in the log within this time.
+        "LOG_MAX_DELAY_SECONDS": _int_setting(get, "LOG_MAX_DELAY_SECONDS", 10, 1, 86400),
+        # /readyz answers 503 when the oldest pending decision is older than this.
+        "LOG_STALL_SECONDS": _int_setting(get, "LOG_STALL_SECONDS", 60, 1, 86400),
+    }
 
 
 SMTP_SECURITY = ("starttls", "tls", "none")

@@ -69,9 +69,9 @@ def post_fork(server, worker):
     # preloaded in the master, where no thread may start). The app also starts it on a
     # worker's first request, so `gunicorn 'consent_service:create_app()'` without this file
     # integrates too; here it also runs in a worker that has not served a request yet.
-    from consent_service.audit.sequencer import start_in_worker
-
     try:
+        from consent_service.audit.sequencer import start_in_worker
+
         start_in_worker(worker.app.wsgi())
     except Exception:  # a worker that cannot start it still serves; the first request retries
         server.log.exception("could not start the consent-log sequencer in worker %s", worker.pid)

@@ -64,7 +64,6 @@ from consent_service.hashing import canonical_json
 
 log = logging.getLogger(__name__)
 
-MODES = ("background", "inline", "manual")
 # Entries per integrating transaction: a burst is worked off in a few large batches.
 MAX_BATCH = 2000
 # How often the leading sequencer looks for pending entries (a request in its own process
@@ -481,36 +480,8 @@ def init_sequencer(app: Flask) -> None:
 
 
 def configure_log(app: Flask) -> None:
-    """The log's settings, from `CONSENT_LOG_*` (tests set them in their app config)."""
-    from urllib.parse import urlsplit
+    """Check the log's settings (config.py reads them; tests may override them)."""
+    from consent_service.config import LOG_INTEGRATION_MODES, ConfigError
 
-    from consent_service.config import ConfigError
-
-    testing = app.config["CONSENT_MODE"] == "testing"
-    env = {} if testing else os.environ
-    public = app.config.get("PUBLIC_URL")
-    host = urlsplit(public).netloc if public else "consent-service.localhost"
-    defaults: dict[str, Any] = {
-        "LOG_INTEGRATION": env.get("CONSENT_LOG_INTEGRATION")
-        or ("inline" if testing else "background"),
-        # The checkpoint's origin line and the key's name (no spaces, no '+').
-        "LOG_ORIGIN": env.get("CONSENT_LOG_ORIGIN") or f"{host}/consent-log",
-        # What each promise states: an acknowledged decision is in the log within this time.
-        "LOG_MAX_DELAY_SECONDS": env.get("CONSENT_LOG_MAX_DELAY_SECONDS") or "10",
-        # /readyz answers 503 when the oldest pending decision is older than this.
-        "LOG_STALL_SECONDS": env.get("CONSENT_LOG_STALL_SECONDS") or "60",
-    }
-    for name, value in defaults.items():
-        app.config.setdefault(name, value)
-    if app.config["LOG_INTEGRATION"] not in MODES:
-        raise ConfigError(f"CONSENT_LOG_INTEGRATION must be one of {', '.join(MODES)}")
-    for name in ("LOG_MAX_DELAY_SECONDS", "LOG_STALL_SECONDS"):
-        try:
-            app.config[name] = int(app.config[name])
-        except ValueError:
-            raise ConfigError(f"CONSENT_{name} must be a whole number of seconds") from None
-        if not 1 <= app.config[name] <= 86400:
-            raise ConfigError(f"CONSENT_{name} must be between 1 and 86400")
-    origin = app.config["LOG_ORIGIN"]
-    if not origin or any(c.isspace() or c == "+" for c in origin):
-        raise ConfigError("CONSENT_LOG_ORIGIN must not be empty or hold spaces or '+'")
+    if app.config["LOG_INTEGRATION"] not in LOG_INTEGRATION_MODES:
+        raise ConfigError(f"LOG_INTEGRATION must be one of {', '.join(LOG_INTEGRATION_MODES)}")

@@ -111,7 +111,7 @@ def settings_submit() -> Response | BaseResponse:
 @bp.get("/consent/mine")
 @allow_framing("hosts")
 def my_consent_page() -> Response:
-    """ "Mitt samtycke": this browser's decisions, the texts shown, the receipt and its proofs."""
+    """The page "Mitt samtycke": this browser's decisions, texts shown, receipt and proofs."""
     policy = services.current_policy()
     language = page_language()
     choice = current_choice()
