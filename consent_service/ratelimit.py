@@ -11,6 +11,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import Flask, current_app, request
 from sqlalchemy import Connection, Executable, Integer, String, delete, select, update
@@ -109,6 +110,20 @@ def window_end(window_seconds: int, now: dt.datetime | None = None) -> int:
     return int((math.floor(at / window_seconds) + 1) * window_seconds)
 
 
+_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+
+
+@lru_cache(maxsize=16)
+def _upsert_sql(placeholder: str, rows: int) -> str:
+    values = ", ".join([f"({placeholder}, {placeholder}, {placeholder})"] * rows)
+    # Table and column names are constants; every value is a parameter.
+    return (
+        f"INSERT INTO {RateCounter.__tablename__} (key, window_end, hits) VALUES {values} "  # noqa: S608
+        "ON CONFLICT (key) DO UPDATE SET hits = rate_counters.hits + excluded.hits "
+        "RETURNING key, hits"
+    )
+
+
 def count_many(conn: Connection, counters: Sequence[Counter], amount: int) -> list[int]:
     """Add `amount` to every counter with one statement, in the caller's transaction.
 
@@ -116,22 +131,36 @@ def count_many(conn: Connection, counters: Sequence[Counter], amount: int) -> li
     several limits, and weighs its work (the events of a batch, say), costs one statement in
     the transaction it opens anyway. Returns each counter's total after the addition, in
     order; a total above the counter's `limit` means the limit is exceeded.
+
+    The SQL is written once per number of counters and sent to the driver as it is: SQLAlchemy
+    compiles a multi-row INSERT anew on every call, which cost about 3 ms of CPU per request
+    (as much as the rest of an analytics batch of 50).
     """
     secret = current_app.config["SECRET_KEY"]
-    digests = [
-        hashlib.sha256(f"{secret}|{c.bucket}|{c.key}|{c.window_end}".encode()).hexdigest()
-        for c in counters
-    ]
-    if not digests:
+    rows: dict[str, tuple[str, int, int]] = {}
+    digests = []
+    for c in counters:
+        digest = hashlib.sha256(f"{secret}|{c.bucket}|{c.key}|{c.window_end}".encode()).hexdigest()
+        digests.append(digest)
+        rows[digest] = (digest, c.window_end, amount)
+    if not rows:
         return []
-    rows = {d: {"key": d, "window_end": c.window_end, "hits": amount}
-            for d, c in zip(digests, counters, strict=True)}  # fmt: skip
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(RateCounter).values(list(rows.values()))
-    upsert = statement.on_conflict_do_update(
-        index_elements=[RateCounter.key], set_={"hits": RateCounter.hits + statement.excluded.hits}
-    ).returning(RateCounter.key, RateCounter.hits)
-    totals = {key: int(hits) for key, hits in conn.execute(upsert)}
+    placeholder = _PLACEHOLDERS.get(conn.dialect.paramstyle)
+    if placeholder is not None and conn.dialect.name in ("sqlite", "postgresql"):
+        params = tuple(value for row in rows.values() for value in row)
+        result = conn.exec_driver_sql(_upsert_sql(placeholder, len(rows)), params)
+    else:
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(RateCounter).values(
+            [{"key": k, "window_end": w, "hits": h} for k, w, h in rows.values()]
+        )
+        result = conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[RateCounter.key],
+                set_={"hits": RateCounter.hits + statement.excluded.hits},
+            ).returning(RateCounter.key, RateCounter.hits)
+        )
+    totals = {key: int(hits) for key, hits in result}
     return [totals[d] for d in digests]
 
 
