@@ -44,6 +44,7 @@ from consent_service.ideas.forms import (
     MoveForm,
     NoteForm,
     OwnerForm,
+    PublishForm,
     SpamForm,
     StepForm,
     TagForm,
@@ -189,6 +190,7 @@ def idea_page(reference: str) -> str:
         message_form=MessageForm(),
         merge_form=MergeForm(),
         spam_form=SpamForm(),
+        publish_form=PublishForm(),
         stages=STAGES,
         close_reasons=TEAM_CLOSE_REASONS,
         mail_enabled=mail.mail_enabled(),
@@ -361,6 +363,21 @@ def publish_message(reference: str) -> BaseResponse:
             idea.id, form.body.data or "", _actor(), status_url=status_url(idea.reference)
         )
         return "Meddelandet är publicerat" + (" och skickat med e-post." if change.mailed else ".")
+
+    return _act(idea, None, action)
+
+
+@bp.post("/<reference>/publish")
+@role_required(Role.INNOVATION)
+def publish(reference: str) -> BaseResponse:
+    idea = _idea_or_404(reference)
+    form = PublishForm()
+    _valid(form)
+
+    def action() -> str:
+        if board.set_published(idea.id, form.action.data == "publish", _actor()):
+            return f"{idea.reference} visas på den öppna idésidan, med personuppgifter maskerade."
+        return f"{idea.reference} visas inte längre på den öppna idésidan."
 
     return _act(idea, None, action)
 

@@ -278,6 +278,25 @@ def merge_ideas(
     return _tell_citizen(change, status_url)
 
 
+def set_published(idea_id: int, publish: bool, actor: User) -> bool:
+    """Show the idea on the open idea page, masked, or take it off; returns the new state.
+
+    Spam and ideas their sender withdrew are never published.
+    """
+    with db.writing() as session:
+        idea = _locked(session, idea_id)
+        if publish and idea.stage == SPAM:
+            raise BoardError("Idén ligger bland skräp och kan inte publiceras.")
+        if publish and idea.close_reason == "withdrawn":
+            raise BoardError("Den som skickade idén har dragit tillbaka den. Den publiceras inte.")
+        if idea.published == publish:
+            return publish
+        idea.published = publish
+        idea.published_at = utcnow() if publish else None
+        _event(session, idea, actor, "published" if publish else "unpublished")
+    return publish
+
+
 def mark_spam(idea_id: int, actor: User) -> None:
     with db.writing() as session:
         idea = _locked(session, idea_id)
@@ -288,6 +307,8 @@ def mark_spam(idea_id: int, actor: User) -> None:
         _event(session, idea, actor, "spam", from_stage=idea.stage, to_stage=SPAM)
         idea.stage = SPAM
         idea.spam_reason = "team"
+        idea.published = False
+        idea.published_at = None
         idea.stage_changed_at = utcnow()
 
 
@@ -503,6 +524,10 @@ def describe_event(event: IdeaEvent) -> str:
             return f"Sammanslagen med {detail}"
         case "merged_from":
             return f"{detail} slogs ihop med den här idén"
+        case "published":
+            return "Publicerad på den öppna idésidan"
+        case "unpublished":
+            return "Borttagen från den öppna idésidan"
         case "spam":
             return "Flyttad till skräp"
         case "not_spam":

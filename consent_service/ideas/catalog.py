@@ -46,6 +46,14 @@ PAGE_KEYS = (
     "request_id_reused", "form_error", "fix_errors", "back_home",
 )  # fmt: skip
 
+OPEN_KEYS = (
+    "title", "intro", "send_idea", "published", "none_published", "reference", "received",
+    "area", "stage", "closed", "merged", "messages", "masked", "figures", "figures_intro",
+    "stages_caption", "closed_caption", "quarter", "quarter_label", "received_count", "realised",
+    "closed_other", "no_ideas", "status_link", "mask_personnummer", "mask_samordningsnummer",
+    "mask_email", "mask_phone",
+)  # fmt: skip
+
 
 class CatalogError(ValueError):
     """areas.toml or texts.toml is malformed."""
@@ -90,6 +98,10 @@ class Catalog:
     def page_texts(self, language: str) -> dict[str, str]:
         return dict(self.texts[language]["page"])
 
+    def open_texts(self, language: str) -> dict[str, str]:
+        """The open idea page's texts (/ideas)."""
+        return dict(self.texts[language]["open"])
+
     def stage_label(self, stage: str, language: str) -> str:
         shown = INBOX if stage == SPAM else stage
         return str(self.texts[language]["stages"][shown][0])
@@ -127,6 +139,7 @@ def load_catalog(areas_file: str | Path) -> Catalog:
             raise CatalogError(f"texts.toml: [{lang}] needs dir = 'ltr' or 'rtl'")
         _require(table.get("widget", {}), WIDGET_KEYS, f"texts.toml [{lang}.widget]")
         _require(table.get("page", {}), PAGE_KEYS, f"texts.toml [{lang}.page]")
+        _require(table.get("open", {}), OPEN_KEYS, f"texts.toml [{lang}.open]")
         _require(
             table.get("close_reasons", {}), CLOSE_REASONS, f"texts.toml [{lang}.close_reasons]"
         )

@@ -71,3 +71,9 @@ class MergeForm(FlaskForm):
 
 class SpamForm(FlaskForm):
     action = StringField(validators=[AnyOf(("spam", "release"))])
+
+
+class PublishForm(FlaskForm):
+    """Show an idea on the open idea page, or take it off."""
+
+    action = StringField(validators=[AnyOf(("publish", "unpublish"))])

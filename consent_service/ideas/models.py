@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -59,6 +60,9 @@ class Idea(Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # Shown on the open idea page (/ideas), masked; the team decides idea by idea.
+    published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[User | None] = relationship(lazy="joined")
     merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="joined")

@@ -479,6 +479,9 @@ def withdraw_by_citizen(idea_id: int) -> bool:
         idea.stage_changed_at = now
         idea.closed_at = now
         idea.close_reason = "withdrawn"
+        # The sender no longer wants it worked on: it leaves the open idea page too.
+        idea.published = False
+        idea.published_at = None
         _delete_contact(session, idea.id, now, by_citizen=True)
     return True
 

@@ -19,7 +19,8 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
-from consent_service.ideas import services
+from consent_service.consent.services import current_policy
+from consent_service.ideas import openpage, services
 from consent_service.ideas.catalog import CLOSED, STAGES, current_catalog
 from consent_service.ideas.forms import CitizenActionForm, IdeaForm, WithdrawForm
 from consent_service.ideas.models import Idea
@@ -57,6 +58,30 @@ def _page(template: str, language: str, status: int = 200, **context: Any) -> Re
     )
     response = current_app.make_response((html, status))
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the open idea page -------------------------------------------------------------------------
+
+
+@bp.get("")
+def open_ideas() -> Response:
+    """The ideas the team published, masked, and what happened to every idea per quarter."""
+    language = _language(request.args.get("lang"))
+    site = current_policy().site
+    texts = current_catalog().open_texts(language)
+    quarters = openpage.quarterly_figures(site)
+    response = _page(
+        "ideas/open.html",
+        language,
+        open_texts=texts,
+        ideas=openpage.published_ideas(site, language),
+        quarters=quarters,
+        quarter_label=lambda q: texts["quarter_label"].format(year=q.year, quarter=q.quarter),
+        open_stages=openpage.OPEN_STAGES,
+        other_reasons=openpage.OTHER_CLOSE_REASONS,
+    )
+    response.vary.add("Accept-Language")
     return response
 
 

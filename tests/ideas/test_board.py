@@ -30,7 +30,9 @@ PAGES = [
     "/admin/ideas/evaluation.csv",
     "/admin/ideas/{ref}",
 ]
-ACTIONS = ["move", "step", "owner", "tags", "tags/remove", "notes", "messages", "merge", "spam"]
+ACTIONS = [
+    "move", "step", "owner", "tags", "tags/remove", "notes", "messages", "merge", "spam", "publish",
+]  # fmt: skip
 
 
 def new_idea(client: FlaskClient, **overrides: Any) -> str:
