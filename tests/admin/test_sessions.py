@@ -167,3 +167,20 @@ def test_an_admin_sees_a_page_of_their_own(app: Flask) -> None:
     sign_in(client, "boss")
     html = client.get("/admin/").get_data(as_text=True)
     assert 'href="/admin/staff"' in html
+
+
+def test_purge_removes_sessions_long_over(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        create_user("ed", Role.EDITOR, PASSWORD)
+    sign_in(client, "ed")  # alive: stays
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=45)
+    with app.app_context(), db.writing() as session:
+        user_id = session.scalars(select(StaffSession.user_id)).one()
+        session.add(StaffSession(id="a" * 64, user_id=user_id, created_at=long_ago,
+                                 last_seen_at=long_ago, ended_at=long_ago))  # fmt: skip
+        session.add(
+            StaffSession(id="b" * 64, user_id=user_id, created_at=long_ago, last_seen_at=long_ago)
+        )  # fmt: skip  (never signed out)
+    result = app.test_cli_runner().invoke(args=["purge"])
+    assert "staff sessions: 2 old staff sessions removed" in result.output, result.output
+    assert client.get("/admin/").status_code == 200
