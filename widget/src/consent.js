@@ -64,14 +64,21 @@ function store(value) {
   }
 }
 
-/** Expire a category's declared cookies on this host and every parent domain. */
+/**
+ * Expire the page's cookies that a category declares, on this host and every parent domain.
+ * A declaration ending in `*` is a prefix (`_pk_id.*` is Matomo's `_pk_id.<site>.<hash>`).
+ */
 function clearCookies(category) {
-  for (const name of C.cookies[category] || []) {
-    const labels = location.hostname.split(".");
-    d.cookie = name + "=;path=/;max-age=0";
-    while (labels.length > 1) {
-      d.cookie = name + "=;path=/;max-age=0;domain=" + labels.join(".");
-      labels.shift();
+  const declared = C.cookies[category] || [];
+  for (const c of d.cookie.split("; ")) {
+    const name = c.split("=")[0];
+    if (declared.some((k) => k == name || (k.endsWith("*") && name.startsWith(k.slice(0, -1))))) {
+      const labels = location.hostname.split(".");
+      d.cookie = name + "=;path=/;max-age=0";
+      while (labels.length > 1) {
+        d.cookie = name + "=;path=/;max-age=0;domain=" + labels.join(".");
+        labels.shift();
+      }
     }
   }
 }
@@ -125,10 +132,9 @@ async function flush() {
   sending = true;
   let r, body;
   try {
-    // A withdrawal is a DELETE with the same kind of body, minus the choice. (?source= is
-    // for services that predate the body.)
+    // A withdrawal is a DELETE with the same kind of body, minus the choice.
     const { withdraw, language, source, request_id } = p;
-    r = await fetch(C.api + "/consent" + (withdraw ? "?source=" + source : ""), {
+    r = await fetch(C.api + "/consent", {
       method: withdraw ? "DELETE" : "POST",
       credentials: "include",
       headers: { "Content-Type": "application/json" },
