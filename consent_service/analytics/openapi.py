@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from consent_service.analytics.services import MAX_EVENTS_PER_BATCH, MAX_PROPS, SCREENS
+from consent_service.analytics.services import (
+    MAX_EVENTS_PER_BATCH,
+    MAX_PROP_NUMBER,
+    MAX_PROP_VALUE,
+    MAX_PROPS,
+    SCREENS,
+)
 from consent_service.web.openapi import error_response
 
 EVENT = {
@@ -18,7 +24,13 @@ EVENT = {
         "name": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$",
                  "description": "Required for type event."},
         "props": {"type": "object", "maxProperties": MAX_PROPS,
-                  "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                  "propertyNames": {"pattern": "^[A-Za-z0-9_.-]{1,32}$"},
+                  "additionalProperties": {"anyOf": [
+                      {"type": "string", "maxLength": MAX_PROP_VALUE},
+                      {"type": "number", "minimum": -MAX_PROP_NUMBER,
+                       "maximum": MAX_PROP_NUMBER},
+                      {"type": "boolean"},
+                  ]}},
         "screen": {"type": "string", "enum": list(SCREENS)},
     },
 }  # fmt: skip
@@ -61,6 +73,7 @@ PATHS: dict[str, Any] = {
                                             "no_statistics",
                                             "unknown_host",
                                             "bot",
+                                            "visitor_cap",
                                         ],
                                     },
                                     "rejected": {
@@ -83,6 +96,10 @@ PATHS: dict[str, Any] = {
                 "403": error_response("Origin not allowed"),
                 "413": error_response("Body too large"),
                 "415": error_response("Not text/plain or application/json"),
+                "429": error_response(
+                    "Too many events per minute from this client address or consent "
+                    "(Retry-After); nothing of the batch is stored"
+                ),
                 "503": error_response("Database unavailable"),
             },
         }
