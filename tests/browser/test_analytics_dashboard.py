@@ -12,7 +12,11 @@ from axe_playwright_python.sync_playwright import Axe
 
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
+from consent_service.analytics.services import RATE_LIMITED, count_dropped
+from consent_service.analytics.visitors import local_day
 from consent_service.consent.cookie import Choice, ChoiceCookie
+from consent_service.consent.services import current_policy
+from consent_service.db import db, utcnow
 from tests.browser.conftest import SCREENSHOTS, Service, Visit
 
 pytestmark = pytest.mark.browser
@@ -53,6 +57,9 @@ def seed(service: Service) -> str:
     name = f"redaktor-{uuid.uuid4().hex[:8]}"
     with app.app_context():
         create_user(name, Role.EDITOR, PASSWORD)
+        # What a flood limit held back: the dashboard's note above the figures.
+        with db.writing_connection() as conn:
+            count_dropped(conn, current_policy().site, local_day(utcnow()), RATE_LIMITED, 120)
     return name
 
 
@@ -83,6 +90,7 @@ def test_dashboard_is_accessible_and_reflows(
     page.get_by_role("heading", name="Sidvisningar och besökare per dag").wait_for()
     assert page.get_by_role("img", name="Sidvisningar och besökare per dag").count() == 1
     assert page.get_by_role("link", name="/bo-och-leva").is_visible()
+    assert page.locator("#dropped-note").is_visible()
     page.get_by_text("Tabell: sidvisningar och besökare per dag").click()  # open the data table
     full_page(visit, "analytics-dashboard")
 
