@@ -252,8 +252,10 @@ def sign_if_grown(conn: Connection, size: int) -> str | None:
     The current hour's row is replaced, so one checkpoint per hour is kept (the last).
     """
     key = log_key()
+    if key is None or size == 0:
+        return None  # nothing to vouch for yet
     latest = latest_checkpoint_row(conn)
-    if key is None or (latest is not None and latest.tree_size >= size):
+    if latest is not None and latest.tree_size >= size:
         return None
     root = StoredTree(conn).root(size)
     origin = log_origin()

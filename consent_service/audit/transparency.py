@@ -148,24 +148,33 @@ _LEAF_FIELDS = (
 # ------------------------------------------------------------------------- verification
 
 
-def _open(note: str, keys: list[Ed25519PublicKey]) -> str | None:
-    """The note's text if one of its signatures is by one of `keys` under its stated name.
+def _open(note: str, keys: list[Ed25519PublicKey]) -> tuple[str | None, bool]:
+    """(text, signed): the note's text checked with whichever of `keys` signed it.
 
-    The name is read from the signature line, so notes signed before the origin setting
-    changed still verify with the same key.
+    The signer is found by its name and key hash on the signature lines (the name is read
+    there, so notes signed before the origin setting changed still verify). A note by none of
+    `keys` gives its text unchecked, (text, False), as a checkpoint by a key that is not
+    configured (one rotated out) is "not checked", not broken; a note whose signature by one
+    of `keys` fails gives (None, True).
     """
-    names = {
-        line[len(SIGNATURE_PREFIX) :].split(" ", 1)[0]
-        for line in note.rpartition("\n\n")[2].splitlines()
-        if line.startswith(SIGNATURE_PREFIX)
-    }
-    for name in sorted(names):
+    text, sep, signatures = note.rpartition("\n\n")
+    if not sep:
+        return None, True
+    for line in signatures.splitlines():
+        if not line.startswith(SIGNATURE_PREFIX):
+            continue
+        name, _, encoded = line[len(SIGNATURE_PREFIX) :].partition(" ")
+        try:
+            hash_ = base64.b64decode(encoded, validate=True)[:4]
+        except ValueError:
+            continue
         for key in keys:
-            try:
-                return open_note(note, Verifier(name, key_hash(name, key), key))
-            except NoteError:
-                continue
-    return None
+            if key_hash(name, key) == hash_:
+                try:
+                    return open_note(note, Verifier(name, hash_, key)), True
+                except NoteError:
+                    return None, True
+    return text + "\n", False
 
 
 def check_tree(session: Session, size: int) -> str | None:
@@ -204,18 +213,23 @@ def check_tree(session: Session, size: int) -> str | None:
         .where(parent.c.level > 0)
         .execution_options(yield_per=5000)
     )
+    bad: tuple[int, int] | None = None
     try:
         for level, index, value, lhash, rhash in rows:
             if node_hash(bytes.fromhex(lhash), bytes.fromhex(rhash)).hex() != value:
-                first = (index << level) + 1
-                last = first + (1 << level) - 1
-                return (
-                    f"entry {first}: the Merkle tree node over entries {first}…{last} "
-                    "does not match its children"
-                )
+                # An altered node also breaks every node above it: name the lowest.
+                bad = min(bad, (level, index)) if bad else (level, index)
     finally:
         rows.close()
-    return None
+    if bad is None:
+        return None
+    level, index = bad
+    first = (index << level) + 1
+    last = first + (1 << level) - 1
+    return (
+        f"entry {first}: the Merkle tree node over entries {first}…{last} "
+        "does not match its children"
+    )
 
 
 @dataclass
@@ -235,13 +249,12 @@ def check_log(session: Session, keys: Iterable[Ed25519PublicKey], size: int) -> 
     tree = StoredTree(session.connection())
     for row in session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.id)):
         label = f"log checkpoint #{row.id}"
-        text = _open(row.note, verifiers)
+        text, signed = _open(row.note, verifiers)
         if text is None:
-            if verifiers:
-                result.problems.append(f"{label} has no valid signature by the log's key")
-            else:
-                result.notes.append(f"{label}: no key configured, signature not checked")
+            result.problems.append(f"{label} has no valid signature by the log's key")
             continue
+        if not signed:
+            result.notes.append(f"{label} is signed by a key that is not configured: not checked")
         try:
             body = parse_checkpoint(text)
         except NoteError as exc:
@@ -267,11 +280,12 @@ def check_log(session: Session, keys: Iterable[Ed25519PublicKey], size: int) -> 
         if not pending.promise:
             result.notes.append(f"{label} was acknowledged without a signing key")
             continue
-        text = _open(pending.promise, verifiers)
+        text, signed = _open(pending.promise, verifiers)
         if text is None:
-            if verifiers:
-                result.problems.append(f"{label}: its promise has no valid signature")
+            result.problems.append(f"{label}: its promise has no valid signature")
             continue
+        if not signed:
+            result.notes.append(f"{label}: its promise is signed by a key that is not configured")
         try:
             promise = parse_promise(text)
         except NoteError as exc:

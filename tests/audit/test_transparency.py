@@ -170,7 +170,6 @@ def test_bad_consistency_parameters_are_400(client: FlaskClient, query: str) -> 
 
 
 def test_no_checkpoint_yet_is_503_with_retry_after(manual: Flask) -> None:
-    sql(manual, "DELETE FROM audit_log_checkpoints")  # `db upgrade` signed the empty tree
     response = manual.test_client().get("/api/v1/log/checkpoint")
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert response.get_json()["error"] == "log_not_signed"
@@ -261,6 +260,9 @@ def test_an_acknowledged_entry_is_pending_with_a_promise_until_integrated(
 
 def test_pending_entries_carry_a_verifiable_promise(manual: Flask) -> None:
     client = manual.test_client()
+    manual.test_client().post("/api/v1/consent", json=choice_body())  # someone else's
+    with manual.app_context():
+        assert integrate_pending() == 1  # the first signed checkpoint
     client.post("/api/v1/consent", json=choice_body())
     client.post("/api/v1/consent", json=choice_body(functional=False))
     key = client.get("/api/v1/log/key").get_data(as_text=True)
@@ -272,7 +274,7 @@ def test_pending_entries_carry_a_verifiable_promise(manual: Flask) -> None:
     with manual.app_context():
         assert integrate_pending() == 2
     body = client.get("/api/v1/consent/receipt").get_json()
-    assert [e["leaf_index"] for e in body["entries"]] == [0, 1]
+    assert [e["leaf_index"] for e in body["entries"]] == [1, 2]
     assert all("inclusion_proof" in e for e in body["entries"])
     _check_receipt(body, key)
 
@@ -348,10 +350,12 @@ def test_readiness_reports_the_backlog_and_fails_only_when_it_stalls(manual: Fla
 
 TREE_TAMPERING: list[tuple[str, str, str]] = [
     ("edit an inner node",
-     "UPDATE audit_tree_nodes SET hash = replace(hash, substr(hash, 1, 1), 'f') "
-     "WHERE level = 1 AND idx = 1", "BROKEN at entry 3"),
-    ("edit a leaf", "UPDATE audit_tree_nodes SET hash = replace(hash, substr(hash, 1, 1), 'f') "
-     "WHERE level = 0 AND idx = 4", "BROKEN at entry 5"),
+     "UPDATE audit_tree_nodes SET hash = (CASE WHEN substr(hash, 1, 1) = '0' THEN '1' "
+     "ELSE '0' END) || substr(hash, 2) WHERE level = 1 AND idx = 1",
+     "BROKEN at entry 3"),
+    ("edit a leaf", "UPDATE audit_tree_nodes SET hash = (CASE WHEN substr(hash, 1, 1) = '0' "
+     "THEN '1' ELSE '0' END) || substr(hash, 2) WHERE level = 0 AND idx = 4",
+     "BROKEN at entry 5"),
     ("delete a node", "DELETE FROM audit_tree_nodes WHERE level = 2 AND idx = 0",
      "BROKEN at entry 1"),
     ("forge the stored checkpoint",
