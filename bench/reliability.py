@@ -4,7 +4,8 @@ Starts the service for real (gunicorn, 2 workers, deploy/gunicorn.conf.py) on SQ
 a throwaway PostgreSQL with production durability, on loopback ports only, and reports:
 
 - load: consent writes at a fixed rate near the measured maximum — requests, errors,
-  p50/p99, acknowledged-but-missing entries, duplicates, whether the chain verifies;
+  p50/p99, acknowledged-but-missing entries (an entry acknowledged but not yet integrated
+  by the sequencer counts as stored: it is durable), duplicates, whether the chain verifies;
 - worker kills: a worker SIGKILLed every few seconds under load, clients retrying with
   the same request_id;
 - database outage (PostgreSQL stopped; the SQLite file made unwritable) and back: 503s with
@@ -252,14 +253,20 @@ class Audit:
     chain_verifies: bool
     verify_output: str
     integrity: str | None = None
+    # Acknowledged, durable, not yet integrated when the run ended (integrated on restart).
+    pending: int = 0
 
 
 def audit(env: dict[str, str], database_url: str, writes: list[Write], prefix: str) -> Audit:
     engine = sa.create_engine(database_url)
     try:
         with engine.connect() as conn:
+            # An acknowledged decision is durable once its pending row is written: the
+            # sequencer may not have put it in the log yet when the run ends. Both count.
             rows = conn.execute(sa.text(
-                "SELECT request_id, consent_id FROM consent_log_entries "
+                "SELECT request_id, consent_id, 0 FROM consent_log_entries "
+                "WHERE request_id LIKE :p UNION ALL "
+                "SELECT request_id, consent_id, 1 FROM audit_pending_entries "
                 "WHERE request_id LIKE :p"), {"p": f"{prefix}-%"}).all()  # fmt: skip
             integrity = None
             if engine.dialect.name == "sqlite":
@@ -267,7 +274,7 @@ def audit(env: dict[str, str], database_url: str, writes: list[Write], prefix: s
     finally:
         engine.dispose()
     stored: dict[str, list[str]] = {}
-    for request_id, consent_id in rows:
+    for request_id, consent_id, _ in rows:
         stored.setdefault(request_id, []).append(consent_id)
     acknowledged = {w.request_id: w.consent_id for w in writes if w.acknowledged}
     verify = subprocess.run([str(VENV_BIN / "consent-service"), "audit", "verify"], cwd=ROOT,
@@ -282,6 +289,7 @@ def audit(env: dict[str, str], database_url: str, writes: list[Write], prefix: s
         chain_verifies=verify.returncode == 0,
         verify_output=(verify.stdout + verify.stderr).strip()[:300],
         integrity=integrity,
+        pending=sum(1 for _, _, pending in rows if pending),
     )
 
 
@@ -534,7 +542,8 @@ def print_summary(all_results: dict[str, Any]) -> None:
                 f"gave up {f['gave_up']}, statuses {f['statuses']}, p50/p99 {f['p50_ms']}/"
                 f"{f['p99_ms']} ms from schedule, {f['service_p50_ms']}/{f['service_p99_ms']} ms "
                 f"from sending | missing {a['acknowledged_missing']}, "
-                f"duplicates {a['duplicates']}, chain {chain}"
+                f"duplicates {a['duplicates']}, still pending {a.get('pending', 0)}, "
+                f"chain {chain}"
             )
         print(f"  measured max {load['measured_max_per_s']}/s; workers killed "
               f"{kills['workers_killed']}; outage readyz {outage['readyz_during_outage']}, "
