@@ -108,6 +108,11 @@ def keygen(out: Path | None) -> None:
     click.echo(public_key_pem(public), nl=False)
     click.echo(f"public key (base64): {base64.b64encode(raw_public_key(public)).decode()}")
     click.echo(f"fingerprint (sha256): {fingerprint(public)}")
+    from consent_service.audit.note import verifier_key
+    from consent_service.audit.sequencer import log_origin
+
+    # The same key signs the transparency log's checkpoints; witnesses pin this form of it.
+    click.echo(f"log verifier key (C2SP note): {verifier_key(log_origin(), public)}")
 
 
 @click.command("checkpoint")

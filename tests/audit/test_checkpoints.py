@@ -217,6 +217,7 @@ def test_keygen_writes_a_private_key_once_and_prints_the_public_key(
     assert result.exit_code == 0, result.output
     assert "BEGIN PUBLIC KEY" in result.output and "fingerprint" in result.output
     assert "PRIVATE" not in result.output
+    assert "log verifier key (C2SP note): consent-service.localhost/consent-log+" in result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     before = out.read_bytes()
     again = runner.invoke(args=["audit", "keygen", "--out", str(out)])
