@@ -239,16 +239,18 @@ def test_parallel_wrong_passwords_get_no_more_checks_than_the_limit(
                 targets,
             )
         )
-    # Counted before the password is checked: exactly the limit (5) is checked, however
-    # many workers on however many instances take tries at the same moment.
-    assert Counter(statuses) == {401: 5, 429: 25}
+    # Counted before the password is checked: no more than the limit (5) is checked, however
+    # many workers on however many instances take tries at the same moment. (Fewer is
+    # possible: a try within the account's limit is also refused while the client's counter
+    # briefly holds the other tries in flight.)
     with _inspect(shared, tmp_path).app_context():
         checked = db.session.scalar(
             select(func.count())
             .select_from(AccessLogEntry)
             .where(AccessLogEntry.actor == name, AccessLogEntry.outcome == "failed")
         )
-    assert checked == 5
+    assert checked is not None and 1 <= checked <= 5
+    assert Counter(statuses) == {401: checked, 429: 30 - checked}
 
 
 def test_a_session_started_on_one_instance_works_on_the_other(
