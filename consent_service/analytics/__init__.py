@@ -21,6 +21,8 @@ def init_app(app: Flask) -> None:
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
     add_openapi(app, openapi.PATHS)
-    add_nav_item(app, "Besöksstatistik", "analytics_admin.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER)
+    add_nav_item(
+        app, "Besöksstatistik", "analytics_admin.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER
+    )
     register_purger(app, "analytics", lambda: rollup.purge(utcnow()))
     app.cli.add_command(analytics_group)
