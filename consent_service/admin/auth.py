@@ -147,9 +147,14 @@ def blocked_message(limit: ratelimit.Limit) -> str:
 
 
 def sign_in(user: User) -> None:
-    # A fresh session at sign-in: nothing from before (a planted session) carries over.
+    # A fresh session at sign-in: nothing from before (a planted session) carries over, and
+    # a session this browser still had ends.
+    now = utcnow()
+    previous = session.get(SESSION_KEY)
+    if isinstance(previous, str):
+        sessions.end_session(previous, now)
     session.clear()
-    session[SESSION_KEY] = sessions.start_session(user, utcnow())
+    session[SESSION_KEY] = sessions.start_session(user, now)
     session.permanent = False
 
 

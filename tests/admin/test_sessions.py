@@ -184,3 +184,14 @@ def test_purge_removes_sessions_long_over(app: Flask, client: FlaskClient) -> No
     result = app.test_cli_runner().invoke(args=["purge"])
     assert "staff sessions: 2 old staff sessions removed" in result.output, result.output
     assert client.get("/admin/").status_code == 200
+
+
+def test_signing_in_again_ends_the_earlier_session(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        create_user("ed", Role.EDITOR, PASSWORD)
+    sign_in(client, "ed")
+    copy = app.test_client()
+    copy_session(client, copy)
+    assert sign_in(client, "ed") == 303
+    assert client.get("/admin/").status_code == 200
+    assert copy.get("/admin/").status_code == 302
