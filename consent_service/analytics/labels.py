@@ -44,6 +44,7 @@ LANGUAGES = {"sv": "svenska", "en": "engelska", "fi": "finska", "ar": "arabiska"
              "ru": "ryska", "tr": "turkiska", "se": "nordsamiska", "yi": "jiddisch",
              "rom": "romani", "it": "italienska", "zh": "kinesiska"}  # fmt: skip
 FUNNEL_STEPS = {
+    "idea_shown": "Såg idéformuläret",
     "idea_opened": "Öppnade idéformuläret",
     "idea_started": "Började skriva",
     "idea_submitted": "Skickade in en idé",

@@ -33,8 +33,9 @@ E = AnalyticsEvent
 
 # Page-view breakdowns, each counted for the whole site and for every page.
 BREAKDOWNS = ("referrer", "language", "device", "browser", "os", "screen")
-# The idea widget sends these events, in this order.
-FUNNEL = ("idea_opened", "idea_started", "idea_submitted")
+# The idea widget sends these events, in this order: shown when it is drawn, opened on the
+# first interaction with the form, started on the first input, submitted.
+FUNNEL = ("idea_shown", "idea_opened", "idea_started", "idea_submitted")
 PROP_SEPARATOR = "\t"  # event name, property and value; none of them may hold a tab
 SITE_WIDE = ""  # the `path` of the rows that count every page
 # A request that began just before midnight may commit just after it.
@@ -75,6 +76,9 @@ class _Tally:
             reached: set[str] | None = None
             for name in FUNNEL:
                 took = by_step.get(name, {})
+                if not took and name == FUNNEL[0]:
+                    # Days before the widget sent `idea_shown`: the funnel starts at opening.
+                    continue
                 reached = set(took) if reached is None else reached & set(took)
                 if took:
                     yield Count("funnel", path, name, sum(took.values()), len(reached))

@@ -49,9 +49,12 @@ def event(name: str, path: str = "/ideer", **extra: Any) -> dict[str, Any]:
 def test_a_day_is_counted_site_wide_and_per_page(app: Flask) -> None:
     ingest(app, [view("/a", referrer="https://www.google.com/"), view("/b"), view("/a")])
     ingest(app, [view("/a", screen="small")], address="192.0.2.2", ua=IPHONE, lang="en")
-    ingest(app, [event("idea_opened"), event("idea_started"), event("idea_submitted"),
-                 event("outbound", "/a", props={"host": "www.skatteverket.se"})])  # fmt: skip
-    ingest(app, [event("idea_opened"), event("idea_submitted")], address="192.0.2.3")
+    ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_started"),
+                 event("idea_submitted"), event("outbound", "/a", props={"host": "www.skatteverket.se"})])  # fmt: skip
+    ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_submitted")],
+           address="192.0.2.3")
+    # Shown to a fourth visitor, who did nothing with it.
+    ingest(app, [event("idea_shown")], address="192.0.2.4")
     with app.test_request_context():
         assert rollup.refresh(SITE, DAY, DAY, at(DAY, 13)) == 1
         month = Period(DAY, DAY)
@@ -71,7 +74,8 @@ def test_a_day_is_counted_site_wide_and_per_page(app: Flask) -> None:
         # The third visitor skipped "started": counted as opening, not as reaching the end.
         steps = reports.funnel(SITE, month, None)
         assert [(s.name, s.events, s.visitors) for s in steps] == [
-            ("idea_opened", 2, 2), ("idea_started", 1, 1), ("idea_submitted", 2, 1),
+            ("idea_shown", 3, 3), ("idea_opened", 2, 2), ("idea_started", 1, 1),
+            ("idea_submitted", 2, 1),
         ]  # fmt: skip
         props = reports.top(SITE, "prop", month, None)
         assert [(r.value, r.events) for r in props] == [("outbound\thost\twww.skatteverket.se", 1)]
