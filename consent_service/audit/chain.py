@@ -137,6 +137,42 @@ def purge_leaf(purge: PurgeRecord) -> bytes:
     return canonical_json(purge.record())
 
 
+# The record split around its `seq`: the leaf is the record without it, so one formatting
+# gives both texts (verification computes both for every entry).
+_HEAD_TEMPLATE, _TAIL_TEMPLATE = _LEAF_TEMPLATE.split('"site":')
+_TAIL_TEMPLATE = '"site":' + _TAIL_TEMPLATE
+_sha256 = hashlib.sha256
+
+
+def entry_row_hashes(
+    seq: Any, site: Any, occurred_at: str, consent_id: Any, action: Any, functional: Any,
+    statistics: Any, policy_version: Any, text_hash: Any, language: Any, source: Any, gpc: Any,
+) -> tuple[str, str]:  # fmt: skip
+    """(digest, leaf hash) of an entry from its column values, both hex, in one formatting.
+
+    The same as `entry_row_digest` and `entry_row_leaf_hash` (proved by tests/audit); the
+    verification of a million entries calls this once per entry.
+    """
+    if (
+        type(seq) is int and type(policy_version) is int
+        and type(functional) is bool and type(statistics) is bool and type(gpc) is bool
+        and type(site) is str and type(consent_id) is str and type(action) is str
+        and type(text_hash) is str and type(language) is str and type(source) is str
+    ):  # fmt: skip
+        head = _HEAD_TEMPLATE % (
+            _quote(action), _BOOL[functional], _BOOL[statistics], _quote(consent_id),
+            _BOOL[gpc], _quote(language), _quote(occurred_at), policy_version,
+        )  # fmt: skip
+        tail = _TAIL_TEMPLATE % (_quote(site), _quote(source), _quote(text_hash))
+        return (
+            _sha256(f'{head}"seq":{seq},{tail}'.encode()).hexdigest(),
+            _sha256(f"\x00{head}{tail}".encode()).hexdigest(),
+        )
+    fields = (site, occurred_at, consent_id, action, functional, statistics, policy_version,
+              text_hash, language, source, gpc)  # fmt: skip
+    return entry_row_digest(seq, *fields), entry_row_leaf_hash(*fields).hex()
+
+
 def entry_row_leaf_hash(
     site: Any, occurred_at: str, consent_id: Any, action: Any, functional: Any,
     statistics: Any, policy_version: Any, text_hash: Any, language: Any, source: Any, gpc: Any,
@@ -438,15 +474,10 @@ def verify_chain(
             stored_leaf = row[17]
             if entry_seq is not None:
                 e = row
-                occurred_at = utc_iso(e[7])
-                found = entry_row_digest(
-                    e[5], e[6], occurred_at, e[8], e[9], e[10], e[11], e[12], e[13], e[14],
+                found, leaf = entry_row_hashes(
+                    e[5], e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14],
                     e[15], e[16],
                 )  # fmt: skip
-                leaf = entry_row_leaf_hash(
-                    e[6], occurred_at, e[8], e[9], e[10], e[11], e[12], e[13], e[14], e[15],
-                    e[16],
-                ).hex()  # fmt: skip
             elif seq in purges:
                 found = record_digest(purges[seq].record())
                 leaf = leaf_hash(purge_leaf(purges[seq])).hex()

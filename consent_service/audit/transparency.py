@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,10 +33,12 @@ from consent_service.audit.sequencer import (
     log_origin,
     promise_note,
 )
-from consent_service.audit.tree import StoredTree, inclusion_ranges, leaf_hash, node_hash
+from consent_service.audit.tree import StoredTree, inclusion_ranges, leaf_hash
 from consent_service.db import utcnow
 
 RECEIPT_LIMIT = 500
+NODE = b"\x01"
+_sha256 = hashlib.sha256
 
 
 def b64(value: bytes) -> str:
@@ -216,7 +219,8 @@ def check_tree(session: Session, size: int) -> str | None:
     bad: tuple[int, int] | None = None
     try:
         for level, index, value, lhash, rhash in rows:
-            if node_hash(bytes.fromhex(lhash), bytes.fromhex(rhash)).hex() != value:
+            # Written out (not node_hash): a million nodes go through this line.
+            if _sha256(NODE + bytes.fromhex(lhash + rhash)).hexdigest() != value:
                 # An altered node also breaks every node above it: name the lowest.
                 bad = min(bad, (level, index)) if bad else (level, index)
     finally:

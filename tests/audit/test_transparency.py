@@ -400,3 +400,22 @@ def test_the_withdrawal_answer_carries_the_receipt(client: FlaskClient) -> None:
     key = client.get("/api/v1/log/key").get_data(as_text=True)
     leaves = _check_receipt(body["receipt"], key)
     assert [leaf["action"] for leaf in leaves] == ["grant", "withdraw"]
+
+
+@pytest.mark.parametrize("text", ["plain", 'quote " and \\ backslash', "åäö", "\u202eRTL", "😀"])
+def test_the_fast_leaf_and_digest_equal_the_canonical_ones(text: str) -> None:
+    from consent_service.audit.chain import entry_digest, entry_leaf, entry_row_hashes, utc_iso
+
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    entry = ConsentEntry(
+        seq=7, site=text, occurred_at=when, consent_id=text, action=text, functional=True,
+        statistics=False, policy_version=3, text_hash=text, language=text, source=text,
+        gpc=True,
+    )  # fmt: skip
+    columns = (7, text, utc_iso(when), text, text, True, False, 3, text, text, text, True)
+    digest, leaf = entry_row_hashes(*columns)
+    assert digest == entry_digest(entry)
+    assert bytes.fromhex(leaf) == rfc9162.sha(b"\x00" + entry_leaf(entry))
+    # The leaf is the chained record without its position, byte for byte.
+    record = json.loads(entry_leaf(entry))
+    assert "seq" not in record and record["consent_id"] == text
