@@ -26,8 +26,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role, User
+from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
-from consent_service.ideas import board, evaluation, export, mail, services
+from consent_service.ideas import board, challenges, evaluation, export, mail, services
 from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import (
     CLOSED,
@@ -39,6 +40,7 @@ from consent_service.ideas.catalog import (
     current_catalog,
 )
 from consent_service.ideas.forms import (
+    ChallengeForm,
     MergeForm,
     MessageForm,
     MoveForm,
@@ -49,7 +51,7 @@ from consent_service.ideas.forms import (
     StepForm,
     TagForm,
 )
-from consent_service.ideas.models import Idea
+from consent_service.ideas.models import Idea, IdeaChallenge
 from consent_service.ideas.views import status_url
 from consent_service.web.formatting import format_date
 
@@ -108,6 +110,17 @@ def _act(idea: Idea, back: str | None, action: Callable[[], str]) -> BaseRespons
     return _back(idea, back)
 
 
+def _challenge_filter() -> IdeaChallenge | None:
+    """The challenge a page is filtered by (?challenge=slug); 404 for one that does not exist."""
+    slug = request.args.get("challenge")
+    if not slug:
+        return None
+    found = challenges.find(current_policy().site, slug)
+    if found is None:
+        abort(404)
+    return found
+
+
 def _valid(form: Any) -> None:
     if not form.validate():
         abort(400, "Formuläret kunde inte skickas. Ladda om sidan och försök igen.")
@@ -131,12 +144,16 @@ def inbox() -> str:
 @bp.get("/board")
 @role_required(Role.INNOVATION)
 def board_page() -> str:
-    columns = [(stage, board.ideas_in([stage])) for stage in LOOP_STAGES]
-    columns.append((CLOSED, board.ideas_in([CLOSED], limit=BOARD_CLOSED_SHOWN)))
+    chosen = _challenge_filter()
+    only = chosen.id if chosen else None
+    columns = [(stage, board.ideas_in([stage], challenge_id=only)) for stage in LOOP_STAGES]
+    columns.append((CLOSED, board.ideas_in([CLOSED], limit=BOARD_CLOSED_SHOWN, challenge_id=only)))
     return _render(
         "admin/ideas/board.html",
         columns=columns,
-        counts=board.stage_counts(),
+        counts=board.stage_counts(only),
+        all_challenges=challenges.challenges_of(current_policy().site),
+        chosen=chosen,
         move_form=MoveForm(),
         step_form=StepForm(),
         loop_stages=(INBOX, *LOOP_STAGES),
@@ -211,11 +228,14 @@ def portfolio() -> str:
 @role_required(Role.INNOVATION)
 def evaluation_page() -> str:
     the_period = evaluation.period(request.args.get("from"), request.args.get("to"))
-    result = evaluation.evaluate(the_period)
+    chosen = _challenge_filter()
+    result = evaluation.evaluate(the_period, challenge_id=chosen.id if chosen else None)
     catalog = current_catalog()
     return _render(
         "admin/ideas/evaluation.html",
         result=result,
+        all_challenges=challenges.challenges_of(current_policy().site),
+        chosen=chosen,
         **evaluation.charts(result),
         format_days=evaluation.format_days,
         format_share=evaluation.format_share,
@@ -247,9 +267,97 @@ def export_ideas() -> Response:
 @role_required(Role.INNOVATION)
 def export_evaluation() -> Response:
     the_period = evaluation.period(request.args.get("from"), request.args.get("to"))
-    result = evaluation.evaluate(the_period)
-    name = f"utvardering-{the_period.months[0]}-{the_period.months[-1]}.csv"
+    chosen = _challenge_filter()
+    result = evaluation.evaluate(the_period, challenge_id=chosen.id if chosen else None)
+    name = f"utvardering-{the_period.months[0]}-{the_period.months[-1]}"
+    name += f"-{chosen.slug}.csv" if chosen else ".csv"
     return _csv_response(export.csv_lines(export.evaluation_rows(result)), name)
+
+
+# --- challenges ---------------------------------------------------------------------------------
+
+
+def _challenge_texts() -> dict[str, dict[str, str | None]]:
+    """The per-language fields of the challenge form (question_sv, background_en, …)."""
+    return {
+        language: {
+            field: request.form.get(f"{field}_{language}")
+            for field in ("question", "background", "target_group")
+        }
+        for language in current_catalog().languages
+    }
+
+
+def _render_challenges(
+    *, editing: IdeaChallenge | None = None, status: int = 200, error: str | None = None
+) -> tuple[str, int]:
+    site = current_policy().site
+    listed = challenges.challenges_of(site)
+    on = challenges.today()
+    return (
+        _render(
+            "admin/ideas/challenges.html",
+            challenges=[(c, challenges.state(c, on), board.stage_counts(c.id)) for c in listed],
+            editing=editing,
+            form=ChallengeForm(),
+            values=request.form if request.method == "POST" else None,
+            error=error,
+            loop_stages=LOOP_STAGES,
+            languages=current_catalog().languages,
+            language_name=challenges.language_name,
+        ),
+        status,
+    )
+
+
+@bp.get("/challenges")
+@role_required(Role.INNOVATION)
+def challenges_page() -> tuple[str, int]:
+    return _render_challenges()
+
+
+@bp.get("/challenges/<slug>")
+@role_required(Role.INNOVATION)
+def challenge_page(slug: str) -> tuple[str, int]:
+    found = challenges.find(current_policy().site, slug)
+    if found is None:
+        abort(404)
+    return _render_challenges(editing=found)
+
+
+def _save_challenge(existing: IdeaChallenge | None) -> BaseResponse | tuple[str, int]:
+    _valid(ChallengeForm())
+    try:
+        saved = challenges.save_challenge(
+            site=current_policy().site,
+            slug=request.form.get("slug", "") if existing is None else existing.slug,
+            opens_on=request.form.get("opens_on"),
+            closes_on=request.form.get("closes_on"),
+            stage=request.form.get("stage"),
+            texts=_challenge_texts(),
+            actor=_actor(),
+            existing=existing.slug if existing else None,
+        )
+    except challenges.ChallengeError as exc:
+        return _render_challenges(editing=existing, status=400, error=str(exc))
+    verb = "sparad" if existing else "publicerad"
+    flash(f"Utmaningen {saved.slug} är {verb}.", "ok")
+    return redirect(url_for(".challenge_page", slug=saved.slug), code=303)
+
+
+@bp.post("/challenges")
+@role_required(Role.INNOVATION)
+def challenge_create() -> BaseResponse | tuple[str, int]:
+    return _save_challenge(None)
+
+
+@bp.post("/challenges/<slug>")
+@role_required(Role.INNOVATION)
+def challenge_update(slug: str) -> BaseResponse | tuple[str, int]:
+    found = challenges.find(current_policy().site, slug)
+    if found is None:
+        abort(404)
+    return _save_challenge(found)
 
 
 # --- actions ------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from consent_service import ratelimit
-from consent_service.ideas import services
+from consent_service.consent.services import current_policy
+from consent_service.ideas import challenges, services
 from consent_service.ideas.catalog import current_catalog
 from consent_service.ideas.views import status_url
 from consent_service.web.errors import ApiError, json_error
@@ -34,6 +35,8 @@ IDEA_SCHEMA = {
     "form_token": Field(str, required=False, max_length=200),
     # The honeypot: an input people never see. Anything in it sends the idea to the spam queue.
     "website": Field(str, required=False, max_length=2000),
+    # The slug of the challenge (utmaning) the idea answers: data-challenge on the widget.
+    "challenge": Field(str, required=False, max_length=64),
     "request_id": Field(
         str,
         required=False,
@@ -43,9 +46,10 @@ IDEA_SCHEMA = {
 }
 
 
-def form_document(language: str) -> dict[str, Any]:
+def form_document(language: str, challenge: dict[str, Any] | None = None) -> dict[str, Any]:
     catalog = current_catalog()
     return {
+        "challenge": challenge,
         "language": language,
         "areas": catalog.form_areas(language),
         "limits": services.limits(),
@@ -59,7 +63,16 @@ def form_document(language: str) -> dict[str, Any]:
 def idea_form() -> Response:
     catalog = current_catalog()
     language = catalog.language_for(request.args.get("lang"))
-    response = jsonify(form_document(language))
+    challenge = None
+    slug = request.args.get("challenge")
+    if slug:
+        found = challenges.find(current_policy().site, slug)
+        if found is None:
+            message = challenges.ChallengeUnavailable("unknown").message(language)
+            return json_error(404, "challenge_unknown", message)
+        # Shown even before it opens or after it closes, with `open` false and a message.
+        challenge = challenges.public_view(found, language)
+    response = jsonify(form_document(language, challenge))
     # The form token is a time stamp: every answer is fresh.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -85,6 +98,7 @@ def submit_idea() -> Response:
             website=data.get("website"),
             form_token=data.get("form_token"),
             request_id=data.get("request_id"),
+            challenge=data.get("challenge"),
         )
     except services.InvalidIdea as exc:
         texts = catalog.widget_texts(language)
@@ -94,6 +108,9 @@ def submit_idea() -> Response:
             for field, code in exc.errors.items()
         ]
         return json_error(400, "invalid_idea", " ".join(messages), fields=exc.errors)
+    except challenges.ChallengeUnavailable as exc:
+        status = 400 if exc.reason == "unknown" else 409
+        return json_error(status, f"challenge_{exc.reason}", exc.message(language))
     except services.RequestIdReused:
         message = catalog.page_texts(language)["request_id_reused"]
         return json_error(409, "request_id_reused", message)

@@ -327,12 +327,16 @@ def release_spam(idea_id: int, actor: User) -> None:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def ideas_in(stages: Sequence[str], *, limit: int | None = None) -> Sequence[Idea]:
+def ideas_in(
+    stages: Sequence[str], *, limit: int | None = None, challenge_id: int | None = None
+) -> Sequence[Idea]:
     query = (
         select(Idea)
         .where(Idea.stage.in_(stages))
         .order_by(Idea.stage_changed_at.desc(), Idea.id.desc())
     )
+    if challenge_id is not None:
+        query = query.where(Idea.challenge_id == challenge_id)
     if limit is not None:
         query = query.limit(limit)
     return db.session.scalars(query).unique().all()
@@ -427,8 +431,11 @@ def portfolio(now: dt.datetime | None = None) -> Portfolio:
     )
 
 
-def stage_counts() -> dict[str, int]:
-    rows = db.session.execute(select(Idea.stage, func.count()).group_by(Idea.stage)).all()
+def stage_counts(challenge_id: int | None = None) -> dict[str, int]:
+    query = select(Idea.stage, func.count()).group_by(Idea.stage)
+    if challenge_id is not None:
+        query = query.where(Idea.challenge_id == challenge_id)
+    rows = db.session.execute(query).all()
     return {stage: count for stage, count in rows}
 
 

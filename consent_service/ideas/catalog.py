@@ -43,7 +43,8 @@ PAGE_KEYS = (
     "loop", "current", "messages", "no_messages", "merged", "merged_closed", "closed_reason",
     "contact_on_file", "contact_kept", "no_contact", "delete_contact", "contact_deleted",
     "withdraw", "withdraw_help", "withdrawn", "withdraw_question", "withdraw_yes", "withdraw_no",
-    "request_id_reused", "form_error", "fix_errors", "back_home",
+    "request_id_reused", "form_error", "fix_errors", "back_home", "challenge", "challenge_unknown",
+    "challenge_upcoming", "challenge_closed",
 )  # fmt: skip
 
 OPEN_KEYS = (
@@ -51,7 +52,10 @@ OPEN_KEYS = (
     "area", "stage", "closed", "merged", "messages", "masked", "figures", "figures_intro",
     "stages_caption", "closed_caption", "quarter", "quarter_label", "received_count", "realised",
     "closed_other", "no_ideas", "status_link", "mask_personnummer", "mask_samordningsnummer",
-    "mask_email", "mask_phone",
+    "mask_email", "mask_phone", "challenges", "challenge_background", "challenge_target",
+    "challenge_period", "challenge_stage", "challenge_answer", "challenge_upcoming",
+    "challenge_open", "challenge_closed", "challenge_figures", "challenge_caption",
+    "challenge_column", "without_challenge",
 )  # fmt: skip
 
 

@@ -120,16 +120,22 @@ def _visits(
     return visits
 
 
-def evaluate(the_period: Period, now: dt.datetime | None = None) -> Evaluation:
+def evaluate(
+    the_period: Period, now: dt.datetime | None = None, *, challenge_id: int | None = None
+) -> Evaluation:
+    """The period's figures; only the ideas sent to one challenge when `challenge_id` is given."""
     now = now or utcnow()
     catalog = current_catalog()
-    ideas = db.session.execute(
+    query = (
         select(
             Idea.id, Idea.received_at, Idea.area, Idea.stage, Idea.close_reason, Idea.spam_reason
         )
         .where(Idea.received_at >= the_period.start, Idea.received_at < the_period.end)
         .order_by(Idea.id)
-    ).all()
+    )
+    if challenge_id is not None:
+        query = query.where(Idea.challenge_id == challenge_id)
+    ideas = db.session.execute(query).all()
     counted = [row for row in ideas if row.stage != SPAM]
     ids = [row.id for row in counted]
     events: dict[int, list[IdeaEvent]] = defaultdict(list)

@@ -23,6 +23,7 @@ class IdeaForm(FlaskForm):
     lang = HiddenField(validators=[Optional(), Length(max=35)])
     form_token = HiddenField(validators=[Optional(), Length(max=200)])
     website = StringField(validators=[Optional(), Length(max=2000)])
+    challenge = HiddenField(validators=[Optional(), Length(max=64)])
 
 
 class CitizenActionForm(FlaskForm):
@@ -77,3 +78,8 @@ class PublishForm(FlaskForm):
     """Show an idea on the open idea page, or take it off."""
 
     action = StringField(validators=[AnyOf(("publish", "unpublish"))])
+
+
+class ChallengeForm(FlaskForm):
+    """A challenge's form: the CSRF token. Its fields (one set per language) are checked by
+    challenges.save_challenge."""

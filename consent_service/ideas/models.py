@@ -12,6 +12,7 @@ import datetime as dt
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     String,
@@ -60,11 +61,14 @@ class Idea(Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    # The challenge (utmaning) the idea answers, when sent from a challenge's widget or form.
+    challenge_id: Mapped[int | None] = mapped_column(ForeignKey("idea_challenges.id"), index=True)
     # Shown on the open idea page (/ideas), masked; the team decides idea by idea.
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[User | None] = relationship(lazy="joined")
+    challenge: Mapped[IdeaChallenge | None] = relationship(lazy="joined")
     merged_into: Mapped[Idea | None] = relationship(remote_side=[id], lazy="joined")
     contact: Mapped[IdeaContact | None] = relationship(
         back_populates="idea", lazy="joined", cascade="all, delete-orphan", uselist=False
@@ -72,6 +76,48 @@ class Idea(Model):
     tags: Mapped[list[IdeaTag]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="IdeaTag.tag"
     )
+
+
+class IdeaChallenge(Model):
+    """A question the innovation team asks the public (utmaning), open between two dates.
+
+    Its texts are per language (`IdeaChallengeText`); the dates are calendar days in Sweden,
+    both included. `stage` is where in the loop the team's work on the challenge is.
+    """
+
+    __tablename__ = "idea_challenges"
+    __table_args__ = (UniqueConstraint("site", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[site_id]
+    # What a web editor writes in data-challenge="…": lower-case letters, digits, hyphens.
+    slug: Mapped[str] = mapped_column(String(64))
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime_utc]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    texts: Mapped[list[IdeaChallengeText]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="IdeaChallengeText.language"
+    )
+
+    def text(self, language: str, default_language: str) -> IdeaChallengeText | None:
+        """The texts in `language`, else in the default language (the team's own)."""
+        by_language = {t.language: t for t in self.texts}
+        return by_language.get(language) or by_language.get(default_language)
+
+
+class IdeaChallengeText(Model):
+    __tablename__ = "idea_challenge_texts"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("idea_challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    question: Mapped[str] = mapped_column(String(300))
+    background: Mapped[str] = mapped_column(Text)
+    target_group: Mapped[str] = mapped_column(String(300))
 
 
 class IdeaContact(Model):

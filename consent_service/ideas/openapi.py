@@ -53,10 +53,31 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "texts": {"type": "object", "additionalProperties": {"type": "string"}},
+            "challenge": {
+                "oneOf": [{"$ref": "#/components/schemas/IdeaChallenge"}, {"type": "null"}],
+                "description": "The challenge asked for with ?challenge=, else null",
+            },
             "form_token": {
                 "type": "string",
                 "description": "Signed time of issue; send it back as form_token",
             },
+        },
+    },
+    "IdeaChallenge": {
+        "type": "object",
+        "required": ["slug", "lang", "question", "opens_on", "closes_on", "state", "open"],
+        "properties": {
+            "slug": {"type": "string"},
+            "lang": {"type": "string", "description": "The language the texts are in"},
+            "question": {"type": "string"},
+            "background": {"type": "string"},
+            "target_group": {"type": "string"},
+            "opens_on": {"type": "string", "format": "date"},
+            "closes_on": {"type": "string", "format": "date"},
+            "state": {"type": "string", "enum": ["upcoming", "open", "closed"]},
+            "open": {"type": "boolean"},
+            "stage": {"type": "object"},
+            "message": {"type": "string", "description": "Why it takes no ideas now"},
         },
     },
     "IdeaIn": {
@@ -76,6 +97,11 @@ SCHEMAS: dict[str, Any] = {
                 "stored only with contact_ok",
             },
             "contact_ok": {"type": ["boolean", "null"]},
+            "challenge": {
+                "type": ["string", "null"],
+                "maxLength": 64,
+                "description": "The challenge's slug (data-challenge); 400 unknown, 409 not open",
+            },
             "language": {"type": ["string", "null"], "maxLength": 35},
             "form_token": {"type": ["string", "null"], "maxLength": 200},
             "website": {
@@ -140,10 +166,18 @@ PATHS: dict[str, Any] = {
                     "required": False,
                     "description": "sv or en; anything else gives the default (sv)",
                     "schema": {"type": "string"},
-                }
+                },
+                {
+                    "name": "challenge",
+                    "in": "query",
+                    "required": False,
+                    "description": "A challenge's slug: its question comes with the form",
+                    "schema": {"type": "string"},
+                },
             ],
             "responses": {
                 "200": json_response({"$ref": "#/components/schemas/IdeaForm"}, "The form"),
+                "404": error_response("No challenge with that slug (challenge_unknown)"),
             },
         }
     },
@@ -165,7 +199,8 @@ PATHS: dict[str, Any] = {
                 "403": error_response("Origin not allowed"),
                 "413": error_response("Body too large"),
                 "409": error_response(
-                    "request_id already used for an idea with another title or body"
+                    "request_id already used for an idea with another title or body, or the "
+                    "challenge does not take ideas now (challenge_upcoming, challenge_closed)"
                 ),
                 "415": error_response("Not application/json"),
                 "429": {

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from consent_service.db import db, utcnow
-from consent_service.ideas import masking
+from consent_service.ideas import challenges, masking
 from consent_service.ideas.catalog import (
     CLOSE_REASONS,
     CLOSED,
@@ -26,7 +26,7 @@ from consent_service.ideas.catalog import (
     SPAM,
     current_catalog,
 )
-from consent_service.ideas.models import Idea
+from consent_service.ideas.models import Idea, IdeaChallenge
 from consent_service.ideas.services import public_view
 
 PUBLISHED_SHOWN = 100
@@ -150,3 +150,60 @@ def quarterly_figures(
     while len(shown) > 1 and shown[-1].received == 0:
         shown.pop()
     return shown if any(q.received for q in shown) else []
+
+
+@dataclass(frozen=True)
+class ChallengeFigures:
+    """The ideas sent to one challenge (None: to no challenge) and where they are now."""
+
+    challenge: IdeaChallenge | None
+    view: dict[str, Any] | None
+    received: int = 0
+    by_stage: Counter[str] = field(default_factory=Counter)
+    closed_by_reason: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def realised(self) -> int:
+        return self.closed_by_reason["realised"]
+
+    @property
+    def closed_other(self) -> int:
+        return sum(self.closed_by_reason[r] for r in OTHER_CLOSE_REASONS)
+
+
+def challenge_figures(
+    site: str, language: str, now: dt.datetime | None = None
+) -> list[ChallengeFigures]:
+    """Per challenge of the site (latest to open first), then ideas without one: received,
+    in each stage now, closed and why. Empty when the site has no challenges."""
+    listed = challenges.challenges_of(site)
+    if not listed:
+        return []
+    rows = db.session.execute(
+        select(Idea.challenge_id, Idea.stage, Idea.close_reason).where(
+            Idea.site == site, Idea.stage != SPAM
+        )
+    ).all()
+    figures = [ChallengeFigures(c, challenges.public_view(c, language, now)) for c in listed]
+    figures.append(ChallengeFigures(None, None))
+    by_id = {f.challenge.id if f.challenge else None: f for f in figures}
+    received: Counter[int | None] = Counter()
+    for row in rows:
+        tally = by_id.get(row.challenge_id)
+        if tally is None:
+            continue
+        received[row.challenge_id] += 1
+        if row.stage == CLOSED:
+            tally.closed_by_reason[row.close_reason or "not_pursued"] += 1
+        else:
+            tally.by_stage[row.stage] += 1
+    return [
+        ChallengeFigures(
+            f.challenge,
+            f.view,
+            received[f.challenge.id if f.challenge else None],
+            f.by_stage,
+            f.closed_by_reason,
+        )
+        for f in figures
+    ]

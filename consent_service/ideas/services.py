@@ -6,6 +6,7 @@ call the same functions, so the widget and the fallback page enforce the same ru
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from consent_service import metrics, ratelimit
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
+from consent_service.ideas import challenges
 from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaContact, IdeaCounter, IdeaEvent
 
@@ -107,6 +109,7 @@ class IdeaInput:
     name: str | None = None
     email: str | None = None
     contact_ok: bool = False
+    challenge_id: int | None = None
 
 
 def _clean_line(value: str | None) -> str:
@@ -335,6 +338,7 @@ def receive_idea(
                     area=data.area,
                     topic=data.topic,
                     page=data.page,
+                    challenge_id=data.challenge_id,
                     text_hash=fingerprint,
                     request_id=request_id,
                     stage=SPAM if reason else INBOX,
@@ -410,6 +414,7 @@ def submit_idea(
     website: str | None = None,
     form_token: str | None = None,
     request_id: str | None = None,
+    challenge: str | None = None,
 ) -> Submitted:
     """Check, limit and store a citizen's idea; the same steps for the widget and the form.
 
@@ -417,6 +422,8 @@ def submit_idea(
     limit on retry-key look-ups) and RequestIdReused when a retry key comes back with another
     title or body. A filled honeypot (`website`) or a missing, forged, too fresh or stale form
     token sends the idea to the spam queue; the citizen is answered the same either way.
+    An idea sent to a `challenge` (its slug) is refused with ChallengeUnavailable when there is
+    no such challenge or it does not take ideas today.
     """
     config = current_app.config
     if request_id is not None:
@@ -446,6 +453,9 @@ def submit_idea(
         email=email,
         contact_ok=contact_ok,
     )
+    if challenge:
+        answered = challenges.accepting(current_policy().site, challenge)
+        idea = dataclasses.replace(idea, challenge_id=answered.id)
     limit = ratelimit.hit(
         "ideas", client, config["IDEAS_RATE_LIMIT"], config["IDEAS_RATE_WINDOW_SECONDS"]
     )

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
 from consent_service.consent.services import current_policy
-from consent_service.ideas import openpage, services
+from consent_service.ideas import challenges, openpage, services
 from consent_service.ideas.catalog import CLOSED, STAGES, current_catalog
 from consent_service.ideas.forms import CitizenActionForm, IdeaForm, WithdrawForm
 from consent_service.ideas.models import Idea
@@ -77,6 +77,7 @@ def open_ideas() -> Response:
         open_texts=texts,
         ideas=openpage.published_ideas(site, language),
         quarters=quarters,
+        challenges=openpage.challenge_figures(site, language),
         quarter_label=lambda q: texts["quarter_label"].format(year=q.year, quarter=q.quarter),
         open_stages=openpage.OPEN_STAGES,
         other_reasons=openpage.OTHER_CLOSE_REASONS,
@@ -96,6 +97,7 @@ def _render_form(
     errors: dict[str, str] | None = None,
     notice: str | None = None,
 ) -> Response:
+    found = challenges.find(current_policy().site, form.challenge.data)
     return _page(
         "ideas/new.html",
         language,
@@ -104,6 +106,7 @@ def _render_form(
         errors=errors or {},
         notice=notice,
         areas=current_catalog().form_areas(language),
+        challenge=challenges.public_view(found, language) if found else None,
     )
 
 
@@ -116,8 +119,14 @@ def new_idea() -> Response:
             "topic": request.args.get("topic", "")[:64],
             "page": services.clean_page(request.args.get("page")) or "",
             "form_token": services.issue_form_token(),
+            "challenge": request.args.get("challenge", "")[:64],
         }
     )
+    found = challenges.find(current_policy().site, form.challenge.data)
+    if form.challenge.data and found is None:
+        form.challenge.data = ""
+        notice = challenges.ChallengeUnavailable("unknown").message(language)
+        return _render_form(form, language, status=404, notice=notice)
     return _render_form(form, language)
 
 
@@ -143,9 +152,13 @@ def new_idea_submit() -> Response | BaseResponse:
             contact_ok=bool(form.contact_ok.data),
             website=form.website.data,
             form_token=form.form_token.data,
+            challenge=form.challenge.data or None,
         )
     except services.InvalidIdea as exc:
         return _render_form(form, language, status=400, errors=exc.errors)
+    except challenges.ChallengeUnavailable as exc:
+        status = 400 if exc.reason == "unknown" else 409
+        return _render_form(form, language, status=status, notice=exc.message(language))
     except services.TooManyIdeas as exc:
         message = current_catalog().widget_texts(language)["limited"].format(minutes=exc.minutes)
         response = _render_form(form, language, status=429, notice=message)

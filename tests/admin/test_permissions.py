@@ -53,6 +53,11 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "ideas_api": PUBLIC,
     "ideas_admin": frozenset({INNOVATION}),
     "ideas_admin.publish": frozenset({INNOVATION}),
+    # Challenges (utmaningar): the team publishes and changes them.
+    "ideas_admin.challenges_page": frozenset({INNOVATION}),
+    "ideas_admin.challenge_page": frozenset({INNOVATION}),
+    "ideas_admin.challenge_create": frozenset({INNOVATION}),
+    "ideas_admin.challenge_update": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # Editors see the statistics; privacy officers the consent figures on the same page.
     "analytics_admin": frozenset({EDITOR, PRIVACY}),

@@ -53,7 +53,7 @@ class IdeaService:
 
 
 class HostPage:
-    """www.uppsala.test: `/ideas?lang=sv&csp=1&tracker=1` embeds the widget."""
+    """www.uppsala.test: `/ideas?lang=sv&csp=1&tracker=1&challenge=slug` embeds the widget."""
 
     def __init__(self) -> None:
         self.service_url = ""
@@ -80,6 +80,9 @@ class HostPage:
     def page(self, query: dict[str, list[str]]) -> Response:
         lang = query.get("lang", ["sv"])[0]
         tracker = '<script src="/tracker.js"></script>' if "tracker" in query else ""
+        # ?challenge=slug embeds the widget for a challenge (data-challenge).
+        challenge = "".join(c for c in query.get("challenge", [""])[0] if c.isalnum() or c == "-")
+        challenge_attr = f' data-challenge="{challenge}"' if challenge else ""
         html = f"""<!doctype html>
 <html lang="{lang}">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -87,7 +90,7 @@ class HostPage:
 <script src="{self.service_url}/embed/ideas.js" defer></script></head>
 <body><main><h1>Förbättra Uppsala</h1>
 <h2>Har du en idé?</h2>
-<div data-idea-widget data-topic="trafik"></div>
+<div data-idea-widget data-topic="trafik"{challenge_attr}></div>
 </main></body></html>"""
         response = Response(html, mimetype="text/html")
         if "csp" in query:

@@ -134,3 +134,67 @@ def test_the_open_idea_page_reflows_and_needs_no_script(
         axe(page, "open idea page at 320 px")
     finally:
         context.close()
+
+
+# --- challenges -------------------------------------------------------------------------------
+
+
+def test_a_challenge_in_the_widget(
+    browser: Any, host_page: HostPage, idea_service: IdeaService
+) -> None:
+    import datetime as dt
+
+    from consent_service.admin.auth import create_user
+    from consent_service.admin.models import Role
+    from consent_service.ideas import challenges
+
+    app = idea_service.app
+    today = challenges.today()
+    with app.test_request_context():
+        user = create_user("utmanare", Role.INNOVATION, PASSWORD)
+        for slug, first, last in (("trygg-skolvag", -1, 30), ("stangd", -20, -2)):
+            challenges.save_challenge(
+                site="uppsala.se",
+                slug=slug,
+                opens_on=(today + dt.timedelta(days=first)).isoformat(),
+                closes_on=(today + dt.timedelta(days=last)).isoformat(),
+                stage="undersoka",
+                texts={
+                    "sv": {"question": "Hur kan skolvägen bli tryggare?"},
+                    "en": {"question": "How can the way to school be safer?"},
+                },
+                actor=user,
+            )
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(5000)
+        widget = page.locator("[data-idea-widget]")
+        page.goto(f"{host_page.url}/ideas?lang=en&challenge=trygg-skolvag")
+        widget.locator(".q").wait_for()
+        assert widget.locator(".q").inner_text() == "How can the way to school be safer?"
+        assert widget.locator(".q").get_attribute("lang") == "en"
+        axe(page, "widget with a challenge")
+        screenshot(page, "ideas-challenge-en")
+        widget.locator("#title").fill("Lower speed limit")
+        widget.locator("#body").fill("30 km/h near the school on Kungsgatan.")
+        widget.locator("#area").select_option("trafik")
+        widget.locator("button[type=submit]").click()
+        widget.locator(".ok").wait_for()
+        reference = widget.locator(".ok strong").inner_text()
+        with app.app_context():
+            from sqlalchemy import select
+
+            from consent_service.db import db
+            from consent_service.ideas.models import Idea
+
+            idea = db.session.scalar(select(Idea).where(Idea.reference == reference))
+            assert idea is not None and idea.challenge is not None
+            assert idea.challenge.slug == "trygg-skolvag"
+
+        page.goto(f"{host_page.url}/ideas?lang=sv&challenge=stangd")
+        widget.get_by_text("Utmaningen stängde").wait_for()
+        assert widget.locator("form").count() == 0
+        axe(page, "widget with a closed challenge")
+    finally:
+        context.close()

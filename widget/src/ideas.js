@@ -16,17 +16,22 @@ const LANG = pageLang(C.langs, C.lang);
 const L = C.limits;
 const track = (name, props) => w.Consent?.track?.(name, props);
 
-/** GET /form: the areas and texts of a language and a fresh signed form time stamp. */
-const getForm = () =>
-  fetch(C.api + "/form?lang=" + LANG, { credentials: "omit" }).then((r) =>
+/** GET /form: the areas and texts of a language (and a challenge's question) and a fresh
+ * signed form time stamp. */
+const getForm = (ch) =>
+  fetch(C.api + "/form?lang=" + LANG + (ch ? "&challenge=" + encodeURIComponent(ch) : ""), {
+    credentials: "omit",
+  }).then((r) =>
     r.ok ? r.json() : Promise.reject(r),
   );
 
 async function mount(host) {
   const topic = host.dataset.topic || "";
-  let F = LANG == C.lang && C.form;
+  // data-challenge: the question comes from the service, so the form is fetched at once.
+  const ch = host.dataset.challenge;
+  let F = !ch && LANG == C.lang && C.form;
   let formP; // promise of the GET /form answer (its form_token counts the fill time)
-  const form = () => (formP ||= getForm().catch((e) => ((formP = 0), Promise.reject(e))));
+  const form = () => (formP ||= getForm(ch).catch((e) => ((formP = 0), Promise.reject(e))));
   if (!F) {
     try {
       F = await form();
@@ -35,6 +40,7 @@ async function mount(host) {
     }
   }
   const T = F.texts;
+  const Q = F.challenge;
   const fill = (key, n) => T[key].replace("{max}", L[n] || "").replace("{n}", n);
   const root = host.attachShadow({ mode: "open" });
   adopt(root, css);
@@ -48,6 +54,12 @@ async function mount(host) {
   const use = () => opened || ((opened = 1), track("idea_opened", { topic }));
 
   function render() {
+    // A challenge that takes no ideas now: say when, and offer the form without it.
+    if (Q && !Q.open)
+      return wrap.replaceChildren(
+        h("p", { textContent: Q.message }),
+        h("p", {}, h("a", { href: C.nojs + "?lang=" + LANG, textContent: T.nojs })),
+      );
     requestId = uuid();
     const fields = {};
     const errors = {};
@@ -100,6 +112,7 @@ async function mount(host) {
     const el = h(
       "form",
       { noValidate: true },
+      Q && h("p", { className: "q", lang: Q.lang, textContent: Q.question }),
       h("p", { textContent: T.intro }),
       field("title", h("input", { type: "text", name: "title" }), "title", 1, 1),
       field("body", h("textarea", { name: "body", rows: 5 }), "body", 1, 1),
@@ -183,6 +196,7 @@ async function mount(host) {
             form_token: f.form_token,
             website: trap.value,
             request_id: requestId,
+            challenge: ch,
           }),
         });
         body = await r.json();
@@ -201,7 +215,8 @@ async function mount(host) {
         say(alert, T.errors);
         return show(body.fields)?.focus();
       }
-      say(alert, r.status == 429 ? body.message : T.failed);
+      // Rate limit, or a challenge that closed while the form was open: the server's words.
+      say(alert, r.status == 429 || r.status == 409 ? body.message : T.failed);
     }
 
     el.onsubmit = async (e) => {
