@@ -41,6 +41,12 @@ class AnalyticsEvent(Model):
     browser: Mapped[str] = mapped_column(String(24))
     os: Mapped[str] = mapped_column(String(24))
     device: Mapped[str] = mapped_column(String(8))
+    # Campaign fields from the page URL's `utm_*` query parameters (of any event).
+    utm_source: Mapped[str | None] = mapped_column(String(128))
+    utm_medium: Mapped[str | None] = mapped_column(String(128))
+    utm_campaign: Mapped[str | None] = mapped_column(String(128))
+    utm_content: Mapped[str | None] = mapped_column(String(128))
+    utm_term: Mapped[str | None] = mapped_column(String(128))
 
 
 class VisitorKey(Model):
@@ -71,6 +77,45 @@ class DailyAggregate(Model):
     value: Mapped[str] = mapped_column(String(1024), primary_key=True)
     events: Mapped[int] = mapped_column(Integer)
     visitors: Mapped[int] = mapped_column(Integer)
+
+
+class DailyVisits(Model):
+    """Visit figures of one site and day for one value of a property (see visits.py).
+
+    `property` is "" for the whole site (value ""), or a breakdown: page, entry_page,
+    exit_page, source, source_kind, utm_*, goal. Every column is a count or a sum, so the
+    figures of several days are sums. Written by the rollup; read for final days only
+    (open days are computed from the raw events when asked).
+    """
+
+    __tablename__ = "analytics_daily_visits"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    property: Mapped[str] = mapped_column(String(16), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    value: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    visitors: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(Integer)
+    pageviews: Mapped[int] = mapped_column(Integer)
+    bounces: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)  # seconds, summed over the visits
+    events: Mapped[int] = mapped_column(Integer)  # custom events
+
+
+class ReadToken(Model):
+    """A token that may read one site's figures through the statistics API.
+
+    Only the SHA-256 of the token is stored: it is shown once, when it is created.
+    """
+
+    __tablename__ = "analytics_read_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(64))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime_utc]
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class RollupDay(Model):

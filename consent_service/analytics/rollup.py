@@ -1,7 +1,8 @@
 """Daily rollups of the raw events, and the retention rules for both.
 
 Each site and day gets a set of `analytics_daily` rows: totals, pages, referrers,
-languages, device classes, custom events, event properties and the idea-widget funnel.
+languages, device classes, custom events, event properties and the idea-widget funnel;
+and `analytics_daily_visits` rows: visits, bounces and durations (visits.py).
 The dashboard reads only these rows, so its queries touch a few hundred rows per day
 whatever the number of events. A day is rolled up again while it is open (at most every
 `ANALYTICS_ROLLUP_SECONDS` when someone looks) and once more, finally, after it is over.
@@ -23,10 +24,12 @@ from sqlalchemy.orm import Session
 from consent_service.analytics.models import (
     AnalyticsEvent,
     DailyAggregate,
+    DailyVisits,
     DroppedCount,
     RollupDay,
 )
 from consent_service.analytics.visitors import day_start, destroy_expired_keys, local_day
+from consent_service.analytics.visits import day_visits
 from consent_service.db import db
 
 E = AnalyticsEvent
@@ -157,6 +160,16 @@ def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> boo
         )
         if rows:
             session.execute(insert(DailyAggregate), rows)
+        visit_rows = [
+            {"site": site, "property": prop, "day": day, "value": value[:1024],
+             "visitors": f.visitors, "visits": f.visits, "pageviews": f.pageviews,
+             "bounces": f.bounces, "duration": f.duration, "events": f.events}
+            for prop, values in day_visits(session, site, day).items()
+            for value, f in values.items()
+        ]  # fmt: skip
+        session.execute(delete(DailyVisits).where(DailyVisits.site == site, DailyVisits.day == day))
+        if visit_rows:
+            session.execute(insert(DailyVisits), visit_rows)
         marker.final = final
         marker.rolled_up_at = now
     return True
@@ -221,6 +234,7 @@ def purge(now: dt.datetime) -> str:
     aggregate_cutoff = today - dt.timedelta(days=config["ANALYTICS_AGGREGATE_DAYS"])
     raw = _delete_days(AnalyticsEvent, raw_cutoff)
     daily = _delete_days(DailyAggregate, aggregate_cutoff)
+    _delete_days(DailyVisits, aggregate_cutoff)
     _delete_days(RollupDay, aggregate_cutoff)
     _delete_days(DroppedCount, aggregate_cutoff)
     with db.writing() as session:

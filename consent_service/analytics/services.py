@@ -40,6 +40,9 @@ MAX_PROP_NUMBER = 10**15
 # entries well inside PostgreSQL's B-tree limit.
 MAX_PATH_BYTES = 1024
 SCREENS = ("small", "medium", "large")
+# Campaign fields read from the page URL's query, stored in columns of the same names.
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+MAX_UTM_LENGTH = 128
 EVENT_TYPES = ("pageview", "event")
 # Matched with fullmatch: `$` in `re.match` also accepts a trailing newline.
 NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -165,21 +168,46 @@ def primary_language(accept_language: str) -> str:
     return primary if LANGUAGE.fullmatch(primary) else ""
 
 
-@lru_cache(maxsize=4096)
+NO_CAMPAIGN: tuple[str | None, ...] = (None,) * len(UTM_FIELDS)
+
+
 def clean_path(raw: str, query_params: tuple[str, ...]) -> str:
     """Keep the path and only allow-listed query parameters; drop the fragment."""
+    return clean_page(raw, query_params)[0]
+
+
+@lru_cache(maxsize=4096)
+def clean_page(raw: str, query_params: tuple[str, ...]) -> tuple[str, tuple[str | None, ...]]:
+    """The path with only allow-listed query parameters, and the campaign (UTM_FIELDS) fields.
+
+    `utm_*` parameters are kept as campaign fields (the first of each, at most
+    MAX_UTM_LENGTH characters, control characters refused); they stay in the path only
+    when they are allow-listed as well.
+    """
     if not raw.startswith("/") or raw.startswith("//") or CONTROL.search(raw):
         raise InvalidEvent("invalid_path", "path must be a path starting with a single '/'.")
     path, _, query = raw.split("#", 1)[0].partition("?")
     if len(path.encode()) > MAX_PATH_BYTES:
         raise InvalidEvent("too_long", f"path is longer than {MAX_PATH_BYTES} bytes.")
+    if not query:
+        return path, NO_CAMPAIGN
+    pairs = parse_qsl(query, keep_blank_values=True)
+    campaign = NO_CAMPAIGN
+    if "utm_" in query.lower():
+        found: dict[str, str] = {}
+        for key, value in pairs:
+            key = key.lower()
+            text = value.strip()[:MAX_UTM_LENGTH]
+            if key in UTM_FIELDS and key not in found and text and not CONTROL.search(text):
+                found[key] = text
+        campaign = tuple(found.get(name) for name in UTM_FIELDS)
     allowed = set(query_params)
-    if query and allowed:
-        kept = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k in allowed]
+    if allowed:
+        kept = [(k, v) for k, v in pairs if k in allowed]
         with_query = f"{path}?{urlencode(kept)}"
         if kept and len(with_query.encode()) <= MAX_PATH_BYTES:
             path = with_query
-    return path
+    return path, campaign
 
 
 @lru_cache(maxsize=4096)
@@ -309,13 +337,15 @@ def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict
     if kind == "pageview" and ("name" in data or "props" in data):
         raise InvalidEvent("unexpected_field", "a pageview has no name or props.")
     props = data.get("props")
+    path, campaign = clean_page(data["path"], query_params)
     return {
         "type": kind,
-        "path": clean_path(data["path"], query_params),
+        "path": path,
         "referrer_host": referrer_host(data.get("referrer"), page_host),
         "name": data.get("name"),
         "props": clean_props(props) if props else None,
         "screen": data.get("screen", ""),
+        **dict(zip(UTM_FIELDS, campaign, strict=True)),
     }
 
 
@@ -351,7 +381,7 @@ def count_dropped(conn: Connection, site: str, day: dt.date, reason: str, n: int
 
 SHARED_COLUMNS = ("site", "day", "occurred_at", "host", "visitor", "language", "browser", "os",
                   "device")  # fmt: skip
-EVENT_COLUMNS = ("type", "path", "referrer_host", "name", "props", "screen")
+EVENT_COLUMNS = ("type", "path", "referrer_host", "name", "props", "screen", *UTM_FIELDS)
 _PARAMSTYLES = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
