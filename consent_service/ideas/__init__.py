@@ -12,8 +12,10 @@ def init_app(app: Flask) -> None:
     from consent_service.admin.nav import add_nav_item
     from consent_service.ideas import admin_views, api, openapi, views
     from consent_service.ideas.catalog import DEFAULT_AREAS_FILE, load_catalog
+    from consent_service.ideas.search import fill_missing_stems
     from consent_service.ideas.services import purge_contacts
     from consent_service.retention import register_purger
+    from consent_service.schema import register_upgrade_hook
     from consent_service.web.csrf import csrf
     from consent_service.web.openapi import add_openapi
 
@@ -37,3 +39,4 @@ def init_app(app: Flask) -> None:
         "idea contacts",
         lambda: f"{purge_contacts()} contact record(s) of closed ideas removed",
     )
+    register_upgrade_hook(app, "idea search words", fill_missing_stems)

@@ -178,6 +178,7 @@ def idea_list() -> str:
         owner=args.get("owner"),
         tag=args.get("tag"),
         age=args.get("age"),
+        q=args.get("q"),
         limit=LIST_LIMIT,
     )
     return _render(

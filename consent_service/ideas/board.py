@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
-from consent_service.ideas import mail, masking
+from consent_service.ideas import mail, masking, search
 from consent_service.ideas.catalog import (
     CLOSED,
     INBOX,
@@ -357,12 +357,19 @@ def select_ideas(
     owner: str | None = None,
     tag: str | None = None,
     age: str | None = None,
+    q: str | None = None,
     now: dt.datetime | None = None,
     limit: int = 500,
 ) -> Selection:
-    """Ideas filtered by stage ("active": not closed), area, owner ("none"), tag or age."""
+    """Ideas filtered by stage ("active": not closed), area, owner ("none"), tag, age or words
+    in the title or text (`q`, any Swedish word form; a reference finds its idea)."""
     query = select(Idea).order_by(Idea.received_at.desc())
     filters: list[str] = []
+    words = " ".join((q or "").split())[: search.QUERY_MAX]
+    if words:
+        by_reference = Idea.reference == words.upper()
+        query = query.where(search.matching(words) | by_reference)
+        filters.append(f"sökord ”{words}”")
     if stage in (*STAGES, SPAM):
         query = query.where(Idea.stage == stage)
         filters.append(f"steg {stage_name(stage)}")

@@ -63,6 +63,9 @@ class Idea(Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     # The challenge (utmaning) the idea answers, when sent from a challenge's widget or form.
     challenge_id: Mapped[int | None] = mapped_column(ForeignKey("idea_challenges.id"), index=True)
+    # Swedish word stems of title and body between spaces, for the board's search on SQLite
+    # (search.py; PostgreSQL stems with to_tsvector('swedish') instead).
+    search_stems: Mapped[str | None] = mapped_column(Text)
     # Shown on the open idea page (/ideas), masked; the team decides idea by idea.
     published: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from consent_service import metrics, ratelimit
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
-from consent_service.ideas import challenges
+from consent_service.ideas import challenges, search
 from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaContact, IdeaCounter, IdeaEvent
 
@@ -340,6 +340,7 @@ def receive_idea(
                     page=data.page,
                     challenge_id=data.challenge_id,
                     text_hash=fingerprint,
+                    search_stems=search.search_stems(data.title, data.body),
                     request_id=request_id,
                     stage=SPAM if reason else INBOX,
                     stage_changed_at=now,
