@@ -34,7 +34,7 @@ const cssText = {
   },
 };
 
-/** Bundle one embed; the server fills in `placeholder`, so it must occur exactly once. */
+/** Bundle one embed; the server fills in `placeholder` (if any), so it must occur exactly once. */
 async function buildEmbed(entry, out, placeholder) {
   mkdirSync(dirname(out), { recursive: true });
   await build({
@@ -50,6 +50,7 @@ async function buildEmbed(entry, out, placeholder) {
     logLevel: "warning",
   });
   const built = readFileSync(out, "utf8");
+  if (!placeholder) return built;
   const count = built.split(placeholder).length - 1;
   if (count !== 1) {
     console.error(`${out}: ${placeholder} occurs ${count} times, expected exactly once`);
@@ -73,14 +74,24 @@ const estimate = spawnSync(
 import json, sys, tomllib
 p = tomllib.load(open(sys.argv[1], "rb"))
 lang = p["default_language"]
-texts = dict(p["texts"][lang])
-texts["cookies"] = [dict(c, purpose=c["purpose"][lang], lifetime=c["lifetime"][lang]) for c in p.get("cookies", [])]
-cats = ("necessary", "functional", "statistics")
+# As consent_service/embed/views.py: without the texts only the no-JS page shows, and without
+# those fetched from the policy document when needed (declarations' details, embed texts).
+skip = ("page_title", "page_intro", "page_saved_return", "language_switch", "cookies",
+        "cookie_name", "cookie_provider", "cookie_purpose", "cookie_lifetime", "no_cookies",
+        "cookies_heading", "embed_notice", "embed_once")
+texts = {k: v for k, v in p["texts"][lang].items() if k not in skip}
+texts["intro"] = texts["intro"] if isinstance(texts["intro"], list) else [texts["intro"]]
+cats = ("functional", "statistics")
+cookies = p.get("cookies", [])
+origin = "https://samtycke.uppsala.se"
 print(json.dumps({
-  "api": "https://samtycke.uppsala.se/api/v1", "settings_url": "https://samtycke.uppsala.se/consent",
+  "api": origin + "/api/v1", "settings_url": origin + "/consent",
   "version": p["version"], "default_language": lang, "languages": p["languages"], "cookie": "consent",
-  "cookies": {k: [c["name"] for c in p.get("cookies", []) if c["category"] == k] for k in cats},
-  "texts": {lang: texts}, "query_params": []}, ensure_ascii=False))
+  "cookies": {k: [c["name"] for c in cookies if c["category"] == k] for k in cats},
+  "storage": {k: [s for c in cookies if c["category"] == k for s in c.get("storage", [])] for k in cats},
+  "switch": {l: p["texts"][l]["language_switch"] for l in p["languages"]},
+  "texts": {lang: texts}, "page": origin + "/embed/consent-page.js", "query_params": []},
+  ensure_ascii=False))
 `,
     policyFile,
   ],
@@ -99,6 +110,14 @@ if (estimate.status === 0) {
   }
   writeFileSync(resolve(here, "node_modules/.consent-served.js"), served);
 }
+
+// --- the banner's page parts (gated embeds' placeholders, declaration table), loaded lazily ---
+
+const pageCode = await buildEmbed(
+  "src/consent-page.js",
+  resolve(here, "../consent_service/static/embed/consent-page.js"),
+);
+console.log(`consent-page.js: ${Buffer.byteLength(pageCode)} B raw, ${gz(pageCode)} B gzip -9 (loaded when needed)`);
 
 // --- the idea widget ---------------------------------------------------------------------------
 

@@ -20,12 +20,17 @@ REQUIRED_TEXT_KEYS = (
     "settings_intro", "save", "close", "back", "withdraw", "always_on", "consent_id",
     "no_choice", "saved", "withdrawn", "pending", "gpc", "cookies_heading", "cookie_name",
     "cookie_provider", "cookie_purpose", "cookie_lifetime", "no_cookies", "page_title",
-    "page_intro", "page_saved_return", "language_switch",
+    "page_intro", "page_saved_return", "language_switch", "embed_notice", "embed_once",
 )  # fmt: skip
 
 # A cookie's name (an RFC 6265 token), or a prefix of names when it ends in `*`, such as
 # `_pk_id.*` for Matomo's `_pk_id.<site id>.<domain hash>`. Used with fullmatch.
 COOKIE_DECLARATION = re.compile(r"[!#$%&'+.^_`|~0-9A-Za-z-]+\*?")
+# A localStorage/sessionStorage key a declaration names, or a prefix of keys ending in `*`.
+STORAGE_DECLARATION = re.compile(r"[^\s*]{1,200}\*?")
+# A host whose embeds (iframes, images) belong to a declaration's provider: it and its
+# subdomains. Used with fullmatch.
+HOST_DECLARATION = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class PolicyError(ValueError):
@@ -60,6 +65,10 @@ class Policy:
     def cookie_names(self, category: str) -> list[str]:
         """The category's declarations as written: names, and prefixes ending in `*`."""
         return [c["name"] for c in self.cookies if c["category"] == category]
+
+    def storage_keys(self, category: str) -> list[str]:
+        """The storage keys (and prefixes ending in `*`) the category's declarations name."""
+        return [k for c in self.cookies if c["category"] == category for k in c.get("storage", ())]
 
     def category_of(self, cookie_name: str) -> str | None:
         """The category that declares this cookie: its exact name, else the longest prefix."""
@@ -125,6 +134,8 @@ def _render(raw: dict[str, Any], language: str) -> dict[str, Any]:
             "provider": cookie["provider"],
             "purpose": cookie["purpose"][language],
             "lifetime": cookie["lifetime"][language],
+            # Only when declared, so that the texts of earlier versions keep their hashes.
+            **{k: list(cookie[k]) for k in ("storage", "hosts") if k in cookie},
         }
         for cookie in raw.get("cookies", [])
     ]
@@ -156,6 +167,15 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         for key in ("purpose", "lifetime"):
             if not all(lang in cookie.get(key, {}) for lang in languages):
                 raise PolicyError(f"cookie {cookie.get('name')!r} lacks {key} in every language")
+        for key, pattern, what in (
+            ("storage", STORAGE_DECLARATION, "storage keys, or prefixes ending in one `*`"),
+            ("hosts", HOST_DECLARATION, "host names in lower case"),
+        ):
+            values = cookie.get(key, [])
+            if not isinstance(values, list) or not all(
+                isinstance(v, str) and pattern.fullmatch(v) for v in values
+            ):
+                raise PolicyError(f"cookie {name!r}: {key} must be a list of {what}")
     texts = {lang: _render(raw, lang) for lang in languages}
     return Policy(
         site=str(site),

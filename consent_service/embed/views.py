@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, request
 
 from consent_service.consent import services
 from consent_service.consent.cookie import COOKIE_NAME
-from consent_service.consent.policy import CATEGORIES, Policy
+from consent_service.consent.policy import OPTIONAL_CATEGORIES, Policy
 from consent_service.web.origins import own_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -23,6 +23,12 @@ BUILD_DIR = Path(__file__).resolve().parent.parent / "static" / "embed"
 CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
 # Texts only the no-JavaScript settings page shows; every byte of the banner counts.
 PAGE_ONLY_TEXTS = ("page_title", "page_intro", "page_saved_return", "language_switch")
+# Texts the banner fetches from GET /api/v1/policy when it needs them: the declarations'
+# details (settings layer, declaration table) and the gated embeds' placeholders.
+LAZY_TEXTS = (
+    "cookies", "cookie_name", "cookie_provider", "cookie_purpose", "cookie_lifetime",
+    "no_cookies", "cookies_heading", "embed_notice", "embed_once",
+)  # fmt: skip
 IDEAS_CONFIG_PLACEHOLDER = "__IDEAS_CONFIG__"
 
 
@@ -38,7 +44,9 @@ class Bundle:
 
 
 def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
-    """What the banner needs without a request: the version and the default language's texts."""
+    """What the banner needs without a request: the version, the default language's texts for
+    the first layer and the settings switches, and what refusal clears (cookie names and
+    storage keys, `*` ending a prefix)."""
     return {
         "api": f"{origin}/api/v1",
         "settings_url": f"{origin}/consent",
@@ -46,14 +54,19 @@ def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
         "default_language": policy.default_language,
         "languages": list(policy.languages),
         "cookie": COOKIE_NAME,
-        "cookies": {c: policy.cookie_names(c) for c in CATEGORIES},
+        "cookies": {c: policy.cookie_names(c) for c in OPTIONAL_CATEGORIES},
+        "storage": {c: policy.storage_keys(c) for c in OPTIONAL_CATEGORIES},
+        # The language switch: each language's name for itself ("På svenska", "In English").
+        "switch": {lang: policy.rendered(lang)["language_switch"] for lang in policy.languages},
         "texts": {
             policy.default_language: {
                 key: value
                 for key, value in policy.rendered(policy.default_language).items()
-                if key not in PAGE_ONLY_TEXTS
+                if key not in PAGE_ONLY_TEXTS and key not in LAZY_TEXTS
             }
         },
+        # Gated embeds' placeholders and the declaration table, loaded only when a page has one.
+        "page": f"{origin}/embed/consent-page.js",
         # The tracker keeps only these query parameters of a page's address.
         "query_params": current_app.config["ANALYTICS_QUERY_PARAMS"],
     }
@@ -98,6 +111,13 @@ def serve_bundle(bundle: Bundle) -> Response:
 def consent_js() -> Response:
     policy = services.current_policy()
     return serve_bundle(consent_bundle(policy, own_origin()))
+
+
+@bp.get("/consent-page.js")
+def consent_page_js() -> Response:
+    """The banner's parts for page content (gated embeds, the declaration table): no config,
+    the texts come from GET /api/v1/policy."""
+    return serve_bundle(_bundle(read_built("consent-page.js"), ""))
 
 
 def ideas_bundle(origin: str) -> Bundle:

@@ -327,7 +327,8 @@ def browser() -> Iterator[Any]:
                 "--disable-component-update",
                 "--no-first-run",
                 "--disable-sync",
-                "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1",
+                # *.video.test: a third party's site, for gated embeds.
+                "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1,MAP *.video.test 127.0.0.1",
             ],
         )
         yield browser

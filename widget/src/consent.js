@@ -64,15 +64,19 @@ function store(value) {
   }
 }
 
+/** Whether `name` is one of `declared`; a declaration ending in `*` is a prefix. */
+const matches = (declared, name) =>
+  declared.some((k) => k == name || (k.endsWith("*") && name.startsWith(k.slice(0, -1))));
+
 /**
- * Expire the page's cookies that a category declares, on this host and every parent domain.
- * A declaration ending in `*` is a prefix (`_pk_id.*` is Matomo's `_pk_id.<site>.<hash>`).
+ * Expire the page's cookies that a category declares, on this host and every parent domain,
+ * and remove the localStorage and sessionStorage keys it declares (`_pk_id.*` is Matomo's
+ * `_pk_id.<site>.<hash>`).
  */
-function clearCookies(category) {
-  const declared = C.cookies[category] || [];
+function clear(category) {
   for (const c of d.cookie.split("; ")) {
     const name = c.split("=")[0];
-    if (declared.some((k) => k == name || (k.endsWith("*") && name.startsWith(k.slice(0, -1))))) {
+    if (matches(C.cookies[category] || [], name)) {
       const labels = location.hostname.split(".");
       d.cookie = name + "=;path=/;max-age=0";
       while (labels.length > 1) {
@@ -80,6 +84,13 @@ function clearCookies(category) {
         labels.shift();
       }
     }
+  }
+  try {
+    for (const s of [localStorage, sessionStorage]) {
+      for (const k of Object.keys(s)) matches(C.storage[category] || [], k) && s.removeItem(k);
+    }
+  } catch {
+    // storage disabled: nothing stored
   }
 }
 
@@ -104,12 +115,75 @@ function runScripts(choices) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Gated embeds, <iframe|img data-consent="functional" data-src="URL">: loaded when their
+// category is granted. Their placeholders and the declaration table ([data-consent-declaration])
+// live in a second file, consent-page.js, loaded only when a page needs one of them.
+
+const held = new Map(); // gated embed -> the placeholder standing in its place
+const current = () => state?.choices || none();
+let page; // promise of consent-page.js's functions
+
+/** GET {api}/policy once: every language's texts and the declarations' details. */
+let policyDoc;
+const policy = () =>
+  (policyDoc ||= fetch(C.api + "/policy")
+    .then((r) => r.json())
+    .catch((e) => {
+      policyDoc = 0; // try again next time
+      throw e;
+    }));
+
+const more = () =>
+  (page ||= new Promise((r) =>
+    d.head.append(
+      h("script", {
+        src: C.page,
+        nonce: NONCE,
+        onerror: () => r(), // unreachable: no placeholders, no details
+        r, // consent-page.js calls back with its functions and takes what it needs from x
+        x: {
+          held,
+          policy,
+          load,
+          lang: () => textLang,
+          // "Allow <category>": the normal choice path, logged like a switch in the settings.
+          allow: (k) => {
+            const c = { ...current(), [k]: true };
+            choose(c.functional, c.statistics, "settings");
+          },
+        },
+      }),
+    ),
+  ));
+
+/** Load one gated embed now, in place of its placeholder. */
+function load(e) {
+  held.get(e)?.replaceWith(e);
+  held.delete(e);
+  e.src = e.dataset.src;
+}
+
+/**
+ * Load the embeds of granted categories; put a placeholder in place of the others. One loaded
+ * "this time" (`e.o`) stays until a withdrawal (`all`).
+ */
+function embeds(choices, all) {
+  const off = [];
+  for (const e of new Set([...d.querySelectorAll("[data-consent][data-src]"), ...held.keys()])) {
+    if (choices[e.dataset.consent]) (held.has(e) || !e.getAttribute("src")) && load(e);
+    else if (!held.has(e) && (all || !e.o)) off.push(e);
+  }
+  off.length && more().then((m) => m?.gate(off.filter((e) => !current()[e.dataset.consent])));
+}
+
 /** Put a choice (or null: no choice) in force on the page and tell the page's scripts. */
 function apply(choice) {
   state = choice;
   const choices = choice ? choice.choices : none();
-  for (const k of OPTIONAL) choices[k] || clearCookies(k);
+  for (const k of OPTIONAL) choices[k] || clear(k);
   runScripts(choices);
+  embeds(choices, !choice);
   d.dispatchEvent(
     new CustomEvent("consent:change", {
       detail: choice || { consent_id: null, choices, policy_version: C.version },
@@ -162,10 +236,10 @@ async function flush() {
     // Refused, e.g. 409 after a policy change while this file was cached: ask again, with
     // the current policy, rather than lose the choice.
     try {
-      const policy = await (await fetch(C.api + "/policy")).json();
-      C.version = policy.version;
-      C.texts = policy.texts;
-      T = policy.texts[textLang] || T;
+      policyDoc = 0;
+      const p = await policy();
+      C.version = p.version;
+      T = p.texts[textLang] || T;
     } catch {
       // ask again with what we have
     }
@@ -204,7 +278,7 @@ function withdraw(source = "banner") {
 let T; // texts in the page's language
 let textLang = LANG;
 let ready; // promise: texts loaded and UI built
-let dialog, status, settingsButton, opener, layerNo, sayTimer;
+let box, dialog, status, settingsButton, opener, layerNo, sayTimer;
 
 const text = (tag, key, props) => h(tag, { ...props, textContent: T[key] || key });
 const button = (key, onclick) => text("button", key, { type: "button", onclick });
@@ -214,7 +288,7 @@ const ui = () =>
     T = C.texts[LANG];
     if (!T) {
       try {
-        T = (await (await fetch(C.api + "/policy")).json()).texts[LANG];
+        T = (await policy()).texts[LANG];
       } catch {
         // fall through to the default language
       }
@@ -233,9 +307,40 @@ const ui = () =>
     };
     dialog.oncancel = (e) => e.preventDefault();
     status = h("p", { role: "status" });
-    root.append(h("div", { lang: textLang, dir: T.dir }, dialog, status));
+    root.append((box = h("div", { lang: textLang, dir: T.dir }, dialog, status)));
     d.body.append(host);
   })());
+
+/** The language switch: one button per language, named in that language. */
+const languages = () =>
+  C.languages[1] &&
+  h(
+    "div",
+    { className: "lang" },
+    ...C.languages.map((l) =>
+      h("button", {
+        type: "button",
+        lang: l,
+        textContent: C.switch[l],
+        "aria-pressed": l == textLang,
+        onclick: () => speak(l),
+      }),
+    ),
+  );
+
+/** Show the banner in language `l` (texts from the policy document); decisions record it. */
+async function speak(l) {
+  try {
+    T = (await policy()).texts[l];
+    textLang = l;
+    box.lang = l;
+    box.dir = T.dir;
+  } catch {
+    // unreachable service: stay in the current language
+  }
+  layer(layerNo);
+  dialog.querySelector(`[lang="${textLang}"]`).focus();
+}
 
 function firstLayer() {
   return [
@@ -249,14 +354,15 @@ function firstLayer() {
       button("necessary_only", () => choose(0, 0, "banner")),
       (settingsButton = button("settings", () => layer(1))),
     ),
+    languages(),
   ];
 }
 
 function settingsLayer() {
   const want = (pend && !pend.withdraw ? pend : state?.choices) || {};
   const switches = {};
+  const cats = {};
   const categories = ["necessary", ...OPTIONAL].map((k) => {
-    const cookies = (T.cookies || []).filter((c) => c.category == k);
     switches[k] = h("input", {
       type: "checkbox",
       role: "switch",
@@ -264,7 +370,7 @@ function settingsLayer() {
       disabled: k == "necessary",
       "aria-describedby": "d-" + k,
     });
-    return h(
+    return (cats[k] = h(
       "div",
       { className: "cat" },
       h(
@@ -275,33 +381,9 @@ function settingsLayer() {
         k == "necessary" && text("span", "always_on", { className: "on" }),
       ),
       h("p", { id: "d-" + k, textContent: T.categories[k].description }),
-      h(
-        "details",
-        {},
-        text("summary", "cookies_heading"),
-        cookies.length
-          ? h(
-              "ul",
-              {},
-              ...cookies.map((c) =>
-                h(
-                  "li",
-                  {},
-                  h(
-                    "dl",
-                    {},
-                    ...["name", "provider", "purpose", "lifetime"].flatMap((f) => [
-                      text("dt", "cookie_" + f),
-                      h("dd", { textContent: c[f] }),
-                    ]),
-                  ),
-                ),
-              ),
-            )
-          : text("p", "no_cookies"),
-      ),
-    );
+    ));
   });
+  withDetails(cats);
   const id = state?.consent_id;
   return [
     text("h2", "settings_title", { id: "t", tabIndex: -1 }),
@@ -321,12 +403,28 @@ function settingsLayer() {
       id && button("withdraw", () => withdraw("settings")),
       button(hasChoice() ? "close" : "back", back),
     ),
+    languages(),
   ];
+}
+
+/**
+ * Add each category's declarations (a <details>, drawn by consent-page.js) to the settings
+ * layer once they are here: they come with the policy document. Without them, no details.
+ */
+async function withDetails(cats) {
+  try {
+    T = T.cookies ? T : (await policy()).texts[textLang];
+    const m = await more();
+    for (const k in cats) cats[k].append(m.details(T, k));
+  } catch {
+    // the settings without the declarations' details
+  }
 }
 
 /** Show layer 0 (first) or 1 (settings); focus its heading, or the settings button on the way back. */
 function layer(n, backFromSettings) {
   layerNo = n;
+
   dialog.replaceChildren(...(n ? settingsLayer() : firstLayer()).filter((k) => k));
   dialog.open || dialog.showModal();
   (backFromSettings ? settingsButton : dialog.querySelector("h2")).focus();
@@ -377,6 +475,8 @@ if (pend && !pend.withdraw && pend.policy_version !== C.version) store((pend = n
 
 function start() {
   const saved = readCookie();
+  const tables = d.querySelectorAll("[data-consent-declaration]");
+  tables.length && more().then((m) => m?.table(tables));
   if (pend) {
     apply(saved && !pend.withdraw ? { ...saved, choices: both(saved.choices, pend) } : null);
     flush();
@@ -384,6 +484,7 @@ function start() {
     apply(saved);
   } else {
     runScripts(none());
+    embeds(none());
     open();
   }
 }
