@@ -26,13 +26,24 @@ import sqlalchemy as sa
 from bench.common import BENCH_SECRET, shipped_policy_version
 
 
-def appends_per_second(database_url: str, threads: int, seconds: float) -> float:
+def appends_per_second(
+    database_url: str, threads: int, seconds: float, integration: str = "inline"
+) -> float:
+    """Decisions per second through record_choice from `threads` writers.
+
+    `inline`: each decision is acknowledged and then integrated by its own request (two
+    transactions, the second holding the chain head), the old one-append-per-decision path.
+    `manual`: acknowledgement only, the request path of the transparency log; the
+    sequencer's own rate is `integrations_per_second`.
+    """
     from consent_service import create_app
     from consent_service.consent.services import record_choice
     from consent_service.schema import upgrade_database
 
+    key = f"{tempfile.gettempdir()}/chain-ceiling-key.pem"
     app = create_app({"CONSENT_MODE": "testing", "SECRET_KEY": BENCH_SECRET,
-                      "DATABASE_URL": database_url})  # fmt: skip
+                      "DATABASE_URL": database_url, "LOG_INTEGRATION": integration,
+                      "CHECKPOINT_KEY": key})  # fmt: skip
     upgrade_database(app)
     version = shipped_policy_version()
     done = [0] * threads
@@ -51,8 +62,17 @@ def appends_per_second(database_url: str, threads: int, seconds: float) -> float
         worker.start()
     for worker in workers:
         worker.join()
+    rate = sum(done) / (time.monotonic() - start)
+    if integration == "manual":
+        with app.app_context():
+            started = time.monotonic()
+            from consent_service.audit.sequencer import integrate_pending
+
+            integrated = integrate_pending()
+            print(f"    sequencer: {integrated} pending entries integrated in batches at "
+                  f"{integrated / (time.monotonic() - started):7.0f}/s")  # fmt: skip
     app.extensions["consent_db"].dispose()
-    return sum(done) / (time.monotonic() - start)
+    return rate
 
 
 def independent_commits_per_second(database_url: str, threads: int, seconds: float) -> float:
@@ -100,13 +120,21 @@ def main() -> None:
     server = PostgresServer(durable=True).start()
     try:
         admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
-        print(f"== appends per second, one chain, {args.seconds:.0f} s each")
+        print(
+            f"== decisions per second, one chain, {args.seconds:.0f} s each (inline: "
+            "acknowledge + integrate per decision; acknowledgement only: the request path)"
+        )
         for threads in (1, 4, 16):
             name = f"ceiling_{threads}"
             with admin.connect() as conn:
                 conn.execute(sa.text(f"CREATE DATABASE {name}"))
             rate = appends_per_second(server.url(name), threads, args.seconds)
             print(f"  PostgreSQL (durable), {threads:2} writers: {rate:7.0f}/s")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE DATABASE {name}_ack"))
+            rate = appends_per_second(server.url(f"{name}_ack"), threads, args.seconds, "manual")
+            print(f"  PostgreSQL (durable), {threads:2} writers, acknowledgement only: "
+                  f"{rate:7.0f}/s")  # fmt: skip
         with admin.connect() as conn:
             conn.execute(sa.text("CREATE DATABASE independent"))
         rate = independent_commits_per_second(server.url("independent"), 16, args.seconds)
@@ -118,6 +146,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             rate = appends_per_second(f"sqlite:///{tmp}/c.sqlite3", threads, args.seconds)
         print(f"  SQLite (WAL, synchronous=NORMAL), {threads:2} writers: {rate:7.0f}/s")
+        with tempfile.TemporaryDirectory() as tmp:
+            rate = appends_per_second(f"sqlite:///{tmp}/c.sqlite3", threads, args.seconds, "manual")
+        print(f"  SQLite (WAL, synchronous=NORMAL), {threads:2} writers, acknowledgement only: "
+              f"{rate:7.0f}/s")  # fmt: skip
 
 
 if __name__ == "__main__":

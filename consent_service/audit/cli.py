@@ -24,7 +24,8 @@ def _fail(message: str, code: int = 2) -> None:
     "--checkpoint",
     "checkpoint_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A checkpoint printed by `audit checkpoint` and kept outside the database.",
+    help="A checkpoint kept outside the database: printed by `audit checkpoint`, or a "
+    "transparency-log checkpoint (signed note) from /api/v1/log/checkpoint.",
 )
 @click.option(
     "--public-key",
@@ -43,21 +44,33 @@ def verify(checkpoint_file: Path | None, public_keys: tuple[Path, ...]) -> None:
         load_public_key,
         parse_checkpoint,
     )
+    from consent_service.audit.note import NoteError
+    from consent_service.audit.note import parse_checkpoint as parse_note_checkpoint
     from consent_service.audit.services import verify_log
     from consent_service.db import db
 
     try:
         keys = [load_public_key(p) for p in public_keys]
-        external = []
+        external, notes = [], []
         if checkpoint_file is not None:
             try:
                 text = checkpoint_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise CheckpointFormatError(f"cannot read {checkpoint_file}: {exc}") from None
-            external.append(parse_checkpoint(text))
+            if "\n\n\u2014 " in text:
+                # A transparency-log checkpoint (C2SP signed note) from /api/v1/log/checkpoint.
+                try:
+                    parse_note_checkpoint(text.rpartition("\n\n")[0] + "\n")
+                except NoteError as exc:
+                    raise CheckpointFormatError(
+                        f"the checkpoint note is malformed: {exc}"
+                    ) from None
+                notes.append(text)
+            else:
+                external.append(parse_checkpoint(text))
     except (CheckpointKeyError, CheckpointFormatError) as exc:
         _fail(str(exc))
-    report = verify_log(db.session, external, keys)
+    report = verify_log(db.session, external, keys, notes)
     if checkpoint_file is not None and any(u.startswith("the given") for u in report.unchecked):
         _fail(
             "the given checkpoint is signed by a key that is not configured; "

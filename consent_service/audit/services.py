@@ -70,6 +70,7 @@ def verify_log(
     session: Session,
     external: Sequence[SignedCheckpoint] = (),
     extra_keys: Sequence[Ed25519PublicKey] = (),
+    external_notes: Sequence[str] = (),
 ) -> VerifyReport:
     """Verify the chain against itself, every stored checkpoint and any `external` ones.
 
@@ -81,7 +82,7 @@ def verify_log(
     result = verify_chain(session, expected_heads=checks.heads)
     if not result.ok:
         return VerifyReport(result, checks.problems, checks.unchecked)
-    log = check_log(session, keys.values(), result.head_seq)
+    log = check_log(session, keys.values(), result.head_seq, external_notes)
     return VerifyReport(result, checks.problems + log.problems, checks.unchecked, log.notes)
 
 

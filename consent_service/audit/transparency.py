@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,8 +242,17 @@ class LogCheck:
     notes: list[str] = field(default_factory=list)
 
 
-def check_log(session: Session, keys: Iterable[Ed25519PublicKey], size: int) -> LogCheck:
-    """Check the stored tree, every stored signed checkpoint and every pending promise."""
+def check_log(
+    session: Session,
+    keys: Iterable[Ed25519PublicKey],
+    size: int,
+    external_notes: Sequence[str] = (),
+) -> LogCheck:
+    """Check the stored tree, every stored signed checkpoint and every pending promise.
+
+    `external_notes`: checkpoints kept outside the database (e.g. fetched from
+    /api/v1/log/checkpoint and filed); they must be signed by one of `keys`.
+    """
     result = LogCheck()
     problem = check_tree(session, size)
     if problem is not None:
@@ -251,13 +260,20 @@ def check_log(session: Session, keys: Iterable[Ed25519PublicKey], size: int) -> 
         return result
     verifiers = list(keys)
     tree = StoredTree(session.connection())
-    for row in session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.id)):
-        label = f"log checkpoint #{row.id}"
-        text, signed = _open(row.note, verifiers)
+    stored = [
+        (f"log checkpoint #{row.id}", row.note, False)
+        for row in session.scalars(select(LogCheckpoint).order_by(LogCheckpoint.id))
+    ]
+    given = [(f"the given log checkpoint ({i + 1})", n, True) for i, n in enumerate(external_notes)]
+    for label, note, outside in stored + given:
+        text, signed = _open(note, verifiers)
         if text is None:
             result.problems.append(f"{label} has no valid signature by the log's key")
             continue
         if not signed:
+            if outside:
+                result.problems.append(f"{label} is signed by a key that is not configured")
+                continue
             result.notes.append(f"{label} is signed by a key that is not configured: not checked")
         try:
             body = parse_checkpoint(text)

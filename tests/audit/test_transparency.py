@@ -419,3 +419,23 @@ def test_the_fast_leaf_and_digest_equal_the_canonical_ones(text: str) -> None:
     # The leaf is the chained record without its position, byte for byte.
     record = json.loads(entry_leaf(entry))
     assert "seq" not in record and record["consent_id"] == text
+
+
+def test_a_filed_log_checkpoint_finds_a_cut_tail_and_a_rewrite(
+    app: Flask, client: FlaskClient, tmp_path: Path
+) -> None:
+    from tests.audit.test_checkpoints import cut_off_end, rewrite_chain
+
+    for _ in range(6):
+        client.post("/api/v1/consent", json=choice_body())
+    filed = tmp_path / "filed-checkpoint.txt"
+    filed.write_text(client.get("/api/v1/log/checkpoint").get_data(as_text=True))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["audit", "verify", "--checkpoint", str(filed)]).exit_code == 0
+    rewrite_chain(app, from_seq=3)  # tree rebuilt and re-signed: consistent inside
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(filed)])
+    assert result.exit_code == 1 and "rewritten" in result.output, result.output
+    cut_off_end(app, keep=4)
+    result = runner.invoke(args=["audit", "verify", "--checkpoint", str(filed)])
+    assert result.exit_code == 1 and "BROKEN at entry 5" in result.output, result.output
