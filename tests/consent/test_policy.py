@@ -119,3 +119,33 @@ def test_a_malformed_cookie_declaration_is_refused(name: object) -> None:
 def test_a_prefix_declaration_is_accepted() -> None:
     policy = parse_policy(_with_cookie("_hj*"))
     assert policy.category_of("_hjSessionUser_123") == "statistics"
+
+
+def _with_declaration(**fields: object) -> dict[str, object]:
+    raw = tomllib.loads(POLICY.read_text())
+    declaration = {**raw["cookies"][0], "name": "vid_*", "category": "functional"}
+    raw["cookies"].append({**declaration, **fields})
+    return raw
+
+
+def test_storage_keys_and_hosts_of_a_declaration() -> None:
+    policy = parse_policy(
+        _with_declaration(storage=["vid_state", "vidcache*"], hosts=["video.example"])
+    )
+    assert policy.storage_keys("functional") == ["vid_state", "vidcache*"]
+    assert policy.storage_keys("statistics") == []
+    cookie = policy.rendered("en")["cookies"][-1]
+    assert (cookie["storage"], cookie["hosts"]) == (["vid_state", "vidcache*"], ["video.example"])
+    # Declarations without them render as before, so earlier versions keep their text hashes.
+    assert "storage" not in policy.rendered("en")["cookies"][0]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"storage": "vid_state"}, {"storage": ["*"]}, {"storage": ["a*b"]}, {"storage": [""]},
+     {"storage": ["a b"]}, {"storage": [7]}, {"hosts": ["Video.example"]},
+     {"hosts": ["https://video.example"]}, {"hosts": "video.example"}, {"hosts": ["localhost"]}],
+)  # fmt: skip
+def test_malformed_storage_keys_and_hosts_are_refused(fields: dict[str, object]) -> None:
+    with pytest.raises(PolicyError, match=r"storage|hosts"):
+        parse_policy(_with_declaration(**fields))
