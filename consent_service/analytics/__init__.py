@@ -6,10 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the ingest API, the dashboard and its menu item, the purger and `analytics`."""
+    """Register the ingest and statistics APIs, the dashboard and its menu, purger and CLI."""
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
-    from consent_service.analytics import admin_views, api, openapi, rollup
+    from consent_service.analytics import admin_views, api, openapi, rollup, stats_api
     from consent_service.analytics.cli import analytics_group
     from consent_service.db import utcnow
     from consent_service.retention import register_purger
@@ -17,10 +17,12 @@ def init_app(app: Flask) -> None:
     from consent_service.web.openapi import add_openapi
 
     app.register_blueprint(api.bp)
+    # Read with a site's token (Authorization: Bearer), never with a cookie.
+    app.register_blueprint(stats_api.bp)
     app.register_blueprint(admin_views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
-    add_openapi(app, openapi.PATHS)
+    add_openapi(app, openapi.PATHS, security_schemes=openapi.SCHEMES)
     add_nav_item(
         app, "Besöksstatistik", "analytics_admin.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER
     )

@@ -52,3 +52,55 @@ def rollup_command() -> None:
     done = rollup.finalize_closed_days(now)
     done += rollup.refresh(current_policy().site, dt.date.min, dt.date.max, now)
     click.echo(f"{done} day(s) rolled up")
+
+
+token_group = click.Group("token", help="Read tokens for the statistics API (/api/v1/stats).")
+analytics_group.add_command(token_group)
+
+
+@token_group.command("create")
+@click.argument("name")
+@click.option("--site", required=True, help="The site's domain name the token may read.")
+@with_appcontext
+def token_create(name: str, site: str) -> None:
+    """Create a read token for one site and print it (it is shown only this once)."""
+    from consent_service.analytics import tokens
+    from consent_service.consent.services import current_policy
+    from consent_service.db import utcnow
+
+    try:
+        new = tokens.create_token(name, site, frozenset({current_policy().site}), utcnow())
+    except tokens.TokenError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(new.token)
+    click.echo(
+        f"Token {new.id} ({new.name}) reads {new.site}. Store it now: only its hash is kept.",
+        err=True,
+    )
+
+
+@token_group.command("list")
+@with_appcontext
+def token_list() -> None:
+    """List the read tokens (never the tokens themselves)."""
+    from consent_service.analytics import tokens
+
+    for token in tokens.list_tokens():
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "active"
+        click.echo(f"{token.id}\t{token.site}\t{token.name}\t"
+                   f"created {token.created_at:%Y-%m-%d %H:%M}\t{state}")  # fmt: skip
+
+
+@token_group.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def token_revoke(token_id: int) -> None:
+    """Revoke a read token by its id (see `list`); it stops working at once."""
+    from consent_service.analytics import tokens
+    from consent_service.db import utcnow
+
+    try:
+        token = tokens.revoke_token(token_id, utcnow())
+    except tokens.TokenError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Token {token.id} ({token.name}, {token.site}) revoked.")

@@ -54,11 +54,18 @@ def _base_document() -> dict[str, Any]:
     }
 
 
-def add_openapi(app: Flask, paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
-    """Add a domain's operations (and component schemas) to the served document."""
+def add_openapi(
+    app: Flask,
+    paths: dict[str, Any],
+    schemas: dict[str, Any] | None = None,
+    security_schemes: dict[str, Any] | None = None,
+) -> None:
+    """Add a domain's operations (and component schemas, security schemes) to the document."""
     document: dict[str, Any] = app.extensions.setdefault("openapi_document", _base_document())
     document["paths"].update(paths)
     document["components"]["schemas"].update(schemas or {})
+    if security_schemes:
+        document["components"].setdefault("securitySchemes", {}).update(security_schemes)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -59,6 +59,9 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "ideas_admin.challenge_create": frozenset({INNOVATION}),
     "ideas_admin.challenge_update": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
+    # No staff role: the statistics API takes a site's read token (Authorization: Bearer),
+    # like /metrics (tests/analytics/test_stats_api.py).
+    "analytics_stats": PUBLIC,
     # Editors see the statistics; privacy officers the consent figures on the same page.
     "analytics_admin": frozenset({EDITOR, PRIVACY}),
     # Editors check their pages; privacy officers keep the reports as evidence.
