@@ -140,7 +140,7 @@ def test_the_open_idea_page_reflows_and_needs_no_script(
 
 
 def test_a_challenge_in_the_widget(
-    browser: Any, host_page: HostPage, idea_service: IdeaService
+    browser: Any, host_page: HostPage, idea_service: IdeaService, published: Any
 ) -> None:
     import datetime as dt
 
@@ -196,5 +196,22 @@ def test_a_challenge_in_the_widget(
         widget.get_by_text("Utmaningen stängde").wait_for()
         assert widget.locator("form").count() == 0
         axe(page, "widget with a closed challenge")
+
+        # The open idea page lists both and groups its figures per challenge.
+        page.goto(idea_service.url + "/ideas?lang=sv")
+        assert page.get_by_role("heading", name="Utmaningar").count() == 1
+        assert page.get_by_role("link", name=re.compile("^Svara på utmaningen")).count() == 1
+        axe(page, "open idea page with challenges")
+        screenshot(page, "open-ideas-challenges-sv")
     finally:
         context.close()
+    # The team's pages: the challenges and the board's search.
+    team = published
+    team.goto(idea_service.url + "/admin/ideas/challenges")
+    axe(team, "challenges page")
+    screenshot(team, "ideas-challenges-admin")
+    team.goto(idea_service.url + "/admin/ideas/board")
+    team.get_by_label("Sök i rubrik och text").fill("cykelbanor")
+    team.get_by_role("button", name="Sök", exact=True).click()
+    team.wait_for_url("**/admin/ideas/list?q=cykelbanor")
+    axe(team, "search results")
