@@ -2,13 +2,15 @@
 
 `gunicorn 'consent_service:create_app()'` with two preloaded workers: the sequencer thread
 starts in a worker on its first request, one worker takes the lock, and every acknowledged
-decision is in the signed tree within the promised delay.
+decision is in the signed tree within the promised delay — also after every worker, the
+leader included, was killed and replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -29,6 +31,11 @@ from tests.ops.servers import ROOT, Instance, free_port
 
 pytestmark = pytest.mark.sqlite_only
 SAFE_KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
+
+
+def _workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
 
 
 def test_plain_gunicorn_integrates_and_signs_without_another_process(tmp_path: Path) -> None:
@@ -75,6 +82,21 @@ def test_plain_gunicorn_integrates_and_signs_without_another_process(tmp_path: P
         assert size == 20, (tmp_path / "out").read_text()
         ready = instance.request("GET", "/readyz").json()
         assert ready["consent_log"]["pending"] == 0
+
+        # Every worker killed, the leader with them: the replacements take over on their
+        # first requests and the new decisions are integrated too.
+        for worker in _workers(process.pid):
+            os.kill(worker, signal.SIGKILL)
+        time.sleep(0.5)
+        for _ in range(20):
+            reply = instance.post_json("/api/v1/consent", choice_body(policy_version=version))
+            assert reply.status == 201, reply.body
+        sent = time.monotonic()
+        while size < 40 and time.monotonic() - sent < 10:
+            note = instance.request("GET", "/api/v1/log/checkpoint").body.decode()
+            size = int(rfc9162.open_signed_note(note, verifier).split("\n")[1])
+            time.sleep(0.05)
+        assert size == 40, (tmp_path / "out").read_text()
     finally:
         process.terminate()
         process.wait(timeout=30)
