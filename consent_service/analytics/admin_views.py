@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
-from consent_service.analytics import labels, reports, rollup
+from consent_service.analytics import figures, labels, reports, rollup
 from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
@@ -24,7 +24,8 @@ from consent_service.web.spreadsheet import csv_rows
 bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/statistics")
 
 DEFAULT_DAYS = 30
-EXPORTS = ("daily", *reports.TABLE_DIMENSIONS, "funnel", "consent", "dropped")
+EXPORTS = ("daily", *reports.TABLE_DIMENSIONS, *reports.VISIT_DIMENSIONS, "funnel", "consent",
+           "dropped")  # fmt: skip
 
 
 def parse_filters(args: Mapping[str, str], today: dt.date) -> tuple[Filters, list[str]]:
@@ -68,7 +69,16 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
     if full:
         first = period.previous().start if filters.compare else period.start
         rollup.refresh(site, first, period.end, utcnow())
-        return reports.build_report(site, filters, table_limit)
+        report = reports.build_report(site, filters, table_limit)
+        # The statistics API's definitions and service functions: one set of figures.
+        report.visits = figures.aggregate(site, period)
+        report.visit_tables = {
+            prop: figures.breakdown(site, prop, period, limit=table_limit)
+            for prop in reports.VISIT_DIMENSIONS
+        }
+        if filters.compare:
+            report.previous_visits = figures.aggregate(site, period.previous())
+        return report
     # Privacy officers: the consent figures alone.
     report = Report(filters, [], reports.Totals(0, 0, 0), {}, [],
                     reports.consent_rate(site, period), [])  # fmt: skip
@@ -169,6 +179,13 @@ def export_csv(name: str) -> Response:
         return _csv(name, ["Orsak", "Händelser"],
                     ([labels.REASONS.get(r.value, r.value), r.events]
                      for r in report.dropped))  # fmt: skip
+    if name in reports.VISIT_DIMENSIONS:
+        header = [labels.VISIT_COLUMN[name], "Besökare", "Besök", "Sidvisningar",
+                  "Avvisningsfrekvens (%)", "Genomsnittlig besökstid (s)"]  # fmt: skip
+        return _csv(name, header,
+                    ([labels.value_label(name, value), f.visitors, f.visits, f.pageviews,
+                      f.bounce_rate, f.visit_duration]
+                     for value, f in report.visit_tables[name]))  # fmt: skip
     if name == "prop":
         return _csv(
             name,

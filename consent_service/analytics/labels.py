@@ -59,12 +59,41 @@ REASONS = {
     "rate_limited": "För många händelser från samma klient eller samtycke (gräns per minut)",
     "visitor_cap": "Över taket för en besökare per dag",
 }
+VISIT_TITLES = {
+    "source_kind": "Typ av källa",
+    "source": "Källor",
+    "entry_page": "Ingångssidor (där besöken började)",
+    "exit_page": "Utgångssidor (där besöken slutade)",
+    "utm_source": "Kampanjkällor (utm_source)",
+    "utm_medium": "Kampanjmedier (utm_medium)",
+    "utm_campaign": "Kampanjer (utm_campaign)",
+}
+VISIT_COLUMN = {
+    "source_kind": "Typ",
+    "source": "Källa",
+    "entry_page": "Sida",
+    "exit_page": "Sida",
+    "utm_source": "utm_source",
+    "utm_medium": "utm_medium",
+    "utm_campaign": "utm_campaign",
+}
+SOURCE_KINDS = {
+    "search": "Sökmotorer",
+    "social": "Sociala medier",
+    "site": "Andra webbplatser",
+    "campaign": "Kampanjlänkar utan hänvisning (nyhetsbrev, QR-koder)",
+    "direct": "Direkt, bokmärke eller okänd",
+}
 # Reasons that mean a limit held events back (a flood, a script), not missing consent.
 LIMIT_REASONS = ("rate_limited", "visitor_cap")
 
 
 def value_label(dimension: str, value: str) -> str:
     """How a stored value reads in the dashboard."""
+    if dimension == "source_kind":
+        return SOURCE_KINDS.get(value, value)
+    if dimension == "source" and value == "Direct / None":
+        return SOURCE_KINDS["direct"]
     if dimension == "referrer":
         return value or "Direkt, bokmärke eller okänd"
     if dimension == "language":
@@ -104,3 +133,20 @@ def change(now: int | float, before: int | float) -> str:
     delta = (now - before) / before * 100
     sign = "+" if delta >= 0 else "\u2212"
     return sign + format_percent(abs(delta) / 100)
+
+
+def duration(seconds: int | float) -> str:
+    """A visit's length: 42 → '42 s', 372 → '6 min 12 s', 3720 → '1 tim 2 min'."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{format_number(hours)}\u00a0tim {minutes}\u00a0min"
+    if minutes:
+        return f"{minutes}\u00a0min {secs}\u00a0s"
+    return f"{secs}\u00a0s"
+
+
+def decimal(value: float) -> str:
+    """1.5 → '1,5' (Swedish decimal comma), at most two decimals."""
+    return format_number(round(value, 2))

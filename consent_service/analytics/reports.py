@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from consent_service.analytics.models import DailyAggregate, DroppedCount
 from consent_service.analytics.rollup import FUNNEL, SITE_WIDE
+from consent_service.analytics.visits import Figures
 from consent_service.audit import stats
 from consent_service.db import db
 
@@ -22,6 +23,9 @@ SITE_ONLY = ("page", "host")
 TABLE_DIMENSIONS = ("page", "referrer", "language", "device", "browser", "os", "screen",
                     "host", "event", "prop")  # fmt: skip
 MAX_PERIOD_DAYS = 800
+# Visit breakdowns on the dashboard (figures.py), site-wide whatever the page filter.
+VISIT_DIMENSIONS = ("source_kind", "source", "entry_page", "exit_page", "utm_source",
+                    "utm_medium", "utm_campaign")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,10 @@ class Report:
     previous_totals: Totals | None = None
     previous_consent: ConsentRate | None = None
     notes: list[str] = field(default_factory=list)
+    # Visits: the statistics API's figures (figures.py), for the whole site.
+    visits: Figures | None = None
+    previous_visits: Figures | None = None
+    visit_tables: dict[str, list[tuple[str, Figures]]] = field(default_factory=dict)
 
 
 def _path(dimension: str, page: str | None) -> str:

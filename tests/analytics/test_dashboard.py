@@ -116,3 +116,22 @@ def test_formula_cells_get_a_quote() -> None:
     assert [_cell(v) for v in ["=1+1", "+1", "-2", "@x", "\tx", "/ok", 5]] == [
         "'=1+1", "'+1", "'-2", "'@x", "'\tx", "/ok", 5,
     ]  # fmt: skip
+
+
+def test_visits_sources_and_campaigns_match_the_api(app: Flask) -> None:
+    from tests.analytics.test_visits import known_traffic
+
+    known_traffic(app)
+    editor = signed_in(app, Role.EDITOR)
+    html = editor.get("/admin/statistics/?from=2026-03-02&to=2026-03-02").get_data(as_text=True)
+    nbsp = "\u00a0"
+    # Four visits, 6 / 4 views, two bounces of four, (600 + 1800) s / 4 visits.
+    for figure in ("<dd class=\"stats-card-figure\">4</dd>", "1,5", f"50{nbsp}%",
+                   f"10{nbsp}min 0{nbsp}s"):  # fmt: skip
+        assert figure in html, figure
+    assert "Sökmotorer" in html and "Sociala medier" in html and "nyhetsbrev" in html
+    assert "Kampanjer (utm_campaign)" in html and "vinter" in html
+    sources = editor.get("/admin/statistics/export/source.csv?from=2026-03-02&to=2026-03-02")
+    rows = list(csv.reader(io.StringIO(sources.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "Källa" and len(rows) == 5
+    assert ["Facebook", "1", "1", "2", "0", "1800"] in [r[:6] for r in rows]

@@ -40,7 +40,8 @@ def seed(service: Service) -> str:
     origin = app.config["ALLOWED_ORIGINS"][0]
     for n, (path, referrer) in enumerate(
         [("/bo-och-leva", "https://www.google.com/"), ("/bo-och-leva", None),
-         ("/kommun-och-politik", "https://www.bing.com/"), ("/ideer", None)]
+         ("/kommun-och-politik", "https://www.bing.com/"),
+         ("/ideer?utm_source=nyhetsbrev&utm_medium=email&utm_campaign=vinter", None)]
     ):  # fmt: skip
         event: dict[str, Any] = {"type": "pageview", "path": path, "screen": "medium"}
         if referrer:
@@ -91,6 +92,11 @@ def test_dashboard_is_accessible_and_reflows(
     assert page.get_by_role("img", name="Sidvisningar och besökare per dag").count() == 1
     assert page.get_by_role("link", name="/bo-och-leva").is_visible()
     assert page.locator("#dropped-note").is_visible()
+    # Visits and their sources and campaigns, from the statistics API's functions.
+    assert page.get_by_role("heading", name="Besök", exact=True).is_visible()
+    assert page.get_by_role("heading", name="Typ av källa").is_visible()
+    assert page.get_by_role("rowheader", name="Sökmotorer").is_visible()
+    assert page.get_by_role("rowheader", name="vinter").is_visible()
     page.get_by_text("Tabell: sidvisningar och besökare per dag").click()  # open the data table
     full_page(visit, "analytics-dashboard")
 
@@ -110,6 +116,8 @@ def test_dashboard_is_accessible_and_reflows(
     full_page(visit, "analytics-dashboard-320")
     page.locator("#funnel-heading").scroll_into_view_if_needed()
     visit.screenshot("analytics-dashboard-320-funnel")
+    page.locator("#sources-heading").scroll_into_view_if_needed()
+    visit.screenshot("analytics-dashboard-320-sources")
     result = Axe().run(page, options=WCAG)
     assert result.violations_count == 0, result.generate_report()
     assert [e for e in visit.errors if "404" not in e] == []  # the service has no favicon
