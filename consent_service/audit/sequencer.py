@@ -224,10 +224,11 @@ def integrate_batch(conn: Connection, limit: int = MAX_BATCH) -> int:
                 "run `consent-service audit verify`"
             )
         entries.append(entry)
+    root = None
     if entries:
-        size, _ = append_entries(conn, entries)
+        size, root = append_entries(conn, entries)
         conn.execute(delete(_PENDING).where(_PENDING.c.id.in_([row.id for row in rows])))
-    sign_if_grown(conn, size)
+    sign_if_grown(conn, size, root)
     return len(entries)
 
 
@@ -246,10 +247,11 @@ def latest_checkpoint_row(conn: Connection) -> Row[Any] | None:
     return conn.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id.desc()).limit(1)).first()
 
 
-def sign_if_grown(conn: Connection, size: int) -> str | None:
+def sign_if_grown(conn: Connection, size: int, root: bytes | None = None) -> str | None:
     """Sign a checkpoint of the tree of `size` unless the latest one already covers it.
 
-    The current hour's row is replaced, so one checkpoint per hour is kept (the last).
+    `root`, when the caller has just computed it, saves reading it back. The current hour's
+    row is replaced, so one checkpoint per hour is kept (the last).
     """
     key = log_key()
     if key is None or size == 0:
@@ -257,7 +259,7 @@ def sign_if_grown(conn: Connection, size: int) -> str | None:
     latest = latest_checkpoint_row(conn)
     if latest is not None and latest.tree_size >= size:
         return None
-    root = StoredTree(conn).root(size)
+    root = root or StoredTree(conn).root(size)
     origin = log_origin()
     note = sign_note(CheckpointBody(origin, size, root).text(), origin, key)
     now = utcnow()
