@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
-EMBED := consent_service/static/embed/consent.js consent_service/static/embed/ideas.js
+EMBED := consent_service/static/embed/consent.js consent_service/static/embed/consent-page.js \
+	consent_service/static/embed/ideas.js
 WIDGET_SOURCES := $(wildcard widget/src/*) widget/build.mjs widget/package.json
 
 export CONSENT_ENV ?= development

@@ -108,7 +108,7 @@ class Service:
 
 def ensure_bundle() -> None:
     """Build the banner when it has not been built (CI builds it before the tests)."""
-    if BUNDLE.exists():
+    if BUNDLE.exists() and BUNDLE.with_name("consent-page.js").exists():
         return
     widget = ROOT / "widget"
     if not (widget / "node_modules").exists():
