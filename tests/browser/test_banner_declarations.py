@@ -68,3 +68,18 @@ def test_no_table_no_request(visit: Visit) -> None:
     visit.goto()
     page.wait_for_timeout(300)
     assert set(visit.service_calls()) <= {"GET embed/consent.js"}
+
+
+def test_settings_list_storage_keys_with_the_cookie(
+    visit: Visit,
+    service_embeds: Service,  # noqa: F811
+) -> None:
+    page = visit.goto(service="embeds")
+    page.get_by_role("button", name="Inställningar").click()
+    functional = page.locator("consent-banner summary").nth(1)
+    functional.click()
+    assert page.get_by_text("vid_*, vid_state, vidcache*", exact=True).is_visible()
+    # And on the settings page that works without JavaScript.
+    status, body = service_embeds.request("GET", "/consent")
+    assert status == 200
+    assert "<code>vid_*</code>, <code>vid_state</code>, <code>vidcache*</code>" in body.decode()

@@ -9,6 +9,9 @@ import { adopt, d, h, pageLang } from "./dom.js";
 // consent.js passes what it shares on the <script> element that loads this file.
 const { x: X, r } = d.currentScript;
 
+/** A declaration's cookie name and the storage keys it names. */
+const names = (c) => [c.name, ...(c.storage || [])].join(", ");
+
 /** Who serves an embed: data-provider, else the declaration naming its host, else the host. */
 function provider(e, cookies) {
   const host = new URL(e.dataset.src, location.href).hostname;
@@ -97,7 +100,7 @@ async function table(elements) {
                 h(
                   "tr",
                   {},
-                  h("th", { scope: "row", textContent: [c.name, ...(c.storage || [])].join(", ") }),
+                  h("th", { scope: "row", textContent: names(c) }),
                   ...fields.map((f) => h("td", { textContent: c[f] })),
                 ),
               ),
@@ -128,7 +131,7 @@ function details(T, k) {
                 {},
                 ...["name", "provider", "purpose", "lifetime"].flatMap((f) => [
                   h("dt", { textContent: T["cookie_" + f] }),
-                  h("dd", { textContent: c[f] }),
+                  h("dd", { textContent: f == "name" ? names(c) : c[f] }),
                 ]),
               ),
             ),
