@@ -430,6 +430,7 @@ class Sequencer:
             engine = db.engine
         if engine.dialect.name == "postgresql":
             conn = engine.connect()
+            held = False
             try:
                 held = bool(
                     conn.execute(
@@ -441,7 +442,12 @@ class Sequencer:
                 yield held
             finally:
                 self._lock_conn = None
-                conn.close()  # ends the session, and with it the advisory lock
+                if held:
+                    # The lock belongs to the database session, and a pooled connection
+                    # outlives close(): end the session itself, so that no idle pooled
+                    # connection keeps the lock from every other worker.
+                    conn.invalidate()
+                conn.close()
             return
         database = engine.url.database
         if not database or database == ":memory:":

@@ -29,7 +29,6 @@ from tests.audit import rfc9162
 from tests.conftest import choice_body, make_app
 from tests.ops.servers import ROOT, Instance, free_port
 
-pytestmark = pytest.mark.sqlite_only
 SAFE_KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
 
 
@@ -38,6 +37,7 @@ def _workers(master: int) -> list[int]:
     return [int(pid) for pid in children]
 
 
+@pytest.mark.sqlite_only
 def test_plain_gunicorn_integrates_and_signs_without_another_process(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'consent.sqlite3'}"
     key = tmp_path / "checkpoint.pem"
@@ -104,3 +104,22 @@ def test_plain_gunicorn_integrates_and_signs_without_another_process(tmp_path: P
         assert db.session.scalar(select(func.count()).select_from(PendingEntry)) == 0
         report = verify_log(db.session)
     assert report.ok, report.lines()
+
+
+def test_the_postgresql_lock_goes_with_its_session(tmp_path: Path) -> None:
+    """A leader that stops (an error, a lost connection) must not leave the lock behind in an
+    idle pooled connection: another worker takes over."""
+    from consent_service.audit.sequencer import Sequencer
+    from tests.conftest import postgres_database_url
+
+    url = postgres_database_url(tmp_path)
+    first = make_app(tmp_path, migrate=False, DATABASE_URL=url)
+    (tmp_path / "b").mkdir()
+    second = make_app(tmp_path / "b", migrate=False, DATABASE_URL=url)
+    leader, other = Sequencer(first), Sequencer(second)
+    with leader._leadership() as leading:
+        assert leading
+        with other._leadership() as also:
+            assert not also
+    with other._leadership() as now:
+        assert now
