@@ -247,12 +247,13 @@ def test_allow_grants_the_category_through_the_log_and_loads_all(
 ) -> None:
     seen = third_party(visit)
     page = only_necessary(visit)
-    holders(visit).nth(1).get_by_role("button", name="Tillåt funktionella kakor").click()
+    holders(visit).nth(0).get_by_role("button", name="Tillåt funktionella kakor").click()
     visit.wait("window.Consent.get()?.choices.functional")
     entry = service_embeds.log()[-1]
     assert (entry["functional"], entry["statistics"], entry["language"]) == (1, 0, "sv")
     visit.wait("document.querySelectorAll('iframe[src], img[src]').length === 2")
     assert holders(visit).count() == 0
+    assert page.locator("iframe").evaluate("e => document.activeElement === e")  # focus moved
     assert sorted(seen) == sorted(embeds_page.values())
     visit.wait("document.querySelector('img').naturalWidth === 1")  # the map has loaded
 

@@ -55,7 +55,6 @@ async function gate(embeds) {
             onclick() {
               e.o = 1; // this time only: nothing is recorded
               X.load(e);
-              e.focus();
             },
           }),
           h("button", {

@@ -76,7 +76,7 @@ const matches = (declared, name) =>
 function clear(category) {
   for (const c of d.cookie.split("; ")) {
     const name = c.split("=")[0];
-    if (matches(C.cookies[category] || [], name)) {
+    if (matches(C.cookies[category], name)) {
       const labels = location.hostname.split(".");
       d.cookie = name + "=;path=/;max-age=0";
       while (labels.length > 1) {
@@ -87,7 +87,7 @@ function clear(category) {
   }
   try {
     for (const s of [localStorage, sessionStorage]) {
-      for (const k of Object.keys(s)) matches(C.storage[category] || [], k) && s.removeItem(k);
+      for (const k of Object.keys(s)) matches(C.storage[category], k) && s.removeItem(k);
     }
   } catch {
     // storage disabled: nothing stored
@@ -157,11 +157,14 @@ const more = () =>
     ),
   ));
 
-/** Load one gated embed now, in place of its placeholder. */
+/** Load one gated embed now, in place of its placeholder (focus moves along with it). */
 function load(e) {
-  held.get(e)?.replaceWith(e);
+  const p = held.get(e);
+  const focused = p && d.activeElement == p;
+  p?.replaceWith(e);
   held.delete(e);
   e.src = e.dataset.src;
+  focused && e.focus();
 }
 
 /**
