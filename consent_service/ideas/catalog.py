@@ -55,7 +55,7 @@ OPEN_KEYS = (
     "mask_email", "mask_phone", "challenges", "challenge_background", "challenge_target",
     "challenge_period", "challenge_stage", "challenge_answer", "challenge_upcoming",
     "challenge_open", "challenge_closed", "challenge_figures", "challenge_caption",
-    "challenge_column", "without_challenge",
+    "challenge_column", "without_challenge", "chart_caption",
 )  # fmt: skip
 
 

@@ -28,6 +28,8 @@ from consent_service.ideas.catalog import (
 )
 from consent_service.ideas.models import Idea, IdeaChallenge
 from consent_service.ideas.services import public_view
+from consent_service.web.charts import Bar, BarChart, bar_chart
+from consent_service.web.formatting import format_number
 
 PUBLISHED_SHOWN = 100
 QUARTERS_SHOWN = 8
@@ -207,3 +209,18 @@ def challenge_figures(
         )
         for f in figures
     ]
+
+
+def received_chart(quarters: list[QuarterFigures], language: str) -> BarChart:
+    """Ideas received per quarter as bars (the table beside it has the same figures)."""
+    label = current_catalog().open_texts(language)["quarter_label"]
+    return bar_chart(
+        [
+            Bar(
+                label.format(year=q.year, quarter=q.quarter),
+                q.received,
+                format_number(q.received, language=language),
+            )
+            for q in quarters
+        ]
+    )

@@ -77,6 +77,7 @@ def open_ideas() -> Response:
         open_texts=texts,
         ideas=openpage.published_ideas(site, language),
         quarters=quarters,
+        received_chart=openpage.received_chart(quarters, language),
         challenges=openpage.challenge_figures(site, language),
         quarter_label=lambda q: texts["quarter_label"].format(year=q.year, quarter=q.quarter),
         open_stages=openpage.OPEN_STAGES,

@@ -168,6 +168,8 @@ def test_what_happened_to_the_ideas_per_quarter(app: Flask, team: FlaskClient) -
     page = team.get("/ideas").get_data(as_text=True)
     assert "Vad hände med idéerna?" in page
     assert '<h3 id="stages-caption">' in page and 'role="region"' in page
+    # A chart of the received ideas beside the tables, named by its caption.
+    assert 'aria-labelledby="received-chart-caption"' in page and "2026 kvartal 4" in page
     english = team.get("/ideas?lang=en").get_data(as_text=True)
     assert "What happened to the ideas?" in english
 
