@@ -20,7 +20,7 @@ from consent_service.web.spreadsheet import csv_rows
 
 IDEA_COLUMNS = (
     "Referens", "Inkom (UTC)", "Språk", "Område", "Ämne", "Sida", "Steg", "Orsak till avslut",
-    "Sammanslagen med", "Ägare", "Taggar", "Rubrik", "Text",
+    "Sammanslagen med", "Ägare", "Taggar", "Rubrik", "Text", "Utmaning", "På öppna idésidan",
 )  # fmt: skip
 
 
@@ -53,6 +53,9 @@ def idea_rows(include_spam: bool = False) -> Iterator[Sequence[object]]:
             ", ".join(t.tag for t in idea.tags),
             idea.title,
             idea.body,
+            # Added later: at the end, so that sheets that read columns by position still work.
+            idea.challenge.slug if idea.challenge else None,
+            "ja" if idea.published else "nej",
         )
 
 

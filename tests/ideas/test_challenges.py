@@ -4,7 +4,9 @@ can be read per challenge."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -207,6 +209,10 @@ def test_board_and_evaluation_filter_by_challenge(
     assert "Utmaningen oppen:</strong> 1 idéer kom in" in page
     csv_response = team.get("/admin/ideas/evaluation.csv?challenge=oppen")
     assert "-oppen.csv" in csv_response.headers["Content-Disposition"]
+    export = team.get("/admin/ideas/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    header, *rows = list(csv.reader(io.StringIO(export)))
+    assert header[-2:] == ["Utmaning", "På öppna idésidan"]
+    assert next(r for r in rows if r[0] == with_challenge)[-2:] == ["oppen", "nej"]
     idea_page = team.get(f"/admin/ideas/{with_challenge}").get_data(as_text=True)
     assert "/admin/ideas/challenges/oppen" in idea_page
     with app.app_context():
