@@ -55,3 +55,29 @@ def test_bundle_config_is_valid_json(client: FlaskClient) -> None:
     assert config["cookie"] == "consent" and config["languages"] == ["sv", "en"]
     # Declarations ending in `*` are prefixes: the banner clears every cookie they match.
     assert config["cookies"]["statistics"][:2] == ["_pk_id.*", "_pk_ses.*"]
+
+
+def test_config_inlines_what_the_first_layer_and_clearing_need(client: FlaskClient) -> None:
+    body = served(client).decode()
+    config, _ = json.JSONDecoder().raw_decode(body[body.index('{"api"') :])
+    texts = config["texts"]["sv"]
+    # Declarations' details and the placeholders' texts come from /api/v1/policy when needed.
+    for lazy in ("cookies", "cookie_purpose", "cookies_heading", "embed_notice", "embed_once"):
+        assert lazy not in texts, lazy
+    assert texts["categories"]["functional"]["label"] == "Funktionella"
+    assert config["switch"] == {"sv": "På svenska", "en": "In English"}
+    assert set(config["cookies"]) == set(config["storage"]) == {"functional", "statistics"}
+    assert config["page"] == "http://localhost/embed/consent-page.js"
+
+
+def test_page_parts_are_served_apart_gzipped_and_cached(client: FlaskClient) -> None:
+    response = client.get("/embed/consent-page.js", headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.mimetype == "text/javascript"
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert "max-age=" in response.headers["Cache-Control"]
+    assert len(response.get_data()) < 2500
+    assert b"__CONSENT_CONFIG__" not in gzip.decompress(response.get_data())
+    etag = response.headers["ETag"]
+    again = client.get("/embed/consent-page.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
