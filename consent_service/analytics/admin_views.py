@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.analytics import figures, labels, reports, rollup
+from consent_service.analytics.estimates import corrected
 from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.services import current_policy
@@ -71,13 +72,19 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
         rollup.refresh(site, first, period.end, utcnow())
         report = reports.build_report(site, filters, table_limit)
         # The statistics API's definitions and service functions: one set of figures.
-        report.visits = figures.aggregate(site, period)
+        report.visits = visits = figures.aggregate(site, period)
         report.visit_tables = {
             prop: figures.breakdown(site, prop, period, limit=table_limit)
             for prop in reports.VISIT_DIMENSIONS
         }
         if filters.compare:
             report.previous_visits = figures.aggregate(site, period.previous())
+        rate = report.consent
+        report.estimates = {
+            name: (counted, corrected(counted, rate.with_statistics, rate.decisions))
+            for name, counted in (("Besökare (summa per dag)", visits.visitors),
+                                  ("Besök", visits.visits), ("Sidvisningar", visits.pageviews))
+        }  # fmt: skip
         return report
     # Privacy officers: the consent figures alone.
     report = Report(filters, [], reports.Totals(0, 0, 0), {}, [],

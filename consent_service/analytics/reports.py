@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
+from consent_service.analytics.estimates import Estimate
 from consent_service.analytics.models import DailyAggregate, DroppedCount
 from consent_service.analytics.rollup import FUNNEL, SITE_WIDE
 from consent_service.analytics.visits import Figures
@@ -109,6 +110,8 @@ class Report:
     visits: Figures | None = None
     previous_visits: Figures | None = None
     visit_tables: dict[str, list[tuple[str, Figures]]] = field(default_factory=dict)
+    # Counted figure → its consent-corrected estimate (estimates.py), by figure name.
+    estimates: dict[str, tuple[int, Estimate | None]] = field(default_factory=dict)
 
 
 def _path(dimension: str, page: str | None) -> str:

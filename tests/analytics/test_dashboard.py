@@ -135,3 +135,16 @@ def test_visits_sources_and_campaigns_match_the_api(app: Flask) -> None:
     rows = list(csv.reader(io.StringIO(sources.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "Källa" and len(rows) == 5
     assert ["Facebook", "1", "1", "2", "0", "1800"] in [r[:6] for r in rows]
+
+
+def test_consent_corrected_estimates_are_labelled(app: Flask, client: FlaskClient) -> None:
+    # Four decisions today, one with statistics: a 25 % consent rate.
+    for statistics in (True, False, False, False):
+        client.delete_cookie("consent")
+        client.post("/api/v1/consent", json=choice_body(statistics=statistics))
+    send(client, [pageview("/a"), pageview("/b")], cookie=consent_cookie(app))
+    html = signed_in(app, Role.EDITOR).get("/admin/statistics/").get_data(as_text=True)
+    section = html.split('id="estimate-heading"')[1].split("</section>")[0]
+    # 2 page views ÷ 0.25 = 8; Wilson 95 % for 1 of 4: 0.0456 to 0.6994 → 3 to 44.
+    assert '<td class="num">8 (uppskattning)</td>' in section
+    assert "3\u201344" in section and "Uppskattning:" in section  # an en dash

@@ -55,6 +55,14 @@ def seed(service: Service) -> str:
             environ_base={"REMOTE_ADDR": f"192.0.2.{n}"},
         )
         assert response.json == {"stored": 2}
+    # Two decisions in the consent log, one with statistics: the estimates' table shows.
+    for statistics in (True, False):
+        decision = app.test_client().post(
+            "/api/v1/consent",
+            json={"functional": True, "statistics": statistics, "language": "sv",
+                  "policy_version": service.version, "source": "banner"},
+        )  # fmt: skip
+        assert decision.status_code in (200, 201), decision.json
     name = f"redaktor-{uuid.uuid4().hex[:8]}"
     with app.app_context():
         create_user(name, Role.EDITOR, PASSWORD)
@@ -97,6 +105,7 @@ def test_dashboard_is_accessible_and_reflows(
     assert page.get_by_role("heading", name="Typ av källa").is_visible()
     assert page.get_by_role("rowheader", name="Sökmotorer").is_visible()
     assert page.get_by_role("rowheader", name="vinter").is_visible()
+    assert page.get_by_text("(uppskattning)").first.is_visible()
     page.get_by_text("Tabell: sidvisningar och besökare per dag").click()  # open the data table
     full_page(visit, "analytics-dashboard")
 
