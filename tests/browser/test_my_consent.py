@@ -42,6 +42,11 @@ def test_my_consent_page_verifies_the_receipt_in_the_browser(
         assert "stämmer med loggens nyckel" in text or "matches the log's key" in text, text
         assert "\u2713" in page.locator(".proof-status").first.inner_text()
         assert_no_axe_violations(page)
+        # Reflow at 320 CSS px (WCAG 1.4.10): nothing scrolls sideways, keys and hashes wrap.
+        page.set_viewport_size({"width": 320, "height": 640})
+        for summary in page.locator("summary").all():
+            summary.click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"my-consent-{lang}.png"), full_page=True)
     finally:
