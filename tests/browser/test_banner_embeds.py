@@ -103,6 +103,11 @@ def embeds_page(
         csp = "csp" in query
         nonce = ' nonce="n0nce-for-tests"' if csp else ""
         table = "<h2>Kakor</h2><div data-consent-declaration></div>" if "table" in query else ""
+        if "hidden" in query:  # an embed in a closed <details>, without width and height
+            table += (
+                f'<details><summary>Mer film</summary><iframe data-consent="functional"'
+                f' data-src="{film}?2" title="Film i en flik"></iframe></details>'
+            )
         html = f"""<!doctype html>
 <html lang="{lang}">
 <head>
@@ -324,3 +329,23 @@ def test_placeholders_by_keyboard_under_a_strict_csp(
     assert seen == [embeds_page["karta"]]
     assert not [m for m in messages if "Content Security Policy" in m]
     assert visit.errors == []
+
+
+def test_an_embed_hidden_in_a_closed_details(
+    visit: Visit, embeds_page: dict[str, str], service_embeds: Service
+) -> None:
+    seen = third_party(visit)
+    page = only_necessary(visit, hidden="1")
+    holders(visit).nth(2).wait_for(state="attached")
+    page.get_by_text("Mer film").click()
+    holder = page.locator("details consent-embed")
+    once = holder.get_by_role("button", name="Visa den här gången")
+    assert once.is_visible()
+    width, height = box(holder)[2:]
+    assert width == 304 and height > 154  # the iframe's default border box, grown
+    # An iframe's default box (300 x 150) is too small for the notice: the box grows.
+    assert holder.evaluate("e => e.scrollHeight <= e.clientHeight")
+    assert seen == []
+    once.click()
+    visit.wait("document.querySelector('details iframe')?.src")
+    assert seen == [embeds_page["film"] + "?2"]

@@ -30,16 +30,23 @@ async function gate(embeds) {
     if (X.held.has(e) || !e.isConnected) continue;
     // An iframe has its box already; an image without a source only its alt text, so its
     // width and height attributes count (the page's max-width still applies, see the CSS).
+    // One that is hidden (a closed tab) has no box: its attributes, else the placeholder's
+    // own size. Nothing moves on loading unless the embed is smaller than its notice.
     const box = e.getBoundingClientRect();
     const img = e.tagName == "IMG";
-    const width = (img && e.getAttribute("width")) || box.width;
-    const height = (img && e.getAttribute("height")) || box.height;
+    const size = ["width", "height"]
+      .map((k) => {
+        const v = (img && e.getAttribute(k)) || box[k] || e.getAttribute(k);
+        // At least the embed's height: text never scrolls out of a small box.
+        return v ? `${k[0] == "h" ? "min-height" : k}:${isNaN(v) ? v : v + "px"};` : "";
+      })
+      .join("");
     const name = provider(e, T.cookies);
     const k = e.dataset.consent;
     const holder = h("consent-embed", { className: e.className });
     const root = holder.attachShadow({ mode: "open" });
     // Its own size in its own stylesheet: no style attribute, so a strict CSP allows it.
-    adopt(root, css + `:host{width:${width}px;height:${height}px}`);
+    adopt(root, css + `:host{${size}}`);
     root.append(
       h(
         "div",
