@@ -135,6 +135,11 @@ def day_counts(session: Session, site: str, day: dt.date) -> list[Count]:
 
 def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> bool:
     """Recompute one day's rows; False when another worker finalised it meanwhile."""
+    # Visits are read before the write lock, which on SQLite holds back every ingest: events
+    # only ever arrive, and a day is final only after its grace minutes, so a visit stored
+    # meanwhile is counted by the next rollup of the open day.
+    visits = day_visits(db.session, site, day)
+    db.session.rollback()
     with db.writing() as session:
         marker = session.get(RollupDay, (site, day), with_for_update=True)
         if marker is None:
@@ -164,7 +169,7 @@ def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> boo
             {"site": site, "property": prop, "day": day, "value": value[:1024],
              "visitors": f.visitors, "visits": f.visits, "pageviews": f.pageviews,
              "bounces": f.bounces, "duration": f.duration, "events": f.events}
-            for prop, values in day_visits(session, site, day).items()
+            for prop, values in visits.items()
             for value, f in values.items()
         ]  # fmt: skip
         session.execute(delete(DailyVisits).where(DailyVisits.site == site, DailyVisits.day == day))
