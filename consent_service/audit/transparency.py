@@ -189,23 +189,33 @@ def check_tree(session: Session, size: int) -> str | None:
     """
     nodes = TreeNode.__table__
     counts = {
-        level: (count, last)
-        for level, count, last in session.execute(
-            select(nodes.c.level, func.count(), func.max(nodes.c.idx)).group_by(nodes.c.level)
+        level: (count, first, last)
+        for level, count, first, last in session.execute(
+            select(
+                nodes.c.level, func.count(), func.min(nodes.c.idx), func.max(nodes.c.idx)
+            ).group_by(nodes.c.level)
         )
     }
     for level in range(max([size.bit_length(), *(lv + 1 for lv in counts)])):
         expected = size >> level
-        count, last = counts.get(level, (0, None))
-        if count != expected or (expected and last != expected - 1):
+        count, first, last = counts.get(level, (0, None, None))
+        # Unique (level, idx) within these bounds: exactly the indexes 0 … expected - 1.
+        if count != expected or (expected and (first, last) != (0, expected - 1)):
             if level == 0 and count > expected:
                 return (
                     f"entry {size + 1}: entries were cut off the end: the Merkle tree has "
                     f"{count} leaves, the chain {size} entries"
                 )
-            first = (min(count, expected) << level) + 1
+            if count == expected:
+                missing = _first_missing(session, level)
+                named = (missing << level) + 1
+                return (
+                    f"entry {named}: the Merkle tree has no node at level {level} over entries "
+                    f"{named}…{named + (1 << level) - 1} (a node was moved)"
+                )
+            named = (min(count, expected) << level) + 1
             return (
-                f"entry {first}: the Merkle tree has {count} nodes at level {level} where a "
+                f"entry {named}: the Merkle tree has {count} nodes at level {level} where a "
                 f"tree of {size} has {expected}"
             )
     parent, left, right = nodes.alias("p"), nodes.alias("l"), nodes.alias("r")
@@ -234,6 +244,26 @@ def check_tree(session: Session, size: int) -> str | None:
         f"entry {first}: the Merkle tree node over entries {first}…{last} "
         "does not match its children"
     )
+
+
+def _first_missing(session: Session, level: int) -> int:
+    """The smallest index from 0 that level `level` lacks (only asked when one is missing)."""
+    nodes = TreeNode.__table__
+    indexes = session.execute(
+        select(nodes.c.idx)
+        .where(nodes.c.level == level, nodes.c.idx >= 0)
+        .order_by(nodes.c.idx)
+        .execution_options(yield_per=5000)
+    ).scalars()
+    expected = 0
+    try:
+        for index in indexes:
+            if index != expected:
+                break
+            expected += 1
+    finally:
+        indexes.close()
+    return expected
 
 
 @dataclass

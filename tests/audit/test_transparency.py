@@ -358,6 +358,8 @@ TREE_TAMPERING: list[tuple[str, str, str]] = [
      "BROKEN at entry 5"),
     ("delete a node", "DELETE FROM audit_tree_nodes WHERE level = 2 AND idx = 0",
      "BROKEN at entry 1"),
+    ("move a node", "UPDATE audit_tree_nodes SET idx = -1 WHERE level = 1 AND idx = 0",
+     "BROKEN at entry 1"),
     ("forge the stored checkpoint",
      "UPDATE audit_log_checkpoints SET note = replace(note, '\n5\n', '\n4\n')",
      "no valid signature"),
