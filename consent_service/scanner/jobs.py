@@ -8,9 +8,12 @@ records progress page by page and stores both reports.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -42,6 +45,9 @@ STATUS_LABELS = {
 }
 
 
+T = TypeVar("T")
+
+
 class ScanRefused(ValueError):
     """The scan cannot be queued; the message says why, for the form field it names."""
 
@@ -61,10 +67,28 @@ def run_scan(
         extra_args=tuple(current_app.config.get("SCANNER_CHROMIUM_ARGS", ())),
         accept_labels=tuple(policy.texts[lang]["accept_all"] for lang in policy.languages),
     )
-    observations = asyncio.run(crawl(url, settings, Limits(pages=max_pages), progress))
+    observations = _run_to_completion(
+        lambda: crawl(url, settings, Limits(pages=max_pages), progress)
+    )
     return build_report(
         observations, declarations_from_policy(policy.cookies), load_known(), CATEGORIES
     )
+
+
+def _run_to_completion(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to its end, also when this thread already runs an event loop.
+
+    Playwright's sync API (the browser tests, a notebook) keeps a loop running in the
+    calling thread, where `asyncio.run` refuses to start; the crawl then gets a thread of its
+    own, with this thread's context (the app context) copied so progress can be recorded.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(context.run, lambda: asyncio.run(make())).result()
 
 
 def scannable_url(raw: str, allowed_origins: Sequence[str]) -> str:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import threading
@@ -25,12 +23,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from playwright import sync_api as playwright_sync
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("CONSENT_TEST_CHROMIUM", "/usr/bin/chromium")
 BUNDLE = ROOT / "consent_service" / "static" / "embed" / "consent.js"
 POLICY = ROOT / "consent_service" / "policy" / "uppsala.toml"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -307,32 +303,6 @@ def service_rtl(
 
 
 # --- browser -------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                # *.video.test: a third party's site, for gated embeds.
-                "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1,MAP *.video.test 127.0.0.1",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 class Visit:

@@ -8,8 +8,6 @@ host resolver rules: first and third parties are really different sites.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,13 +18,13 @@ from click.testing import Result
 from werkzeug.wrappers import Request, Response
 
 from tests.browser.conftest import (
-    CHROMIUM,
     POLICY,
     ServerThread,
     Service,
     ensure_bundle,
     start_service,
 )
+from tests.helpers.browser import chromium_or_skip
 
 RESOLVER_RULES = "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1, MAP *.example.test 127.0.0.1"
 # The site's declarations for these tests: the gated scripts set exactly these.
@@ -186,12 +184,7 @@ def scan_policy(tmp: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
-        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="session")

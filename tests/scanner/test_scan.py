@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import sync_playwright
 
 from consent_service.admin.models import Role
 from tests.browser.conftest import Service
 from tests.helpers.staff import PASSWORD, make_staff
-from tests.scanner.conftest import RESOLVER_RULES, MunicipalSite, run_scan
+from tests.scanner.conftest import MunicipalSite, run_scan
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +100,7 @@ def test_the_crawl_stays_on_the_site_and_submits_nothing(
 
 
 def test_a_clean_site_has_no_findings_and_a_readable_report(
-    scan_service: Service, municipal_site: MunicipalSite, tmp_path: Path
+    scan_service: Service, municipal_site: MunicipalSite, tmp_path: Path, browser: Any
 ) -> None:
     output = tmp_path / "report.html"
     result = run_scan(
@@ -120,19 +119,16 @@ def test_a_clean_site_has_no_findings_and_a_readable_report(
     # The functional cookie comes from an inline script that the banner inserted on consent.
     assert f"inline script inserted by {scan_service.url}/embed/consent.js" in html
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=scan_service.app.config["CHROMIUM_PATH"],
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.set_content(html)
-            results = Axe().run(page, options=WCAG_AA)
-            page.set_viewport_size({"width": 320, "height": 800})  # reflow: no sideways scroll
-            width = page.evaluate("document.documentElement.scrollWidth")
-        finally:
-            browser.close()
+    # The suite's one Playwright browser: a second sync Playwright in this process would
+    # clash with its event loop.
+    page = browser.new_page()
+    try:
+        page.set_content(html)
+        results = Axe().run(page, options=WCAG_AA)
+        page.set_viewport_size({"width": 320, "height": 800})  # reflow: no sideways scroll
+        width = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        page.close()
     assert results.violations_count == 0, results.generate_report()
     assert width <= 320
 
@@ -153,47 +149,43 @@ def assert_accessible(page: Any) -> None:
 
 
 def test_staff_start_a_scan_in_the_admin_and_the_worker_runs_it(
-    scan_service: Service, municipal_site: MunicipalSite, chromium: str
+    scan_service: Service, municipal_site: MunicipalSite, browser: Any
 ) -> None:
     app = scan_service.app
     make_staff(app, "redaktor", Role.EDITOR)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", RESOLVER_RULES],
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10_000)
-            page.goto(scan_service.url + "/admin/scans/")
-            page.fill("#name", "redaktor")
-            page.fill("#password", PASSWORD)
-            page.press("#password", "Enter")
-            page.wait_for_url("**/admin/scans/")
-            assert_accessible(page)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(scan_service.url + "/admin/scans/")
+        page.fill("#name", "redaktor")
+        page.fill("#password", PASSWORD)
+        page.press("#password", "Enter")
+        page.wait_for_url("**/admin/scans/")
+        assert_accessible(page)
 
-            page.fill("#f-url", f"{municipal_site.url}/clean/")
-            page.fill("#f-pages", "1")
-            page.get_by_role("button", name="Starta skanning").click()
-            page.wait_for_url("**/admin/scans/1")
-            assert "I kö" in page.inner_text("main")
-            assert_accessible(page)
+        page.fill("#f-url", f"{municipal_site.url}/clean/")
+        page.fill("#f-pages", "1")
+        page.get_by_role("button", name="Starta skanning").click()
+        page.wait_for_url("**/admin/scans/1")
+        assert "I kö" in page.inner_text("main")
+        assert_accessible(page)
 
-            # The worker runs its own browser and event loop: in a thread of its own here.
-            outcome: dict[str, Any] = {}
+        # The worker runs its own browser and event loop: in a thread of its own here.
+        outcome: dict[str, Any] = {}
 
-            def work() -> None:
-                outcome["result"] = app.test_cli_runner().invoke(args=["worker", "--once"])
+        def work() -> None:
+            outcome["result"] = app.test_cli_runner().invoke(args=["worker", "--once"])
 
-            worker = threading.Thread(target=work)
-            worker.start()
-            worker.join(180)
-            assert outcome["result"].exit_code == 0, outcome["result"].output
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join(180)
+        assert outcome["result"].exit_code == 0, outcome["result"].output
 
-            page.reload()
-            text = page.inner_text("main")
-            assert "Klar" in text and "1 sidor skannade" in text and "Inga anmärkningar" in text
-            assert page.get_by_role("link", name="Ladda ned rapporten (JSON)").count() == 1
-            assert_accessible(page)
-        finally:
-            browser.close()
+        page.reload()
+        text = page.inner_text("main")
+        assert "Klar" in text and "1 sidor skannade" in text and "Inga anmärkningar" in text
+        assert page.get_by_role("link", name="Ladda ned rapporten (JSON)").count() == 1
+        assert_accessible(page)
+    finally:
+        context.close()
