@@ -9,11 +9,21 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
-from consent_service.analytics import figures, labels, reports, rollup
+from consent_service.analytics import figures, goals, labels, reports, rollup
 from consent_service.analytics.estimates import corrected
 from consent_service.analytics.reports import Filters, Period, Report
 from consent_service.analytics.visitors import local_day
@@ -203,3 +213,42 @@ def export_csv(name: str) -> Response:
     return _csv(name, [labels.COLUMN.get(name, name), counted, "Besökare"],
                 ([labels.value_label(name, r.value), r.events, r.visitors]
                  for r in report.tables[name]))  # fmt: skip
+
+
+@bp.get("/goals")
+@role_required(Role.EDITOR)
+def goals_page() -> str:
+    return _goals_page([])[0]
+
+
+def _goals_page(errors: list[str], kind: str = "event", value: str = "") -> tuple[str, int]:
+    html = render_template(
+        "admin/analytics/goals.html",
+        goals=goals.list_goals(current_policy().site),
+        errors=errors,
+        kind=kind,
+        value=value,
+    )
+    return html, 400 if errors else 200
+
+
+@bp.post("/goals")
+@role_required(Role.EDITOR)
+def goal_create() -> BaseResponse | tuple[str, int]:
+    kind = request.form.get("kind", "")
+    value = request.form.get("value", "")[:300]
+    user = current_user()
+    try:
+        goals.add_goal(current_policy().site, kind, value,
+                       by=user.name if user else "", now=utcnow())  # fmt: skip
+    except goals.GoalError as exc:
+        return _goals_page([str(exc)], kind, value)
+    return redirect(url_for("analytics_admin.goals_page"), 303)
+
+
+@bp.post("/goals/<int:goal_id>/delete")
+@role_required(Role.EDITOR)
+def goal_delete(goal_id: int) -> BaseResponse:
+    if not goals.remove_goal(current_policy().site, goal_id):
+        abort(404)
+    return redirect(url_for("analytics_admin.goals_page"), 303)

@@ -16,6 +16,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, select
 
+from consent_service.analytics.goals import site_goals
 from consent_service.analytics.models import DailyVisits, RollupDay
 from consent_service.analytics.reports import MAX_PERIOD_DAYS, Period
 from consent_service.analytics.visits import (
@@ -92,15 +93,17 @@ def metric_values(figures: Figures, metrics: Sequence[str]) -> dict[str, Any]:
 
 
 def live_day(site: str, day: dt.date) -> DayFigures:
-    """One open day's figures computed from its raw events (kept while its events stay)."""
-    cache: dict[tuple[str, dt.date], tuple[tuple[int, int], DayFigures]] = (
-        current_app.extensions.setdefault("analytics_live_days", {})
+    """One open day's figures computed from its raw events (kept while its events and the
+    site's goals stay the same)."""
+    cache: dict[tuple[str, dt.date], tuple[Any, DayFigures]] = current_app.extensions.setdefault(
+        "analytics_live_days", {}
     )
-    version = day_version(db.session, site, day)
+    goals = site_goals(db.session, site)
+    version = (day_version(db.session, site, day), goals)
     cached = cache.get((site, day))
     if cached is not None and cached[0] == version:
         return cached[1]
-    figures = day_visits(db.session, site, day) if version[0] else {}
+    figures = day_visits(db.session, site, day, goals) if version[0][0] else {}
     if len(cache) >= LIVE_CACHE_SIZE:
         cache.clear()
     cache[(site, day)] = (version, figures)

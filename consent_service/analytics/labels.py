@@ -67,6 +67,7 @@ VISIT_TITLES = {
     "utm_source": "Kampanjkällor (utm_source)",
     "utm_medium": "Kampanjmedier (utm_medium)",
     "utm_campaign": "Kampanjer (utm_campaign)",
+    "goal": "Mål",
 }
 VISIT_COLUMN = {
     "source_kind": "Typ",
@@ -76,6 +77,7 @@ VISIT_COLUMN = {
     "utm_source": "utm_source",
     "utm_medium": "utm_medium",
     "utm_campaign": "utm_campaign",
+    "goal": "Mål",
 }
 SOURCE_KINDS = {
     "search": "Sökmotorer",

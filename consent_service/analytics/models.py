@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consent_service.db import Model, UTCDateTime, datetime_utc
@@ -116,6 +116,20 @@ class ReadToken(Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime_utc]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Goal(Model):
+    """A conversion editors follow on one site: a custom event, or page views of a path pattern."""
+
+    __tablename__ = "analytics_goals"
+    __table_args__ = (UniqueConstraint("site", "kind", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # "event" or "page"
+    value: Mapped[str] = mapped_column(String(256))  # the event name or the path pattern
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime_utc]
 
 
 class RollupDay(Model):

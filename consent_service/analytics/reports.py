@@ -26,7 +26,7 @@ TABLE_DIMENSIONS = ("page", "referrer", "language", "device", "browser", "os", "
 MAX_PERIOD_DAYS = 800
 # Visit breakdowns on the dashboard (figures.py), site-wide whatever the page filter.
 VISIT_DIMENSIONS = ("source_kind", "source", "entry_page", "exit_page", "utm_source",
-                    "utm_medium", "utm_campaign")  # fmt: skip
+                    "utm_medium", "utm_campaign", "goal")  # fmt: skip
 
 
 @dataclass(frozen=True)

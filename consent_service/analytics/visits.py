@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consent_service.analytics.goals import GoalSpec, site_goals
 from consent_service.analytics.models import AnalyticsEvent
 from consent_service.analytics.services import UTM_FIELDS
 from consent_service.analytics.sources import source_of
@@ -127,8 +128,14 @@ def _visits(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, _Visit]]:
         yield visitor, visit
 
 
-def count_visits(rows: Iterable[Sequence[Any]]) -> DayFigures:
-    """The figures of one day from its events as COLUMNS, ordered by (visitor, time, id)."""
+def count_visits(rows: Iterable[Sequence[Any]], goals: Sequence[GoalSpec] = ()) -> DayFigures:
+    """The figures of one day from its events as COLUMNS, ordered by (visitor, time, id).
+
+    "goal": the visits that converted on each of `goals`; without goals, on each custom
+    event name.
+    """
+    event_goals = {g.value: g.label for g in goals if g.kind == "event"}
+    page_goals = [g for g in goals if g.kind == "page"]
     cells: dict[tuple[str, str], Cell] = {}
 
     def add(prop: str, value: str, visitor: str, pageviews: int, events: int, *,
@@ -159,9 +166,19 @@ def count_visits(rows: Iterable[Sequence[Any]]) -> DayFigures:
         for page in dict.fromkeys(visit.pages):
             add("page", page, visitor, visit.pages.count(page), events,
                 bounce=bounce, duration=duration)  # fmt: skip
+        if not goals:
+            for name in dict.fromkeys(visit.events):
+                add("goal", name, visitor, views, visit.events.count(name),
+                    bounce=bounce, duration=duration)  # fmt: skip
+            continue
         for name in dict.fromkeys(visit.events):
-            add("goal", name, visitor, views, visit.events.count(name),
-                bounce=bounce, duration=duration)  # fmt: skip
+            if name in event_goals:
+                add("goal", event_goals[name], visitor, views, visit.events.count(name),
+                    bounce=bounce, duration=duration)  # fmt: skip
+        for goal in page_goals:
+            hits = sum(1 for page in visit.pages if goal.matches_page(page))
+            if hits:
+                add("goal", goal.label, visitor, views, hits, bounce=bounce, duration=duration)
     result: DayFigures = {}
     for (prop, value), cell in cells.items():
         result.setdefault(prop, {})[value] = Figures(
@@ -171,15 +188,19 @@ def count_visits(rows: Iterable[Sequence[Any]]) -> DayFigures:
     return result
 
 
-def day_visits(session: Session, site: str, day: dt.date) -> DayFigures:
-    """Compute one day's visit figures from its raw events."""
+def day_visits(
+    session: Session, site: str, day: dt.date, goals: Sequence[GoalSpec] | None = None
+) -> DayFigures:
+    """Compute one day's visit figures from its raw events (with the site's goals of now)."""
+    if goals is None:
+        goals = site_goals(session, site)
     stmt = (
         select(*COLUMNS)
         .where(E.day == day, E.site == site)
         .order_by(E.visitor, E.occurred_at, E.id)
         .execution_options(yield_per=10_000)
     )
-    return count_visits(session.execute(stmt))
+    return count_visits(session.execute(stmt), goals)
 
 
 def day_version(session: Session, site: str, day: dt.date) -> tuple[int, int]:

@@ -64,6 +64,10 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "analytics_stats": PUBLIC,
     # Editors see the statistics; privacy officers the consent figures on the same page.
     "analytics_admin": frozenset({EDITOR, PRIVACY}),
+    # Goals are the editors' to set: they decide what their pages are for.
+    "analytics_admin.goals_page": frozenset({EDITOR}),
+    "analytics_admin.goal_create": frozenset({EDITOR}),
+    "analytics_admin.goal_delete": frozenset({EDITOR}),
     # Editors check their pages; privacy officers keep the reports as evidence.
     "scanner_admin": frozenset({EDITOR, PRIVACY}),
 }

@@ -148,3 +148,30 @@ def test_consent_corrected_estimates_are_labelled(app: Flask, client: FlaskClien
     # 2 page views ÷ 0.25 = 8; Wilson 95 % for 1 of 4: 0.0456 to 0.6994 → 3 to 44.
     assert '<td class="num">8 (uppskattning)</td>' in section
     assert "3\u201344" in section and "Uppskattning:" in section  # an en dash
+
+
+def test_editors_set_goals_and_the_dashboard_counts_them(app: Flask) -> None:
+    from tests.analytics.test_visits import known_traffic
+
+    known_traffic(app)
+    editor = signed_in(app, Role.EDITOR)
+    page = editor.get("/admin/statistics/goals").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    bad = {"kind": "page", "value": "bo-och-leva", "csrf_token": token}
+    refused = editor.post("/admin/statistics/goals", data=bad)
+    assert refused.status_code == 400 and "sökväg som börjar med /" in refused.get_data(
+        as_text=True
+    )
+    added = editor.post("/admin/statistics/goals",
+                        data={"kind": "page", "value": "/b*", "csrf_token": token})  # fmt: skip
+    assert added.status_code == 303
+    listed = editor.get("/admin/statistics/goals").get_data(as_text=True)
+    assert "<code>/b*</code>" in listed
+    html = editor.get("/admin/statistics/?from=2026-03-02&to=2026-03-02").get_data(as_text=True)
+    goal_section = html.split('id="goal-table-heading"')[1].split("</section>")[0]
+    # Two of the four visits viewed a page under /b.
+    assert "Visit /b*" in goal_section and "50\u00a0%" in goal_section
+    goal_id = listed.split("/admin/statistics/goals/")[1].split("/delete")[0]
+    removed = editor.post(f"/admin/statistics/goals/{goal_id}/delete", data={"csrf_token": token})
+    assert removed.status_code == 303
+    assert "Inga mål ännu" in editor.get("/admin/statistics/goals").get_data(as_text=True)

@@ -160,3 +160,24 @@ def test_sources_are_grouped_by_kind(
     referrer: str | None, utm_source: str | None, expected: tuple[str, str]
 ) -> None:
     assert source_of(referrer, utm_source) == expected
+
+
+def test_configured_goals_replace_the_event_names(app: Flask) -> None:
+    from consent_service.analytics.goals import GoalError, add_goal
+
+    known_traffic(app)
+    with app.app_context():
+        add_goal(SITE, "page", "/b*", by="redaktor", now=at(0))
+        add_goal(SITE, "event", "outbound", by="redaktor", now=at(0))
+        with pytest.raises(GoalError):
+            add_goal(SITE, "event", "outbound", by="redaktor", now=at(0))
+        with pytest.raises(GoalError):
+            add_goal(SITE, "page", "bo-och-leva", by="redaktor", now=at(0))
+    for _ in range(2):  # live, then rolled up with the goals of the moment
+        with app.test_request_context():
+            got = [(value, (f.visitors, f.visits, f.pageviews, f.bounces, f.duration, f.events))
+                   for value, f in figures.breakdown(SITE, "goal", WHOLE_DAY)]  # fmt: skip
+            # /b was viewed in visits 1 and 3; idea_shown is no goal now.
+            assert got == [("Visit /b*", (2, 2, 4, 0, 2400, 2)),
+                           ("outbound", (1, 1, 2, 0, 600, 1))]  # fmt: skip
+            rollup.rollup_day(SITE, DAY, at(24 * 60), final=True)

@@ -146,3 +146,29 @@ def test_privacy_officer_view_is_accessible(
     assert page.get_by_role("img").count() == 0  # no statistics, only the consent figures
     result = Axe().run(page, options=WCAG)
     assert result.violations_count == 0, result.generate_report()
+
+
+def test_goals_page_is_accessible_and_reflows(
+    visit_factory: Callable[..., Visit], service: Service
+) -> None:
+    visit = visit_factory(viewport={"width": 1280, "height": 900})
+    page = sign_in(visit, seed(service))
+    page.goto(service.url + "/admin/statistics/goals")
+    page.get_by_role("heading", name="Mål i besöksstatistiken").wait_for()
+    # A wrong page pattern first: the error is announced and the field points to it.
+    page.get_by_label("Sidvisning").check()
+    page.get_by_label("Händelsens namn eller sidans sökväg").fill("bo-och-leva")
+    page.get_by_role("button", name="Lägg till").click()
+    page.get_by_role("alert").wait_for()
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    page.get_by_label("Händelsens namn eller sidans sökväg").fill("/bo-och-leva*")
+    page.get_by_role("button", name="Lägg till").click()
+    page.get_by_role("rowheader", name="/bo-och-leva*").wait_for()
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    full_page(visit, "analytics-goals-320")
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
