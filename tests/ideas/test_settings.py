@@ -13,7 +13,8 @@ KEY = "k" * 40
 
 
 def settings(**env: str) -> dict[str, object]:
-    return load_settings(Path("/nonexistent"), {"CONSENT_SECRET_KEY": KEY, **env})
+    env = {"CONSENT_SECRET_KEY": KEY, "CONSENT_PUBLIC_URL": "https://samtycke.uppsala.se", **env}
+    return load_settings(Path("/nonexistent"), env)
 
 
 def test_defaults() -> None:
