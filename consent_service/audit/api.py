@@ -49,7 +49,8 @@ def key() -> Response:
     published = transparency.published_key()
     if published is None:
         raise _unsigned()
-    return _text(published + "\n", "public, max-age=3600")
+    # Exactly the key, no newline: note libraries parse the body as it is.
+    return _text(published, "public, max-age=3600")
 
 
 def _size(name: str) -> int:

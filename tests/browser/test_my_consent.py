@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, SCREENSHOTS, Service
+from tests.browser.conftest import SCREENSHOTS, Service
 from tests.browser.test_settings_page import assert_no_axe_violations
+from tests.helpers.browser import CHROMIUM_FLAGS, RESOLVER_RULES, chromium_or_skip
 
 pytestmark = pytest.mark.browser
 
@@ -22,9 +23,8 @@ def test_my_consent_page_verifies_the_receipt_in_the_browser(
     # WebCrypto needs a secure context: the test service is plain http on a test domain,
     # which this browser is told to treat as https (as the real service is).
     secure = browser.browser_type.launch(
-        executable_path=CHROMIUM,
-        args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-              "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1",
+        executable_path=chromium_or_skip(),
+        args=[*CHROMIUM_FLAGS, RESOLVER_RULES,
               f"--unsafely-treat-insecure-origin-as-secure={service.url}"],
     )  # fmt: skip
     context = secure.new_context()
