@@ -10,7 +10,9 @@ A figure over several days is the sum of the days' figures: a visitor is one per
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -34,6 +36,17 @@ METRICS = ("visitors", "visits", "pageviews", "views_per_visit", "bounce_rate", 
 PERIODS = ("day", "7d", "30d", "custom")
 # Days kept computed per process: today and yesterday of a few sites.
 LIVE_CACHE_SIZE = 8
+# A day whose computation takes longer is recomputed at most every REUSE_SECONDS.
+SLOW_SECONDS = 0.25
+REUSE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class _Live:
+    version: Any
+    figures: DayFigures
+    at: float  # time.monotonic() when the computation began
+    cost: float  # seconds it took
 
 
 class BadQuery(ValueError):
@@ -93,20 +106,31 @@ def metric_values(figures: Figures, metrics: Sequence[str]) -> dict[str, Any]:
 
 
 def live_day(site: str, day: dt.date) -> DayFigures:
-    """One open day's figures computed from its raw events (kept while its events and the
-    site's goals stay the same)."""
-    cache: dict[tuple[str, dt.date], tuple[Any, DayFigures]] = current_app.extensions.setdefault(
+    """One open day's figures computed from its raw events.
+
+    Kept while the day's events and the site's goals stay the same. On a busy day, whose
+    computation takes longer than SLOW_SECONDS, a result younger than REUSE_SECONDS is
+    reused although events arrived since: an event still counts within REUSE_SECONDS plus
+    one computation (2.6 s for 200,000 events of 25,000 visitors on the 2-core test
+    machine), and a busy site does not pay a whole pass over its day on every request.
+    """
+    cache: dict[tuple[str, dt.date], _Live] = current_app.extensions.setdefault(
         "analytics_live_days", {}
     )
     goals = site_goals(db.session, site)
     version = (day_version(db.session, site, day), goals)
     cached = cache.get((site, day))
-    if cached is not None and cached[0] == version:
-        return cached[1]
+    started = time.monotonic()
+    if cached is not None and (
+        cached.version == version
+        or (cached.cost > SLOW_SECONDS and started - cached.at < REUSE_SECONDS
+            and cached.version[1] == goals)
+    ):  # fmt: skip
+        return cached.figures
     figures = day_visits(db.session, site, day, goals) if version[0][0] else {}
     if len(cache) >= LIVE_CACHE_SIZE:
         cache.clear()
-    cache[(site, day)] = (version, figures)
+    cache[(site, day)] = _Live(version, figures, started, time.monotonic() - started)
     return figures
 
 

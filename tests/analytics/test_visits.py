@@ -181,3 +181,18 @@ def test_configured_goals_replace_the_event_names(app: Flask) -> None:
             assert got == [("Visit /b*", (2, 2, 4, 0, 2400, 2)),
                            ("outbound", (1, 1, 2, 0, 600, 1))]  # fmt: skip
             rollup.rollup_day(SITE, DAY, at(24 * 60), final=True)
+
+
+def test_a_busy_day_is_recomputed_at_most_every_few_seconds(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every computation counts as slow here: a result younger than REUSE_SECONDS is reused.
+    monkeypatch.setattr(figures, "SLOW_SECONDS", -1.0)
+    ingest(app, at(0), A, view("/a"))
+    with app.test_request_context():
+        assert figures.aggregate(SITE, WHOLE_DAY).pageviews == 1
+    ingest(app, at(1), A, view("/b"))
+    with app.test_request_context():
+        assert figures.aggregate(SITE, WHOLE_DAY).pageviews == 1
+        monkeypatch.setattr(figures, "REUSE_SECONDS", 0.0)
+        assert figures.aggregate(SITE, WHOLE_DAY).pageviews == 2
