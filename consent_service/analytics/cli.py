@@ -54,6 +54,21 @@ def rollup_command() -> None:
     click.echo(f"{done} day(s) rolled up")
 
 
+@analytics_group.command("recount-visits")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (YYYY-MM-DD).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD).")
+@with_appcontext
+def recount_visits_command(start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Recount the visit figures of past days from their raw events (after goals change)."""
+    from consent_service.analytics import rollup
+    from consent_service.consent.services import current_policy
+
+    first = start.date() if start else dt.date.min
+    last = end.date() if end else dt.date.max
+    done = rollup.recount_visits(current_policy().site, first, last)
+    click.echo(f"{done} day(s) recounted")
+
+
 token_group = click.Group("token", help="Read tokens for the statistics API (/api/v1/stats).")
 analytics_group.add_command(token_group)
 

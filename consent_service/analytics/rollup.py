@@ -29,7 +29,7 @@ from consent_service.analytics.models import (
     RollupDay,
 )
 from consent_service.analytics.visitors import day_start, destroy_expired_keys, local_day
-from consent_service.analytics.visits import day_visits
+from consent_service.analytics.visits import DayFigures, day_visits
 from consent_service.db import db
 
 E = AnalyticsEvent
@@ -165,19 +165,50 @@ def rollup_day(site: str, day: dt.date, now: dt.datetime, *, final: bool) -> boo
         )
         if rows:
             session.execute(insert(DailyAggregate), rows)
-        visit_rows = [
-            {"site": site, "property": prop, "day": day, "value": value[:1024],
-             "visitors": f.visitors, "visits": f.visits, "pageviews": f.pageviews,
-             "bounces": f.bounces, "duration": f.duration, "events": f.events}
-            for prop, values in visits.items()
-            for value, f in values.items()
-        ]  # fmt: skip
-        session.execute(delete(DailyVisits).where(DailyVisits.site == site, DailyVisits.day == day))
-        if visit_rows:
-            session.execute(insert(DailyVisits), visit_rows)
+        _replace_visits(session, site, day, visits)
         marker.final = final
         marker.rolled_up_at = now
     return True
+
+
+def recount_visits(site: str, start: dt.date, end: dt.date) -> int:
+    """Recompute the stored visit figures of final days in [start, end] from their raw events.
+
+    For days finalised before visit figures existed, and to apply goals changed since. Only
+    days whose raw events are still kept (purge removes whole days), and only
+    `analytics_daily_visits`: the other daily figures stay as they are. Returns the days done.
+    """
+    days = list(
+        db.session.scalars(
+            select(RollupDay.day).where(
+                RollupDay.site == site,
+                RollupDay.day >= start,
+                RollupDay.day <= end,
+                RollupDay.final.is_(True),
+                select(E.id).where(E.site == site, E.day == RollupDay.day).exists(),
+            )
+        )
+    )
+    db.session.rollback()
+    for day in days:
+        visits = day_visits(db.session, site, day)
+        db.session.rollback()
+        with db.writing() as session:
+            _replace_visits(session, site, day, visits)
+    return len(days)
+
+
+def _replace_visits(session: Session, site: str, day: dt.date, visits: DayFigures) -> None:
+    rows = [
+        {"site": site, "property": prop, "day": day, "value": value[:1024],
+         "visitors": f.visitors, "visits": f.visits, "pageviews": f.pageviews,
+         "bounces": f.bounces, "duration": f.duration, "events": f.events}
+        for prop, values in visits.items()
+        for value, f in values.items()
+    ]  # fmt: skip
+    session.execute(delete(DailyVisits).where(DailyVisits.site == site, DailyVisits.day == day))
+    if rows:
+        session.execute(insert(DailyVisits), rows)
 
 
 def is_closed(day: dt.date, now: dt.datetime) -> bool:

@@ -196,3 +196,24 @@ def test_a_busy_day_is_recomputed_at_most_every_few_seconds(
         assert figures.aggregate(SITE, WHOLE_DAY).pageviews == 1
         monkeypatch.setattr(figures, "REUSE_SECONDS", 0.0)
         assert figures.aggregate(SITE, WHOLE_DAY).pageviews == 2
+
+
+def test_past_days_are_recounted_with_the_goals_of_now(app: Flask) -> None:
+    from click.testing import Result
+
+    from consent_service.analytics.goals import add_goal
+
+    known_traffic(app)
+    with app.test_request_context():
+        assert rollup.rollup_day(SITE, DAY, at(24 * 60), final=True)
+        add_goal(SITE, "page", "/c", by="redaktor", now=at(0))
+        # Final: the goals it was rolled up with (none: every custom event).
+        assert [v for v, _ in figures.breakdown(SITE, "goal", WHOLE_DAY)] == [
+            "idea_shown", "outbound",
+        ]  # fmt: skip
+    result: Result = app.test_cli_runner().invoke(args=["analytics", "recount-visits"])
+    assert result.exit_code == 0 and "1 day(s) recounted" in result.output
+    with app.test_request_context():
+        got = [(v, f.visitors, f.visits) for v, f in figures.breakdown(SITE, "goal", WHOLE_DAY)]
+        assert got == [("Visit /c", 1, 1)]
+        assert figures.aggregate(SITE, WHOLE_DAY) == TOTALS
