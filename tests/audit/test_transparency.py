@@ -101,6 +101,34 @@ def test_the_stored_tree_matches_rfc_9162(app: Flask, batches: list[int]) -> Non
                 stored_tree.verify_consistency(m, n, old, new, consistency)
 
 
+# The reference leaves and roots of RFC 6962's reference implementation (certificate-
+# transparency, transparency-dev/merkle testonly): trees of the first 1 … 8 leaves.
+CT_LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+             "606162636465666768696a6b6c6d6e6f"]  # fmt: skip
+CT_ROOTS = [
+    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+    "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+    "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+    "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+    "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+    "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+    "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+]
+
+
+def test_the_stored_tree_and_the_test_code_give_the_published_reference_roots(
+    app: Flask,
+) -> None:
+    leaves = [bytes.fromhex(x) for x in CT_LEAVES]
+    with app.app_context(), db.writing_connection() as conn:
+        stored_tree.append_leaves(conn, 0, [stored_tree.leaf_hash(x) for x in leaves])
+        tree = stored_tree.StoredTree(conn)
+        for n, root in enumerate(CT_ROOTS, start=1):
+            assert tree.root(n).hex() == root
+            assert rfc9162.mth(leaves[:n]).hex() == root
+
+
 def test_a_consistency_proof_against_another_history_fails(app: Flask) -> None:
     leaves = [bytes([i]) for i in range(9)]
     other = [*leaves[:3], b"rewritten", *leaves[4:]]
