@@ -49,8 +49,9 @@ def event(name: str, path: str = "/ideer", **extra: Any) -> dict[str, Any]:
 def test_a_day_is_counted_site_wide_and_per_page(app: Flask) -> None:
     ingest(app, [view("/a", referrer="https://www.google.com/"), view("/b"), view("/a")])
     ingest(app, [view("/a", screen="small")], address="192.0.2.2", ua=IPHONE, lang="en")
+    outbound = event("outbound", "/a", props={"host": "www.skatteverket.se"})
     ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_started"),
-                 event("idea_submitted"), event("outbound", "/a", props={"host": "www.skatteverket.se"})])  # fmt: skip
+                 event("idea_submitted"), outbound])  # fmt: skip
     ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_submitted")],
            address="192.0.2.3")
     # Shown to a fourth visitor, who did nothing with it.
