@@ -52,8 +52,11 @@ def test_a_day_is_counted_site_wide_and_per_page(app: Flask) -> None:
     outbound = event("outbound", "/a", props={"host": "www.skatteverket.se"})
     ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_started"),
                  event("idea_submitted"), outbound])  # fmt: skip
-    ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_submitted")],
-           address="192.0.2.3")
+    ingest(
+        app,
+        [event("idea_shown"), event("idea_opened"), event("idea_submitted")],
+        address="192.0.2.3",
+    )
     # Shown to a fourth visitor, who did nothing with it.
     ingest(app, [event("idea_shown")], address="192.0.2.4")
     with app.test_request_context():
