@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
+from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.audit import transparency
@@ -25,6 +26,40 @@ from consent_service.web.headers import allow_framing
 from consent_service.web.origins import safe_next
 
 bp = Blueprint("consent_page", __name__)
+
+# A withdrawal without JavaScript clears the cookie before the citizen could fetch the receipt,
+# so the status page it lands on carries a signed, short-lived link to it instead.
+RECEIPT_LINK_SALT = "consent-receipt-link"
+RECEIPT_LINK_SECONDS = 3600
+
+
+def _receipt_links() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SIGNING_KEYS"], salt=RECEIPT_LINK_SALT)
+
+
+def receipt_link_token(consent_id: str) -> str:
+    return str(_receipt_links().dumps(consent_id))
+
+
+def consent_of_link(token: str | None) -> str | None:
+    """The consent ID of a valid, unexpired receipt link, else None."""
+    if not token or len(token) > 200:
+        return None
+    try:
+        consent_id = _receipt_links().loads(token, max_age=RECEIPT_LINK_SECONDS)
+    except BadData:
+        return None
+    return consent_id if isinstance(consent_id, str) else None
+
+
+def _receipt_subject() -> tuple[str | None, str | None]:
+    """(consent ID, link token) from the cookie, or from a receipt link after a withdrawal."""
+    choice = current_choice()
+    if choice is not None:
+        return choice.consent_id, None
+    token = request.args.get("receipt")
+    consent_id = consent_of_link(token)
+    return (consent_id, token) if consent_id else (None, None)
 
 
 def page_language() -> str:
@@ -53,6 +88,9 @@ def _render(form: ConsentForm, language: str, status: str | None, code: int = 20
         status=status,
         next_url=safe_next(form.next.data),
         gpc=gpc_signal(),
+        receipt_link=request.args.get("receipt")
+        if status == "withdrawn" and consent_of_link(request.args.get("receipt"))
+        else None,
     )
     response = current_app.make_response((html, code))
     response.headers["Cache-Control"] = "no-store"
@@ -76,9 +114,11 @@ def settings_submit() -> Response | BaseResponse:
     action = form.action.data
     previous = current_choice()
     policy = services.current_policy()
+    receipt_token = None
     if action == "withdraw":
         if previous is not None:
             services.withdraw_choice(previous, language=language, source=Source.NOJS)
+            receipt_token = receipt_link_token(previous.consent_id)
         status = "withdrawn"
     else:
         chosen = action == "save"
@@ -97,6 +137,8 @@ def settings_submit() -> Response | BaseResponse:
     target = safe_next(form.next.data)
     if target is None:
         query = {"status": status, "lang": language}
+        if receipt_token is not None:
+            query["receipt"] = receipt_token
         target = f"/consent?{urlencode(query)}"
     response = redirect(target, code=303)
     if action == "withdraw":
@@ -114,16 +156,16 @@ def my_consent_page() -> Response:
     """The page "Mitt samtycke": this browser's decisions, texts shown, receipt and proofs."""
     policy = services.current_policy()
     language = page_language()
-    choice = current_choice()
-    body = receipt(db.session, choice.consent_id) if choice else None
+    consent_id, link = _receipt_subject()
+    body = receipt(db.session, consent_id) if consent_id else None
     texts = archived_texts(db.session, [e["text_hash"] for e in body["entries"]]) if body else {}
     html = render_template(
         "consent/mine.html",
         language=language,
         texts=policy.rendered(language),
         other_languages=[lang for lang in policy.languages if lang != language],
-        choice=choice,
         receipt=body,
+        receipt_link=link,
         archived=texts,
         verifier=transparency.published_key(),
     )
@@ -135,12 +177,12 @@ def my_consent_page() -> Response:
 @bp.get("/consent/mine/receipt.json")
 def my_receipt_download() -> Response:
     """The receipt as a file to keep (the same JSON as GET /api/v1/consent/receipt)."""
-    choice = current_choice()
-    if choice is None:
-        return json_error(404, "no_consent", "No valid consent cookie was sent.")
-    response = jsonify(receipt(db.session, choice.consent_id))
+    consent_id, _ = _receipt_subject()
+    if consent_id is None:
+        return json_error(404, "no_consent", "No valid consent cookie or receipt link was sent.")
+    response = jsonify(receipt(db.session, consent_id))
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="consent-receipt-{choice.consent_id}.json"'
+        f'attachment; filename="consent-receipt-{consent_id}.json"'
     )
     response.headers["Cache-Control"] = "no-store"
     return response

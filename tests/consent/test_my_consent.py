@@ -63,3 +63,24 @@ def test_a_withdrawal_is_shown_to_a_visitor_who_kept_the_cookie(
 def test_the_settings_page_links_to_it(client: FlaskClient) -> None:
     html = client.get("/consent?lang=en").get_data(as_text=True)
     assert 'href="/consent/mine?lang=en"' in html
+
+
+def test_a_withdrawal_without_javascript_leaves_a_link_to_its_receipt(
+    client: FlaskClient,
+) -> None:
+    from tests.audit.conftest import form_token
+
+    token = form_token(client, "/consent?lang=en")
+    client.post("/consent", data={"csrf_token": token, "action": "accept_all", "lang": "en"})
+    token = form_token(client, "/consent?lang=en")
+    answer = client.post("/consent", data={"csrf_token": token, "action": "withdraw", "lang": "en"})
+    assert answer.status_code == 303 and client.get_cookie(COOKIE_NAME) is None
+    page = client.get(answer.headers["Location"]).get_data(as_text=True)
+    link = page.split('href="/consent/mine?', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    mine = client.get(f"/consent/mine?{link}").get_data(as_text=True)
+    assert "First choice" in mine and "Withdrawn" in mine
+    download = mine.split('href="/consent/mine/receipt.json?', 1)[1].split('"', 1)[0]
+    body = client.get("/consent/mine/receipt.json?" + download.replace("&amp;", "&")).get_json()
+    assert [e["action"] for e in body["entries"]] == ["grant", "withdraw"]
+    # A forged or altered link shows nothing.
+    assert client.get("/consent/mine/receipt.json?receipt=forged").status_code == 404
