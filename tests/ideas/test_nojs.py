@@ -139,3 +139,11 @@ def test_ids_on_the_status_page_are_unique(client: FlaskClient) -> None:
     html = client.get(status_page(client)).get_data(as_text=True)
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert ids and len(ids) == len(set(ids)), sorted(ids)
+
+
+def test_the_form_page_describes_itself_in_its_language(client: FlaskClient) -> None:
+    """Search results and link previews show what the page is for, in the reader's language."""
+    sv = client.get("/ideas/new?lang=sv").get_data(as_text=True)
+    en = client.get("/ideas/new?lang=en").get_data(as_text=True)
+    assert re.search(r'<meta name="description" content="Har du en idé[^"]+">', sv)
+    assert re.search(r'<meta name="description" content="Do you have an idea[^"]+">', en)
