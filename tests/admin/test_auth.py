@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
-
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(app: Flask, name: str, role: Role) -> None:
-    with app.app_context():
-        create_user(name, role, PASSWORD)
-
-
-def form_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, html
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, name: str, password: str = PASSWORD) -> int:
-    token = form_token(client, "/admin/sign-in")
-    response = client.post(
-        "/admin/sign-in", data={"csrf_token": token, "name": name, "password": password}
-    )
-    return response.status_code
+from tests.helpers.forms import form_token
+from tests.helpers.staff import PASSWORD, make_staff, sign_in
 
 
 def test_sign_in_and_out(app: Flask, client: FlaskClient) -> None:
-    make_user(app, "dso", Role.PRIVACY_OFFICER)
+    make_staff(app, "dso", Role.PRIVACY_OFFICER)
     assert client.get("/admin/").status_code == 302
     assert sign_in(client, "dso") == 303
     home = client.get("/admin/")
@@ -53,13 +28,13 @@ def test_sign_in_and_out(app: Flask, client: FlaskClient) -> None:
 def test_wrong_credentials_are_refused_alike(
     app: Flask, client: FlaskClient, name: str, password: str
 ) -> None:
-    make_user(app, "dso", Role.PRIVACY_OFFICER)
+    make_staff(app, "dso", Role.PRIVACY_OFFICER)
     assert sign_in(client, name, password) == 401
     assert client.get("/admin/").status_code == 302
 
 
 def test_sign_in_rotates_the_session(app: Flask, client: FlaskClient) -> None:
-    make_user(app, "ed", Role.EDITOR)
+    make_staff(app, "ed", Role.EDITOR)
     form_token(client, "/admin/sign-in")
     before = client.get_cookie("consent_session")
     sign_in(client, "ed")
@@ -68,7 +43,7 @@ def test_sign_in_rotates_the_session(app: Flask, client: FlaskClient) -> None:
 
 
 def test_sign_in_without_csrf_token_is_refused(app: Flask, client: FlaskClient) -> None:
-    make_user(app, "ed", Role.EDITOR)
+    make_staff(app, "ed", Role.EDITOR)
     response = client.post("/admin/sign-in", data={"name": "ed", "password": PASSWORD})
     assert response.status_code == 400
 

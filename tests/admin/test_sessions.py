@@ -114,13 +114,6 @@ def test_sessions_are_rows_that_sign_out_ends(app: Flask, client: FlaskClient) -
         assert row.ended_at is not None
 
 
-def staff_page_token(client: FlaskClient) -> str:
-    html = client.get("/admin/staff").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
 def test_an_admin_ends_a_staff_members_sessions(app: Flask) -> None:
     with app.app_context():
         create_user("boss", Role.ADMIN, PASSWORD)
@@ -135,7 +128,7 @@ def test_an_admin_ends_a_staff_members_sessions(app: Flask) -> None:
     assert "ed" in html and "webbredaktör" in html and "Avsluta sessioner" in html
     assert re.search(r"ed</t[dh]>.*?<td>2</td>", html, re.S), html  # two open sessions
 
-    token = staff_page_token(admin)
+    token = form_token(admin, "/admin/staff")
     # Without the form's token nothing happens.
     assert admin.post(f"/admin/staff/{ed_id}/end-sessions").status_code == 400
     assert editor.get("/admin/").status_code == 200
