@@ -66,8 +66,8 @@ log = logging.getLogger(__name__)
 
 # Entries per integrating transaction: a burst is worked off in a few large batches.
 MAX_BATCH = 2000
-# How often the leading sequencer looks for pending entries (a request in its own process
-# wakes it at once). With the batch's own time this keeps the lag well under a second.
+# How often the leading sequencer looks for pending entries: what arrives in between is
+# integrated as one batch. With the batch's own time this keeps the lag well under a second.
 POLL_SECONDS = 0.1
 # How often a worker that does not lead asks for the lock (so a crashed leader is replaced).
 LEADER_RETRY_SECONDS = 1.0
@@ -280,14 +280,14 @@ def _same_hour(stored: dt.datetime, now: dt.datetime) -> bool:
 
 
 def after_acknowledgement() -> None:
-    """What the request does once its acknowledgement committed (by mode)."""
-    mode = current_app.config["LOG_INTEGRATION"]
-    if mode == "inline":
+    """What the request does once its acknowledgement committed (by mode).
+
+    In `background` mode nothing: the sequencer integrates what arrived between its rounds
+    as one batch, rather than one transaction (and one more turn at SQLite's write lock)
+    per decision.
+    """
+    if current_app.config["LOG_INTEGRATION"] == "inline":
         integrate_pending()
-    elif mode == "background":
-        sequencer = current_app.extensions.get("consent_log_sequencer")
-        if isinstance(sequencer, Sequencer):
-            sequencer.wake()
 
 
 # --------------------------------------------------------------------- the tree, once
@@ -375,7 +375,6 @@ class Sequencer:
         self.app = app
         self._pid = 0
         self._start_lock = threading.Lock()
-        self._wake = threading.Event()
         self.leading = False
 
     def ensure_running(self) -> None:
@@ -385,15 +384,10 @@ class Sequencer:
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            self._wake = threading.Event()
             self.leading = False
             thread = threading.Thread(target=self._run, name="consent-log-sequencer", daemon=True)
             thread.start()
             self._pid = os.getpid()
-
-    def wake(self) -> None:
-        if self.leading:
-            self._wake.set()
 
     def _run(self) -> None:
         while True:
@@ -415,8 +409,7 @@ class Sequencer:
             with self.app.app_context():
                 done = integrate_pending()
             if done == 0 or done % MAX_BATCH:
-                self._wake.wait(POLL_SECONDS)
-                self._wake.clear()
+                time.sleep(POLL_SECONDS)
             self._check_leadership()
 
     # Leadership: a lock held for as long as this process (or its connection) lives.
