@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from tests.conftest import make_app
+from tests.helpers import forms, staff
 
-PASSWORD = "correct horse battery staple"
+# A page's CSRF token; `form_token` below is the idea form's own token.
+csrf_token = forms.form_token
 
 
 @pytest.fixture
@@ -50,24 +50,13 @@ def submit(client: FlaskClient, **overrides: Any) -> Any:
     return client.post("/api/v1/ideas", json=idea_body(client, **overrides))
 
 
-def csrf_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
-
-
 def make_staff(app: Flask, name: str, role: Role = Role.INNOVATION) -> int:
-    with app.app_context():
-        return create_user(name, role, PASSWORD).id
+    """A staff account, by default in the innovation team; its id."""
+    return staff.make_staff(app, name, role)
 
 
 def sign_in(client: FlaskClient, name: str) -> None:
-    token = csrf_token(client, "/admin/sign-in")
-    response = client.post(
-        "/admin/sign-in", data={"csrf_token": token, "name": name, "password": PASSWORD}
-    )
-    assert response.status_code == 303
+    assert staff.sign_in(client, name) == 303
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from consent_service.ideas import services
 from consent_service.ideas.models import Idea, IdeaContact
 from tests.conftest import HOST_ORIGIN, SECRET, make_app
 from tests.dbscan import every_stored_value
+from tests.helpers.forms import csrf_token_in
 from tests.ideas.conftest import idea_body, submit
 
 
@@ -418,16 +419,13 @@ def test_citizen_can_delete_contact_and_withdraw(app: Flask, client: FlaskClient
     receipt = submit(client, name="Ada", email="ada@example.se", contact_ok=True).json
     path = status_path(receipt["status_url"])
     html = client.get(path).get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
-    assert token
+    token = csrf_token_in(html)
     assert client.post(path + "/contact/delete").status_code == 400  # no CSRF token
     assert contacts(app) != []
-    deleted = client.post(path + "/contact/delete", data={"csrf_token": token.group(1)})
+    deleted = client.post(path + "/contact/delete", data={"csrf_token": token})
     assert deleted.status_code == 303 and "notice=contact_deleted" in deleted.headers["Location"]
     assert contacts(app) == []
-    withdrawn = client.post(
-        path + "/withdraw", data={"csrf_token": token.group(1), "confirm": "yes"}
-    )
+    withdrawn = client.post(path + "/withdraw", data={"csrf_token": token, "confirm": "yes"})
     assert withdrawn.status_code == 303
     (idea,) = stored(app)
     assert (idea.stage, idea.close_reason) == ("closed", "withdrawn")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from consent_service.db import db
 from consent_service.ideas.models import IdeaEvent
 from tests.conftest import make_app
+from tests.helpers.servers import free_port
 from tests.ideas.conftest import csrf_token, make_staff, sign_in, submit
 
 
@@ -37,12 +37,6 @@ class Mailbox:
             )
         )
         return "250 Message accepted"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
