@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -13,17 +11,11 @@ from consent_service.audit.models import ConsentEntry
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
 from tests.conftest import HOST_ORIGIN
-
-
-def csrf_token(client: FlaskClient, query: str = "") -> str:
-    page = client.get("/consent" + query).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert match, page
-    return match.group(1)
+from tests.helpers.forms import form_token
 
 
 def submit(client: FlaskClient, **fields: str) -> object:
-    data = {"csrf_token": csrf_token(client), **fields}
+    data = {"csrf_token": form_token(client, "/consent"), **fields}
     return client.post("/consent", data=data)
 
 
@@ -69,7 +61,7 @@ def test_accept_all_then_withdraw(app: Flask, client: FlaskClient) -> None:
 
 
 def test_accept_all_with_gpc_keeps_statistics_off(app: Flask, client: FlaskClient) -> None:
-    token = csrf_token(client)
+    token = form_token(client, "/consent")
     client.post("/consent", data={"csrf_token": token, "action": "accept_all"},
                 headers={"Sec-GPC": "1"})  # fmt: skip
     assert logged(app) == [("grant", True, False, "nojs")]
@@ -77,7 +69,7 @@ def test_accept_all_with_gpc_keeps_statistics_off(app: Flask, client: FlaskClien
 
 def test_missing_or_forged_csrf_token_is_refused(app: Flask, client: FlaskClient) -> None:
     assert client.post("/consent", data={"action": "accept_all"}).status_code == 400
-    csrf_token(client)
+    form_token(client, "/consent")
     forged = client.post("/consent", data={"action": "accept_all", "csrf_token": "forged"})
     assert forged.status_code == 400
     assert logged(app) == []
@@ -98,7 +90,7 @@ def test_hostile_form_input_is_refused_without_error(
 
 
 def test_invalid_utf8_in_form_body_is_handled(app: Flask, client: FlaskClient) -> None:
-    token = csrf_token(client)
+    token = form_token(client, "/consent")
     body = f"csrf_token={token}&action=save&lang=%ED%A0%80&next=%FF%FE"
     response = client.post("/consent", data=body, content_type="application/x-www-form-urlencoded")
     assert response.status_code in (303, 400)
