@@ -9,23 +9,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from tests.analytics.conftest import consent_cookie, pageview, send
 from tests.conftest import choice_body
-
-PASSWORD = "a-long-test-password"
+from tests.helpers.forms import form_token
+from tests.helpers.staff import sign_in_as
 
 
 def signed_in(app: Flask, role: Role) -> FlaskClient:
-    with app.app_context():
-        create_user(role.value, role, PASSWORD)
+    """A new client signed in as a new account named after `role`."""
     client = app.test_client()
-    page = client.get("/admin/sign-in").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    response = client.post("/admin/sign-in", data={"name": role.value, "password": PASSWORD,
-                                                   "csrf_token": token})  # fmt: skip
-    assert response.status_code == 303
+    sign_in_as(app, client, role, name=role.value)
     return client
 
 
@@ -155,8 +149,7 @@ def test_editors_set_goals_and_the_dashboard_counts_them(app: Flask) -> None:
 
     known_traffic(app)
     editor = signed_in(app, Role.EDITOR)
-    page = editor.get("/admin/statistics/goals").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    token = form_token(editor, "/admin/statistics/goals")
     bad = {"kind": "page", "value": "bo-och-leva", "csrf_token": token}
     refused = editor.post("/admin/statistics/goals", data=bad)
     assert refused.status_code == 400 and "sökväg som börjar med /" in refused.get_data(

@@ -16,13 +16,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from consent_service.analytics.models import AnalyticsEvent, DroppedCount
 from consent_service.consent.cookie import Choice, ChoiceCookie
 from consent_service.db import db
 from tests.analytics.conftest import pageview, send
 from tests.conftest import POLICY_VERSION, make_app
+from tests.helpers.staff import sign_in_as
 
 
 def stored_paths(app: Flask) -> list[str]:
@@ -122,13 +122,8 @@ def test_the_dashboard_says_what_was_dropped_and_why(tmp_path: Path) -> None:
     client = app.test_client()
     send(client, batch(80), cookie=cookie_for(app))  # 60 stored, 20 over the visitor's cap
     send(client, batch(50), cookie=cookie_for(app))  # over the client's limit
-    with app.app_context():
-        create_user("editor", Role.EDITOR, "a-long-test-password")
     editor = app.test_client()
-    page = editor.get("/admin/sign-in").get_data(as_text=True)
-    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
-    editor.post("/admin/sign-in", data={"name": "editor", "password": "a-long-test-password",
-                                        "csrf_token": token})  # fmt: skip
+    sign_in_as(app, editor, Role.EDITOR, name="editor")
     html = editor.get("/admin/statistics/").get_data(as_text=True)
     assert 'id="dropped-note"' in html
     assert "För många händelser från samma klient eller samtycke" in html
