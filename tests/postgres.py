@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
 from glob import glob
 from pathlib import Path
+
+from tests.helpers.servers import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -29,13 +30,6 @@ def _binaries() -> Path:
     return Path(candidates[0]).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class PostgresServer:
     def __init__(self, durable: bool = False) -> None:
         # Tests trade durability for speed; the reliability benchmark keeps PostgreSQL's
@@ -44,7 +38,7 @@ class PostgresServer:
         self.bin = _binaries()
         self.root = Path(tempfile.mkdtemp(prefix="consent-pg-", dir="/tmp"))
         self.data = self.root / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = "consent"
         self._as_postgres = os.geteuid() == 0
 

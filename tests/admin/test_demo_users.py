@@ -8,8 +8,8 @@ from pathlib import Path
 from flask import Flask
 
 from consent_service.admin.models import Role
-from tests.audit.conftest import form_token
 from tests.conftest import make_app
+from tests.helpers.staff import sign_in
 
 
 def test_demo_accounts_are_created_once_and_can_sign_in(app: Flask) -> None:
@@ -24,11 +24,7 @@ def test_demo_accounts_are_created_once_and_can_sign_in(app: Flask) -> None:
     assert not any(p in again.output for p in accounts.values())
     client = app.test_client()
     name, password = next(iter(accounts.items()))
-    token = form_token(client, "/admin/sign-in")
-    response = client.post(
-        "/admin/sign-in", data={"csrf_token": token, "name": name, "password": password}
-    )
-    assert response.status_code == 303
+    assert sign_in(client, name, password) == 303
 
 
 def test_demo_accounts_are_refused_in_production(tmp_path: Path) -> None:

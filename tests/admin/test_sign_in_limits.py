@@ -11,8 +11,9 @@ from sqlalchemy import select
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.db import db
-from tests.audit.conftest import PASSWORD, form_token
 from tests.conftest import make_app
+from tests.helpers.forms import form_token
+from tests.helpers.staff import PASSWORD, sign_in
 
 
 def attempt(client: FlaskClient, name: str, password: str, address: str) -> tuple[int, str]:
@@ -96,11 +97,7 @@ def test_sign_ins_are_in_the_access_log_without_addresses(tmp_path: Path) -> Non
 def test_hostile_sign_in_input_is_a_clear_4xx(app: Flask, client: FlaskClient) -> None:
     for name, password in [("x" * 5000, "y"), ("\x00", "y"), ("'; DROP TABLE users; --", "y"),
                            ("dso", "p" * 10000), ("\u202e", "\u202e")]:  # fmt: skip
-        token = form_token(client, "/admin/sign-in")
-        response = client.post(
-            "/admin/sign-in", data={"csrf_token": token, "name": name, "password": password}
-        )
-        assert response.status_code in (400, 401), name[:20]
+        assert sign_in(client, name, password) in (400, 401), name[:20]
 
 
 DEVICE = "consent_device"
