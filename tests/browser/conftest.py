@@ -14,7 +14,6 @@ import json
 import re
 import sqlite3
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,8 +22,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.helpers.servers import ServerThread
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "consent_service" / "static" / "embed" / "consent.js"
@@ -39,20 +39,6 @@ SCRIPT_COOKIES = {"functional": ("uppsala_prefs",), "statistics": ("_pk_id", "_p
 
 
 # --- servers -------------------------------------------------------------------------------
-
-
-class ServerThread:
-    """A WSGI app on 127.0.0.1 in a daemon thread; port 0 picks a free port."""
-
-    def __init__(self, app: Callable[..., Any]) -> None:
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @dataclass
@@ -112,7 +98,10 @@ def ensure_bundle() -> None:
     subprocess.run(["node", "build.mjs"], cwd=widget, check=True)
 
 
-def start_service(tmp: Path, page_origin: str, policy_file: Path | None = None) -> Service:
+def start_service(
+    tmp: Path, page_origin: str, policy_file: Path | None = None, **overrides: Any
+) -> Service:
+    """The consent service on loopback for pages at `page_origin`; `overrides` add settings."""
     from consent_service import create_app
     from consent_service.schema import upgrade_database
 
@@ -130,6 +119,7 @@ def start_service(tmp: Path, page_origin: str, policy_file: Path | None = None) 
     }
     if policy_file is not None:
         config["POLICY_FILE"] = str(policy_file)
+    config.update(overrides)
     app = create_app(config)
     upgrade_database(app)
     thread = ServerThread(app)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from consent_service.analytics.services import RATE_LIMITED, count_dropped
 from consent_service.analytics.visitors import local_day
@@ -18,11 +17,11 @@ from consent_service.consent.cookie import Choice, ChoiceCookie
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
 from tests.browser.conftest import SCREENSHOTS, Service, Visit
+from tests.helpers.staff import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
 
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-PASSWORD = "dashboard-test-password"
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0 Safari/537.36"
@@ -64,11 +63,10 @@ def seed(service: Service) -> str:
         )  # fmt: skip
         assert decision.status_code in (200, 201), decision.json
     name = f"redaktor-{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        create_user(name, Role.EDITOR, PASSWORD)
-        # What a flood limit held back: the dashboard's note above the figures.
-        with db.writing_connection() as conn:
-            count_dropped(conn, current_policy().site, local_day(utcnow()), RATE_LIMITED, 120)
+    make_staff(app, name, Role.EDITOR)
+    # What a flood limit held back: the dashboard's note above the figures.
+    with app.app_context(), db.writing_connection() as conn:
+        count_dropped(conn, current_policy().site, local_day(utcnow()), RATE_LIMITED, 120)
     return name
 
 
@@ -137,8 +135,7 @@ def test_privacy_officer_view_is_accessible(
 ) -> None:
     app: Any = service.thread.server.app
     name = f"dso-{uuid.uuid4().hex[:8]}"
-    with app.app_context():
-        create_user(name, Role.PRIVACY_OFFICER, PASSWORD)
+    make_staff(app, name, Role.PRIVACY_OFFICER)
     visit = visit_factory(viewport={"width": 1024, "height": 800})
     page = sign_in(visit, name)
     page.goto(service.url + "/admin/statistics/?compare=1")

@@ -16,13 +16,14 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from werkzeug.wrappers import Request, Response
 
-from tests.browser.conftest import PAGE_HOST, SCREENSHOTS, SERVICE_HOST, ServerThread
+from tests.browser.conftest import PAGE_HOST, SCREENSHOTS, SERVICE_HOST, start_service
+from tests.helpers.servers import ServerThread
+from tests.helpers.staff import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "consent_service" / "static" / "embed" / "ideas.js"
-KEY = "ideas-browser-tests-signing-key-0123456789"
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -113,8 +114,6 @@ def host_page() -> Iterator[HostPage]:
 def idea_service(
     host_page: HostPage, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[IdeaService]:
-    from consent_service import create_app
-    from consent_service.schema import upgrade_database
     from tests.browser.conftest import ensure_bundle
 
     ensure_bundle()
@@ -122,29 +121,16 @@ def idea_service(
         import subprocess
 
         subprocess.run(["node", "build.mjs"], cwd=ROOT / "widget", check=True)
-    tmp = tmp_path_factory.mktemp("idea-service")
-    db_path = tmp / "consent.sqlite3"
-    app = create_app(
-        {
-            "CONSENT_MODE": "testing",
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "ALLOWED_ORIGINS": [host_page.url],
-            "COOKIE_DOMAIN": ".uppsala.test",
-            "COOKIE_SECURE": False,
-            "SECRET_KEY": KEY,
-            "SIGNING_KEYS": [KEY],
-            "WTF_CSRF_SECRET_KEY": [KEY],
-            "IDEAS_MIN_FILL_SECONDS": 0,
-            "IDEAS_RATE_LIMIT": 1000,
-        }
+    service = start_service(
+        tmp_path_factory.mktemp("idea-service"),
+        host_page.url,
+        IDEAS_MIN_FILL_SECONDS=0,
+        IDEAS_RATE_LIMIT=1000,
     )
-    upgrade_database(app)
-    thread = ServerThread(app)
-    url = f"http://{SERVICE_HOST}:{thread.port}"
-    app.config["PUBLIC_URL"] = url
-    host_page.service_url = url
-    yield IdeaService(url, db_path, thread, app)
-    thread.stop()
+    service.app.config["PUBLIC_URL"] = service.url
+    host_page.service_url = service.url
+    yield IdeaService(service.url, service.db_path, service.thread, service.app)
+    service.stop()
 
 
 class Citizen:
@@ -453,11 +439,9 @@ def post_idea(service: IdeaService, **fields: Any) -> dict[str, Any]:
 def test_board_pages_are_accessible_and_hostile_text_stays_text(
     browser: Any, host_page: HostPage, idea_service: IdeaService
 ) -> None:
-    from consent_service.admin.auth import create_user
     from consent_service.admin.models import Role
 
-    with idea_service.app.app_context():
-        create_user("innovator", Role.INNOVATION, "a long test password 123")
+    make_staff(idea_service.app, "innovator", Role.INNOVATION)
     hostile = post_idea(
         idea_service,
         title=XSS,
@@ -479,7 +463,7 @@ def test_board_pages_are_accessible_and_hostile_text_stays_text(
         base = idea_service.url + "/admin"
         page.goto(base + "/sign-in")
         page.get_by_label("Användarnamn").fill("innovator")
-        page.get_by_label("Lösenord").fill("a long test password 123")
+        page.get_by_label("Lösenord").fill(PASSWORD)
         page.get_by_role("button", name="Logga in").click()
         page.wait_for_url(base + "/")
 
