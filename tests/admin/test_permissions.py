@@ -17,8 +17,9 @@ from werkzeug.routing import Rule
 
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
-from tests.audit.conftest import PASSWORD, add_entries
+from tests.audit.conftest import add_entries
 from tests.conftest import make_app
+from tests.helpers.staff import PASSWORD
 
 ADMIN, EDITOR, INNOVATION, PRIVACY = Role.ADMIN, Role.EDITOR, Role.INNOVATION, Role.PRIVACY_OFFICER
 EVERY_ROLE = frozenset(Role)
