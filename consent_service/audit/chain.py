@@ -244,7 +244,7 @@ def _append_sql(dialect: str, paramstyle: str) -> tuple[str, str, str, str]:
     return statements
 
 
-def _driver_value(value: object, dialect: str) -> object:
+def driver_value(value: object, dialect: str) -> object:
     # Dialect code: SQLAlchemy stores SQLite datetimes as naive UTC text in this format.
     if dialect == "sqlite" and isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -298,7 +298,7 @@ def append_entries(conn: Connection, entries: list[ConsentEntry]) -> tuple[int, 
             digest = entry_digest(entry)
             new_hash = link_hash(seq, prev_hash, digest)
             links.append((seq, prev_hash, digest, new_hash))
-            rows.append(tuple(_driver_value(getattr(entry, c), dialect) for c in _ENTRY_COLUMNS))
+            rows.append(tuple(driver_value(getattr(entry, c), dialect) for c in _ENTRY_COLUMNS))
             leaves.append(leaf_hash(entry_leaf(entry)))
             prev_hash = new_hash
         if entries:
