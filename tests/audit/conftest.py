@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import uuid
 from pathlib import Path
 
@@ -11,15 +10,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from consent_service.audit.chain import append_entry
 from consent_service.audit.models import ConsentEntry
 from consent_service.consent.services import current_policy
 from consent_service.db import db
 from tests.conftest import make_app
-
-PASSWORD = "correct horse battery staple"
+from tests.helpers.forms import form_token as form_token  # imported by audit tests
+from tests.helpers.staff import sign_in_as
 
 
 @pytest.fixture
@@ -63,27 +61,6 @@ def add_entries(
                 append_entry(conn, entry)
                 seqs.append(entry.seq)
     return seqs
-
-
-def form_token(client: FlaskClient, path: str) -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, html
-    return match.group(1)
-
-
-def sign_in_as(app: Flask, client: FlaskClient, role: Role, name: str | None = None) -> str:
-    name = name or f"user-{role.value}"
-    with app.app_context():
-        create_user(name, role, PASSWORD)
-    token = form_token(client, "/admin/sign-in")
-    response = client.post(
-        "/admin/sign-in", data={"csrf_token": token, "name": name, "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.get_data(as_text=True)
-    return name
 
 
 @pytest.fixture
