@@ -12,9 +12,10 @@ from axe_playwright_python.sync_playwright import Axe
 
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
-from tests.audit.conftest import PASSWORD
-from tests.browser.conftest import SCREENSHOTS, ServerThread
+from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_app
+from tests.helpers.servers import ServerThread
+from tests.helpers.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
 
