@@ -38,12 +38,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import (
-    CONSENT_CHAIN,
     append_entries,
     chain_rows,
     driver_value,
     entry_leaf,
     entry_row_leaf_hash,
+    lock_head,
     purge_leaf,
     utc_iso,
 )
@@ -209,17 +209,6 @@ def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Ro
 # ------------------------------------------------------------------------- integrating
 
 
-def _lock_head(conn: Connection) -> int:
-    lock = select(_HEAD.c.seq).where(_HEAD.c.chain == CONSENT_CHAIN)
-    if conn.dialect.name != "sqlite":
-        lock = lock.with_for_update()
-    seq = conn.execute(lock).scalar()
-    if seq is None:
-        conn.execute(insert(_HEAD), {"chain": CONSENT_CHAIN, "seq": 0, "hash": "0" * 64})
-        return 0
-    return int(seq)
-
-
 def _pending_entry(row: Row[Any]) -> ConsentEntry:
     values = {name: getattr(row, name) for name in _ENTRY_FIELDS}
     at = values["occurred_at"]
@@ -234,7 +223,7 @@ def integrate_batch(conn: Connection, limit: int = MAX_BATCH) -> int:
     Holds the chain head first, so that two integrators (the sequencer and a purge, or two
     sequencers during a hand-over) never read the same pending rows.
     """
-    head = _lock_head(conn)
+    head, _ = lock_head(conn)
     size = StoredTree(conn).size()
     if size != head:
         raise IntegrationRefused(
@@ -328,7 +317,7 @@ def build_tree() -> str:
     bytes are gone, a leaf naming its position and digest.
     """
     with db.writing_connection() as conn:
-        head = _lock_head(conn)
+        head, _ = lock_head(conn)
         size = StoredTree(conn).size()
         if size > head:
             raise IntegrationRefused(f"the Merkle tree has {size} leaves, the chain {head}")

@@ -208,8 +208,8 @@ def purge_expired_entries(
     transaction, which holds the chain head's lock throughout.
     """
     now = now or utcnow()
-    head = lock_head(session)
-    purge_seq = head.seq + 1
+    head_seq, _ = lock_head(session.connection())
+    purge_seq = head_seq + 1
     expired = or_(
         false(),
         *(
