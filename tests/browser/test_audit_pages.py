@@ -16,6 +16,7 @@ from consent_service.admin.models import Role
 from tests.audit.conftest import add_entries
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_app
+from tests.helpers.browser import page_that_records_errors
 from tests.helpers.servers import ServerThread
 from tests.helpers.staff import PASSWORD
 
@@ -63,19 +64,7 @@ def audit_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def officer_page(browser: Any, audit_service: str) -> Iterator[Any]:
     context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(5000)
-    errors: list[str] = []
-    # CSP violations ("Refused to ...") and script errors; a 4xx page's own status is expected.
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.text.startswith("Failed to load resource")
-            and errors.append(m.text)
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = page_that_records_errors(context)
     page.goto(audit_service + "/admin/audit/")
     # Keyboard only: the sign-in form is reached and sent without a mouse.
     for _ in range(10):
@@ -87,7 +76,6 @@ def officer_page(browser: Any, audit_service: str) -> Iterator[Any]:
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/audit/")
-    page.errors = errors
     yield page
     context.close()
 

@@ -14,6 +14,7 @@ from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import make_app
+from tests.helpers.browser import page_that_records_errors
 from tests.helpers.servers import ServerThread
 from tests.helpers.staff import PASSWORD
 
@@ -40,24 +41,12 @@ def staff_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def admin_page(browser: Any, staff_service: str) -> Iterator[Any]:
     context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(5000)
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            m.type == "error"
-            and not m.text.startswith("Failed to load resource")
-            and errors.append(m.text)
-        ),
-    )
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page = page_that_records_errors(context)
     page.goto(staff_service + "/admin/sign-in")
     page.fill("#name", "chef")
     page.fill("#password", PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/admin/")
-    page.errors = errors
     yield page
     context.close()
 

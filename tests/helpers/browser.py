@@ -52,3 +52,24 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+
+
+def page_that_records_errors(context: Any, timeout_ms: int = 5000) -> Any:
+    """A new page whose `errors` list collects CSP violations and script errors.
+
+    A 4xx page's own "Failed to load resource" line is expected and left out.
+    """
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    errors: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.text.startswith("Failed to load resource")
+            and errors.append(m.text)
+        ),
+    )
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors
+    return page
