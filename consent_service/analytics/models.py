@@ -34,7 +34,7 @@ class AnalyticsEvent(Model):
     referrer_host: Mapped[str | None] = mapped_column(String(253))
     name: Mapped[str | None] = mapped_column(String(64))
     props: Mapped[str | None] = mapped_column(String(1024))  # canonical JSON of a few pairs
-    # HMAC of (client address, user agent, site) under the day's key, truncated to 128 bits.
+    # HMAC of (consent ID, site) under the day's key, truncated to 128 bits.
     visitor: Mapped[str] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8))
     screen: Mapped[str] = mapped_column(String(8))

@@ -490,7 +490,10 @@ def ingest(
     page_host = sender.origin_host
     query_params = tuple(current_app.config["ANALYTICS_QUERY_PARAMS"])
     client = read_user_agent(sender.user_agent)
-    visitor = visitor_hash(day_key(site, day, now), sender.address, sender.user_agent, site)
+    # A visitor is one consent ID on one day (refusal() made sure there is a valid one);
+    # the address and user agent stay out of the hash (the latter gave the client classes).
+    assert sender.choice is not None
+    visitor = visitor_hash(day_key(site, day, now), sender.choice.consent_id, site)
     shared = {
         "site": site,
         "day": day,

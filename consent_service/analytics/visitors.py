@@ -1,10 +1,13 @@
 """Daily visitor keys and the visitor hash.
 
-A visitor is HMAC-SHA256(day key, client address + user agent + site), truncated to 128
-bits. The key is random (not derived from the date, which anyone could recompute), shared
+A visitor is one consent ID on one day: HMAC-SHA256(day key, consent ID + site), truncated
+to 128 bits. The consent ID comes from the request's validly signed consent cookie (events are
+stored only with one); the client address and user agent do not enter the hash.
+The key is random (not derived from the date, which anyone could recompute), shared
 by every worker and instance through the database, and destroyed 48 hours after its day
 began: by `consent-service purge` and, lazily, when ingest first needs a new day's key.
-After that the stored hashes cannot be linked to an address, not even by us.
+After that the stored hashes cannot be linked to a consent ID, not even by us, and visits
+never link across days.
 """
 
 from __future__ import annotations
@@ -90,8 +93,9 @@ def day_key(site: str, day: dt.date, now: dt.datetime) -> bytes:
     return key
 
 
-def visitor_hash(key: bytes, address: str, user_agent: str, site: str) -> str:
-    message = f"{address}\n{user_agent}\n{site}".encode("utf-8", "replace")
+def visitor_hash(key: bytes, consent_id: str, site: str) -> str:
+    """The visitor of one consent ID on one site, for the day whose key is `key`."""
+    message = f"{consent_id}\n{site}".encode("utf-8", "replace")
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 

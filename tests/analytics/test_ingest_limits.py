@@ -81,20 +81,21 @@ def test_without_consent_a_flood_is_limited_too(tmp_path: Path) -> None:
 
 
 def test_a_visitor_is_capped_per_day(tmp_path: Path) -> None:
-    """Same browser (address and user agent), new cookies: the day's cap still holds."""
+    """One consent ID is one visitor a day, whatever its address: the day's cap holds."""
     app = make_app(tmp_path, ANALYTICS_VISITOR_DAILY_CAP=120)
     client = app.test_client()
-    first = send(client, batch(100), cookie=cookie_for(app))
-    second = send(client, batch(100, "/q"), cookie=cookie_for(app))
-    third = send(client, batch(1, "/r"), cookie=cookie_for(app))
+    cookie = cookie_for(app)
+    first = send(client, batch(100), cookie=cookie)
+    second = send(client, batch(100, "/q"), cookie=cookie, address="198.51.100.2")
+    third = send(client, batch(1, "/r"), cookie=cookie, user_agent="Mozilla/5.0 (X11; Linux)")
     assert first.json == {"stored": 100}
     assert second.status_code == 202
     assert second.json == {"stored": 20, "dropped": 80, "reason": "visitor_cap"}
     assert third.json == {"stored": 0, "dropped": 1, "reason": "visitor_cap"}
     assert stored_paths(app)[-1] == "/q19"
     assert dropped(app) == {"visitor_cap": 81}
-    # Another browser is another visitor.
-    other = send(client, batch(1), cookie=cookie_for(app), user_agent="Mozilla/5.0 (X11; Linux)")
+    # Another consent ID (from the same address and browser) is another visitor.
+    other = send(client, batch(1), cookie=cookie_for(app))
     assert other.json == {"stored": 1}
 
 

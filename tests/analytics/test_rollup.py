@@ -30,10 +30,12 @@ def at(day: dt.date, hour: int = 12) -> dt.datetime:
     return day_start(day) + dt.timedelta(hours=hour)
 
 
-def ingest(app: Flask, events: list[dict[str, Any]], *, address: str = "192.0.2.1",
+def ingest(app: Flask, events: list[dict[str, Any]], *, consent: str = CHOICE.consent_id,
            ua: str = BROWSER_UA, day: dt.date = DAY, lang: str = "sv") -> None:  # fmt: skip
     with app.test_request_context():
-        services.ingest(events, Sender(CHOICE, "www.uppsala.test", address, ua, lang),
+        # A visitor is one consent ID on one day; the address plays no part.
+        choice = Choice(consent, 1, True, True)
+        services.ingest(events, Sender(choice, "www.uppsala.test", "192.0.2.1", ua, lang),
                         site=SITE, policy_version=1, hosts=frozenset({"www.uppsala.test"}),
                         now=at(day))  # fmt: skip
 
@@ -48,17 +50,17 @@ def event(name: str, path: str = "/ideer", **extra: Any) -> dict[str, Any]:
 
 def test_a_day_is_counted_site_wide_and_per_page(app: Flask) -> None:
     ingest(app, [view("/a", referrer="https://www.google.com/"), view("/b"), view("/a")])
-    ingest(app, [view("/a", screen="small")], address="192.0.2.2", ua=IPHONE, lang="en")
+    ingest(app, [view("/a", screen="small")], consent="consent-2", ua=IPHONE, lang="en")
     outbound = event("outbound", "/a", props={"host": "www.skatteverket.se"})
     ingest(app, [event("idea_shown"), event("idea_opened"), event("idea_started"),
                  event("idea_submitted"), outbound])  # fmt: skip
     ingest(
         app,
         [event("idea_shown"), event("idea_opened"), event("idea_submitted")],
-        address="192.0.2.3",
+        consent="consent-3",
     )
     # Shown to a fourth visitor, who did nothing with it.
-    ingest(app, [event("idea_shown")], address="192.0.2.4")
+    ingest(app, [event("idea_shown")], consent="consent-4")
     with app.test_request_context():
         assert rollup.refresh(SITE, DAY, DAY, at(DAY, 13)) == 1
         month = Period(DAY, DAY)

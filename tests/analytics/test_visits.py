@@ -24,7 +24,9 @@ CHOICE = Choice("7f1c2d3e-0000-4000-8000-000000000001", 1, True, True)
 DAY = dt.date(2026, 3, 2)
 SITE = "uppsala.se"
 ZONE = ZoneInfo("Europe/Stockholm")  # the default CONSENT_ANALYTICS_TIMEZONE
-A, B, C = "192.0.2.1", "192.0.2.2", "192.0.2.3"
+# Three visitors: three consent IDs (a visitor is one consent ID on one day).
+A = CHOICE.consent_id
+B, C = "7f1c2d3e-0000-4000-8000-00000000000b", "7f1c2d3e-0000-4000-8000-00000000000c"
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -36,9 +38,10 @@ def at(minutes: int, day: dt.date = DAY) -> dt.datetime:
     return day_start(day) + dt.timedelta(hours=9, minutes=minutes)
 
 
-def ingest(app: Flask, when: dt.datetime, address: str, *events: dict[str, Any]) -> None:
+def ingest(app: Flask, when: dt.datetime, consent: str, *events: dict[str, Any]) -> None:
     with app.test_request_context():
-        services.ingest(list(events), Sender(CHOICE, "www.uppsala.test", address, BROWSER_UA),
+        choice = Choice(consent, 1, True, True)
+        services.ingest(list(events), Sender(choice, "www.uppsala.test", "192.0.2.1", BROWSER_UA),
                         site=SITE, policy_version=1, hosts=frozenset({"www.uppsala.test"}),
                         now=when)  # fmt: skip
 
