@@ -159,7 +159,7 @@ def wrk_get(url: str, seconds: int = 10, connections: int = 16,
 def shipped_policy_version() -> int:
     """The packaged policy's version: what the benchmarks' choices answer."""
     from consent_service.config import DEFAULT_POLICY_FILE
-    from consent_service.consent.policy import load_policy
+    from consent_service.sites.policy import load_policy
 
     return load_policy(DEFAULT_POLICY_FILE).version
 

@@ -21,6 +21,7 @@ from consent_service import (
     metrics,
     ratelimit,
     scanner,
+    sites,
     web,
 )
 from consent_service.config import load_settings
@@ -67,6 +68,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     configure_logging(app)
     metrics.init_app(app)
     db.init_app(app)
+    # The request's site is resolved before CSRF and the Origin checks: they use its origins.
+    sites.init_app(app)
     csrf.init_app(app)
     web.init_app(app)
     formatting.init_app(app)

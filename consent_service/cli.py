@@ -6,6 +6,7 @@ Each domain adds its own command groups in its `init_app`; the console script it
 
 from __future__ import annotations
 
+import getpass
 import sys
 
 import click
@@ -52,3 +53,11 @@ def init_app(app: Flask) -> None:
     """Register the platform's commands; domains add theirs in their own `init_app`."""
     app.cli.add_command(db_group)
     app.cli.add_command(purge)
+
+
+def cli_actor() -> str:
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError):
+        name = "okänd"
+    return f"cli:{name}"[:80]

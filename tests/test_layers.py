@@ -33,6 +33,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "deploy_check",
         }
     ),
+    frozenset({"sites"}),
     frozenset({"admin"}),
     frozenset({"audit"}),
     frozenset({"consent"}),

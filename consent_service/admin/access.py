@@ -7,7 +7,6 @@ operator's login name for the command line.
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consent_service.admin.models import AccessLogEntry
+from consent_service.cli import cli_actor as cli_actor  # where the commands take it from
 from consent_service.db import db, utcnow
 
 ACTION_LABELS = {
@@ -29,16 +29,17 @@ ACTION_LABELS = {
     "view_charts": "Visade statistik",
     "end_sessions": "Avslutade sessioner",
     "change_password": "Bytte lösenord",
+    "policy_draft": "Skapade utkast till kakpolicy",
+    "policy_approve": "Godkände kakpolicy",
+    "policy_publish": "Publicerade kakpolicy",
+    "create_user": "Skapade konto",
+    "change_user": "Ändrade konto",
+    "disable_user": "Stängde av konto",
+    "enable_user": "Aktiverade konto",
+    "password_link": "Skapade lösenordslänk",
+    "set_password": "Valde lösenord via länk",
 }
 PAGE_SIZE = 50
-
-
-def cli_actor() -> str:
-    try:
-        name = getpass.getuser()
-    except (OSError, KeyError):
-        name = "okänd"
-    return f"cli:{name}"[:80]
 
 
 def record_access(

@@ -29,6 +29,12 @@ class User(Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime_utc]
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The sites this person works on, space-separated domains; empty: every site.
+    sites: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    @property
+    def site_list(self) -> list[str]:
+        return self.sites.split()
 
     @property
     def role_enum(self) -> Role:

@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import (
     ColumnElement,
     Integer,
@@ -40,6 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from consent_service.audit.models import ConsentEntry
+from consent_service.sites.services import UnknownSite, default_site, site_config
 
 DECISIONS = ("grant", "update")
 GRANULARITIES = ("day", "week", "month")
@@ -49,18 +49,12 @@ MAX_BUCKETS = {"day": 366, "week": 260, "month": 120}
 
 
 def site_zone(site: str) -> ZoneInfo:
-    """The time zone whose calendar days `site`'s figures are counted in.
-
-    Every site of a deployment uses CONSENT_ANALYTICS_TIMEZONE today; the argument is where
-    a site's own time zone will come from once sites carry one.
-    """
-    del site  # one setting for every site, for now
-    cached: ZoneInfo | None = current_app.extensions.get("analytics_zone")
-    if cached is None:
-        cached = current_app.extensions["analytics_zone"] = ZoneInfo(
-            current_app.config["ANALYTICS_TIMEZONE"]
-        )
-    return cached
+    """The time zone whose calendar days `site`'s figures are counted in: the site's own
+    (CONSENT_ANALYTICS_TIMEZONE for the default site, or a site that is no longer served)."""
+    try:
+        return site_config(site).time_zone
+    except UnknownSite:
+        return default_site().time_zone
 
 
 def day_start(day: dt.date, zone: ZoneInfo) -> dt.datetime:

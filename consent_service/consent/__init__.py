@@ -6,18 +6,18 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Load the policy, register the API and the settings page, archive texts at upgrade."""
+    """Register the API and the settings page, archive texts at upgrade."""
     from consent_service.consent import api, openapi, views
-    from consent_service.consent.policy import load_policy
+    from consent_service.consent.cli import policy_group
     from consent_service.consent.services import archive_current_policy_texts
     from consent_service.schema import register_upgrade_hook
     from consent_service.web.csrf import csrf
     from consent_service.web.openapi import add_openapi
 
-    app.extensions["consent_policy"] = load_policy(app.config["POLICY_FILE"])
     app.register_blueprint(api.bp)
     app.register_blueprint(views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
     add_openapi(app, openapi.PATHS, openapi.SCHEMAS)
     register_upgrade_hook(app, "policy texts", archive_current_policy_texts)
+    app.cli.add_command(policy_group)

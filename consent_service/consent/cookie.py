@@ -17,6 +17,8 @@ from flask import current_app, request
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.sites.services import current_site
+
 COOKIE_NAME = "consent"
 SALT = "consent-cookie"
 
@@ -104,7 +106,7 @@ def set_choice_cookie(response: BaseResponse, choice: Choice) -> None:
         COOKIE_NAME,
         choice_cookie().encode(choice),
         max_age=config["CHOICE_MAX_AGE_DAYS"] * 86400,
-        domain=config["COOKIE_DOMAIN"],
+        domain=current_site().cookie_domain,
         secure=config["COOKIE_SECURE"],
         httponly=False,  # the banner reads the payload to skip a request on every page
         samesite="Lax",
@@ -118,7 +120,7 @@ def expire_cookies(response: BaseResponse, names: Iterable[str]) -> None:
     A cookie sent here was set for this host or for a parent domain; the browser does not say
     which, so both are expired. The banner clears the ones on the host page's own host.
     """
-    domain = current_app.config["COOKIE_DOMAIN"]
+    domain = current_site().cookie_domain
     for name in names:
         response.delete_cookie(name, path="/")
         if domain:
@@ -129,7 +131,7 @@ def clear_choice_cookie(response: BaseResponse) -> None:
     config = current_app.config
     response.delete_cookie(
         COOKIE_NAME,
-        domain=config["COOKIE_DOMAIN"],
+        domain=current_site().cookie_domain,
         secure=config["COOKIE_SECURE"],
         samesite="Lax",
         path="/",

@@ -27,10 +27,11 @@ from consent_service.audit.sequencer import (
     recorded_with_request_id,
 )
 from consent_service.consent.cookie import Choice
-from consent_service.consent.policy import Policy
 from consent_service.db import db, utcnow
 from consent_service.hashing import canonical_json
 from consent_service.schema import UpgradeRefused
+from consent_service.sites.policy import Policy
+from consent_service.sites.services import current_site
 
 
 def statistics_allowed(statistics: bool, *, gpc: bool, explicit: bool) -> bool:
@@ -82,8 +83,8 @@ class Decision:
 
 
 def current_policy() -> Policy:
-    policy: Policy = current_app.extensions["consent_policy"]
-    return policy
+    """The published policy of the request's site (outside a request, the default site's)."""
+    return current_site().policy
 
 
 def store_policy_texts(session: Session, policy: Policy) -> int:
@@ -124,12 +125,15 @@ def store_policy_texts(session: Session, policy: Policy) -> int:
 
 
 def ensure_policy_stored() -> None:
-    """Archive the current texts once per process, before the first decision refers to them."""
-    if current_app.extensions.get("consent_policy_stored"):
+    """Archive the current texts once per process and policy version, before the first
+    decision refers to them."""
+    policy = current_policy()
+    stored: set[tuple[str, int]] = current_app.extensions.setdefault("consent_policy_stored", set())
+    if (policy.site, policy.version) in stored:
         return
     with db.writing() as session:
-        store_policy_texts(session, current_policy())
-    current_app.extensions["consent_policy_stored"] = True
+        store_policy_texts(session, policy)
+    stored.add((policy.site, policy.version))
 
 
 def _expiry(at: dt.datetime) -> dt.datetime:

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, request
 
 from consent_service.consent import services
 from consent_service.consent.cookie import COOKIE_NAME
-from consent_service.consent.policy import OPTIONAL_CATEGORIES, Policy
+from consent_service.sites.policy import OPTIONAL_CATEGORIES, Policy
 from consent_service.web.origins import own_origin
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")

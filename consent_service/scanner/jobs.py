@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consent_service.consent.policy import CATEGORIES
+from consent_service.sites.policy import CATEGORIES
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
 from consent_service.scanner.crawler import BrowserSettings, Limits, ScanError, crawl, normalise

@@ -15,6 +15,8 @@ from typing import Literal, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 
+from consent_service.web.origins import site_origins
+
 Framing = Literal["none", "self", "hosts"]
 _View = TypeVar("_View", bound=Callable[..., object])
 
@@ -43,7 +45,7 @@ def frame_ancestors(policy: Framing) -> str:
         return "'none'"
     if policy == "self":
         return "'self'"
-    return " ".join(["'self'", *current_app.config["ALLOWED_ORIGINS"]])
+    return " ".join(["'self'", *site_origins()])
 
 
 def csp_nonce() -> str:
@@ -55,7 +57,7 @@ def csp_nonce() -> str:
 
 def _csp(policy: Framing) -> str:
     nonce = csp_nonce()
-    form_targets = " ".join(["'self'", *current_app.config["ALLOWED_ORIGINS"]])
+    form_targets = " ".join(["'self'", *site_origins()])
     return "; ".join(
         [
             "default-src 'self'",

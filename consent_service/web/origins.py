@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, current_app, g, has_request_context, request
 from werkzeug.routing import MapAdapter
 
 from consent_service.web.errors import ApiError
@@ -69,10 +69,17 @@ def build_external_urls_on_public_url(app: Flask) -> None:
     app.create_url_adapter = create_url_adapter  # type: ignore[method-assign,assignment]
 
 
+def site_origins() -> tuple[str, ...]:
+    """The request's site's allowed origins (set when the site is resolved), else the
+    deployment's CONSENT_ALLOWED_ORIGINS."""
+    resolved: tuple[str, ...] | None = g.get("site_origins") if has_request_context() else None
+    return resolved if resolved is not None else tuple(current_app.config["ALLOWED_ORIGINS"])
+
+
 def allowed_origin(origin: str | None) -> bool:
     if not origin or origin == "null":
         return False
-    return origin == own_origin() or origin in current_app.config["ALLOWED_ORIGINS"]
+    return origin == own_origin() or origin in site_origins()
 
 
 def safe_next(target: str | None) -> str | None:

@@ -232,7 +232,7 @@ def test_no_address_or_user_agent_anywhere_in_the_database(
     )
     with app.test_request_context():
         now = utcnow()
-        site = app.extensions["consent_policy"].site
+        site = app.extensions["sites"].file_policy.site
         rollup.refresh(site, now.date() - dt.timedelta(days=1), now.date() + dt.timedelta(days=1),
                        now)  # fmt: skip
     needles = [address, "198.51.100", marker, "Windows NT 10.0", "AppleWebKit", "Chrome/131"]

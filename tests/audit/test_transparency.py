@@ -37,7 +37,7 @@ LEAF_FIELDS = {"consent_id", "action", "choices", "policy_version", "text_hash",
 def choice_body(**overrides: Any) -> dict[str, Any]:
     """A choice for the current policy version (whatever the policy file says)."""
     from consent_service.config import DEFAULT_POLICY_FILE
-    from consent_service.consent.policy import load_policy
+    from consent_service.sites.policy import load_policy
 
     return _choice_body(**{"policy_version": load_policy(DEFAULT_POLICY_FILE).version, **overrides})
 

@@ -123,7 +123,7 @@ def start_service(
     app = create_app(config)
     upgrade_database(app)
     thread = ServerThread(app)
-    version = app.extensions["consent_policy"].version
+    version = app.extensions["sites"].file_policy.version
     return Service(f"http://{SERVICE_HOST}:{thread.port}", db_path, version, thread, app)
 
 

@@ -42,7 +42,7 @@ def test_record_sets_signed_cookie_and_logs_a_grant(app: Flask, client: FlaskCli
     assert cookie.same_site == "Lax" and not cookie.http_only
     [entry] = entries(app)
     assert (entry.consent_id, entry.action, entry.source) == (body["consent_id"], "grant", "banner")
-    assert entry.text_hash == app.extensions["consent_policy"].text_hash("sv")
+    assert entry.text_hash == app.extensions["sites"].file_policy.text_hash("sv")
 
 
 def test_change_keeps_the_consent_id_and_appends(app: Flask, client: FlaskClient) -> None:
@@ -298,7 +298,7 @@ class TestWithdrawBody:
             "en",
             "banner",
         )
-        assert withdrawal.text_hash == app.extensions["consent_policy"].text_hash("en")
+        assert withdrawal.text_hash == app.extensions["sites"].file_policy.text_hash("en")
 
     def test_a_text_plain_body_is_accepted(self, app: Flask, client: FlaskClient) -> None:
         client.post("/api/v1/consent", json=choice_body())

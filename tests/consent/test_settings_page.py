@@ -111,5 +111,5 @@ def test_withdrawing_without_javascript_expires_matomos_cookies(client: FlaskCli
 @pytest.mark.parametrize(("query", "lang"), [("", "sv"), ("?lang=en", "en")])
 def test_the_page_describes_itself(app: Flask, client: FlaskClient, query: str, lang: str) -> None:
     html = client.get("/consent" + query).get_data(as_text=True)
-    intro = app.extensions["consent_policy"].rendered(lang)["page_intro"]
+    intro = app.extensions["sites"].file_policy.rendered(lang)["page_intro"]
     assert f'<meta name="description" content="{intro}">' in html

@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_service.consent.policy import CATEGORIES, load_policy
+from consent_service.sites.policy import CATEGORIES, load_policy
 from consent_service.scanner.crawler import (
     ROBOTS_AGENT,
     normalise,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,8 @@ class Policy:
     languages: tuple[str, ...]
     texts: dict[str, dict[str, Any]] = field(repr=False)
     cookies: tuple[dict[str, Any], ...] = field(repr=False)
+    # The document as its TOML file holds it (for export, drafts and their diff).
+    document: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def rendered(self, language: str) -> dict[str, Any]:
         """Everything a citizen is shown in one language: the object whose hash is logged."""
@@ -184,6 +187,7 @@ def parse_policy(raw: dict[str, Any]) -> Policy:
         languages=languages,
         texts=texts,
         cookies=tuple(raw.get("cookies", [])),
+        document=copy.deepcopy(raw),
     )
 
 
