@@ -14,6 +14,7 @@ from consent_service.audit.models import (
     ChainLink,
     Checkpoint,
     ConsentEntry,
+    LogEvent,
     PolicyText,
     PurgeRecord,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "IdeaNote",
     "IdeaTag",
     "LogCheckpoint",
+    "LogEvent",
     "PendingEntry",
     "PolicyText",
     "PurgeRecord",

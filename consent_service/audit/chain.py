@@ -2,8 +2,9 @@
 
 Each record is reduced to a digest (SHA-256 of canonical JSON); the chain links
 `hash = SHA-256("seq|prev_hash|digest")`. Editing, deleting, inserting or reordering an
-entry breaks a digest, a link or the sequence. Two kinds of record are chained: citizens'
-entries (`ConsentEntry`) and retention purges (`PurgeRecord`). A record removed by a purge
+entry breaks a digest, a link or the sequence. Three kinds of record are chained:
+citizens' entries (`ConsentEntry`), retention purges (`PurgeRecord`) and staff evidence
+(`LogEvent`: a scan report's or a policy's digest, see `events.py`). A record removed by a purge
 leaves its link behind, marked with the purge's seq; the purge record carries a digest of the
 sequence numbers it removed, so a record deleted by anyone else is still found.
 
@@ -32,6 +33,7 @@ from consent_service.audit.models import (
     ChainHead,
     ChainLink,
     ConsentEntry,
+    LogEvent,
     PurgeRecord,
 )
 from consent_service.audit.tree import append_leaves, leaf_hash
@@ -114,7 +116,7 @@ def entry_row_digest(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def entry_digest(entry: ConsentEntry | PurgeRecord) -> str:
+def entry_digest(entry: ConsentEntry | PurgeRecord | LogEvent) -> str:
     return sha256_hex(canonical_json(entry.record()))
 
 
@@ -132,8 +134,11 @@ def entry_leaf(entry: ConsentEntry) -> bytes:
     return record_leaf(entry.record())
 
 
-def purge_leaf(purge: PurgeRecord) -> bytes:
-    """A purge record's leaf: its whole record (a purge is chained directly, never pending)."""
+def purge_leaf(purge: PurgeRecord | LogEvent) -> bytes:
+    """A purge record's or an event's leaf: its whole record (chained directly, never pending).
+
+    Both records carry a `type`, which an entry's leaf never has: no leaf passes for another kind.
+    """
     return canonical_json(purge.record())
 
 
@@ -217,6 +222,7 @@ _HEAD = Model.metadata.tables[ChainHead.__tablename__]
 _LINKS = Model.metadata.tables[ChainLink.__tablename__]
 _ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
 _PURGES = Model.metadata.tables[PurgeRecord.__tablename__]
+_EVENTS = Model.metadata.tables[LogEvent.__tablename__]
 
 
 _ENTRY_COLUMNS = tuple(c.key for c in _ENTRIES.columns)
@@ -318,20 +324,30 @@ def append_entries(conn: Connection, entries: list[ConsentEntry]) -> tuple[int, 
 
 def append_purge(conn: Connection, purge: PurgeRecord) -> PurgeRecord:
     """Chain a purge record like an entry (rare, so plain Core statements); caller commits."""
+    _append_record(conn, purge, _PURGES)
+    return purge
+
+
+def append_event(conn: Connection, event: LogEvent) -> LogEvent:
+    """Chain a staff event (evidence) as a purge is chained: next seq, link, row, tree leaf."""
+    _append_record(conn, event, _EVENTS)
+    return event
+
+
+def _append_record(conn: Connection, record: PurgeRecord | LogEvent, table: Any) -> None:
     seq, prev_hash = lock_head(conn)
-    purge.seq = seq + 1
-    digest = entry_digest(purge)
-    new_hash = link_hash(purge.seq, prev_hash, digest)
+    record.seq = seq + 1
+    digest = entry_digest(record)
+    new_hash = link_hash(record.seq, prev_hash, digest)
     conn.execute(
         insert(_LINKS),
-        {"seq": purge.seq, "prev_hash": prev_hash, "digest": digest, "hash": new_hash},
+        {"seq": record.seq, "prev_hash": prev_hash, "digest": digest, "hash": new_hash},
     )
-    conn.execute(insert(_PURGES), {c.key: getattr(purge, c.key) for c in _PURGES.columns})
+    conn.execute(insert(table), {c.key: getattr(record, c.key) for c in table.columns})
     conn.execute(
-        update(_HEAD).where(_HEAD.c.chain == CONSENT_CHAIN).values(seq=purge.seq, hash=new_hash)
+        update(_HEAD).where(_HEAD.c.chain == CONSENT_CHAIN).values(seq=record.seq, hash=new_hash)
     )
-    append_leaves(conn, purge.seq - 1, [leaf_hash(purge_leaf(purge))])
-    return purge
+    append_leaves(conn, record.seq - 1, [leaf_hash(purge_leaf(record))])
 
 
 @dataclass(frozen=True)
@@ -355,6 +371,7 @@ class VerifyResult:
     purged: int = 0
     heads_checked: int = 0
     notes: tuple[str, ...] = field(default=())
+    events: int = 0
 
     def describe(self) -> str:
         if self.ok:
@@ -363,6 +380,8 @@ class VerifyResult:
             )
             if self.purged:
                 text += f"; {self.purged} records removed by recorded purges"
+            if self.events:
+                text += f"; {self.events} staff events (scan reports, policy approvals)"
             if self.heads_checked:
                 text += f"; {self.heads_checked} checkpoint(s) match"
             return text
@@ -451,6 +470,7 @@ def verify_chain(
     for head in expected_heads:
         heads.setdefault(head.seq, []).append(head)
     purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+    events = {e.seq: e for e in session.scalars(select(LogEvent))}
     tallies: dict[int, _PurgeTally] = {}
     tree = TreeBuilder()  # the RFC 6962 tree over the links, to check signed tree heads
 
@@ -478,6 +498,9 @@ def verify_chain(
             elif seq in purges:
                 found = record_digest(purges[seq].record())
                 leaf = leaf_hash(purge_leaf(purges[seq])).hex()
+            elif seq in events:
+                found = record_digest(events[seq].record())
+                leaf = leaf_hash(purge_leaf(events[seq])).hex()
             elif purged_in is not None:
                 found = digest  # the record is gone; the purge tally below accounts for it
                 leaf = stored_leaf  # likewise its leaf; signed tree heads still cover it
@@ -521,6 +544,16 @@ def verify_chain(
         .where(ChainLink.seq.is_(None))
         .limit(1)
     )
+    if orphan is None:
+        # An event on a position that is not its own (a purge's, an entry's, past the end).
+        orphan = next((seq for seq in sorted(events) if seq in purges or seq > last_seq), None)
+    if orphan is None:
+        orphan = session.scalar(
+            select(LogEvent.seq)
+            .join(ConsentEntry, ConsentEntry.seq == LogEvent.seq)
+            .order_by(LogEvent.seq)
+            .limit(1)
+        )
     if orphan is not None:
         return broken(orphan, "a log record exists outside the chain")
     beyond = [h for seq, hs in heads.items() if seq > last_seq for h in hs]
@@ -540,4 +573,5 @@ def verify_chain(
         prev_hash,
         purged=purged,
         heads_checked=sum(map(len, heads.values())),
+        events=len(events),
     )

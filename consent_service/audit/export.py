@@ -7,7 +7,8 @@ the entry it covers). Then, in chain order:
 * an entry: its chained record (`seq, site, occurred_at, consent_id, action, choices,
   policy_version, text_hash, language, source, gpc`) plus `prev_hash` and `hash`;
 * in a complete (unfiltered) export also every other chain position: purge records
-  (`"type": "purge"`) and the links of records removed by a purge (`"type": "removed"`);
+  (`"type": "purge"`), staff evidence such as a scan report's digest (`"type": "event"`,
+  with its `kind`) and the links of records removed by a purge (`"type": "removed"`);
 * in a filtered export, after each entry the checkpoint covers, an RFC 6962 inclusion proof
   (`"type": "inclusion"`, `seq, tree_size, audit_path`) against the checkpoint's signed
   Merkle tree head: one citizen's entries can be verified without the rest of the log.
@@ -30,7 +31,7 @@ from consent_service.audit.chain import CONSENT_CHAIN, chain_rows, entry_row_rec
 from consent_service.audit.checkpoints import latest_checkpoint
 from consent_service.audit.filters import AuditFilter
 from consent_service.audit.merkle import inclusion_proofs
-from consent_service.audit.models import ChainLink, ConsentEntry, PurgeRecord
+from consent_service.audit.models import ChainLink, ConsentEntry, LogEvent, PurgeRecord
 from consent_service.db import utcnow
 from consent_service.web.spreadsheet import csv_rows
 
@@ -77,7 +78,10 @@ def export_items(session: Session, audit_filter: AuditFilter) -> Iterator[dict[s
     if checkpoint is not None:
         yield checkpoint.document()
     if complete:
-        purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+        purges: dict[int, PurgeRecord | LogEvent] = {
+            p.seq: p for p in session.scalars(select(PurgeRecord))
+        }
+        purges.update((e.seq, e) for e in session.scalars(select(LogEvent)))
         for row in chain_rows(session, BATCH):
             seq, prev_hash, digest, hash_, purged_in, entry_seq = row[:6]
             if entry_seq is not None:
@@ -160,7 +164,7 @@ def _csv_row(item: dict[str, Any]) -> list[str]:
         cells.update(item)
         cells.update(functional=choices["functional"], statistics=choices["statistics"])
         cells["type"] = "entry"
-    elif kind in ("purge", "removed"):
+    elif kind in ("purge", "removed", "event"):
         record = {k: v for k, v in item.items() if k not in ("prev_hash", "hash", "digest")}
         cells.update(prev_hash=item["prev_hash"], hash=item["hash"])
         cells.update(digest=item.get("digest", ""), data=json.dumps(record, sort_keys=True))

@@ -7,7 +7,10 @@ verifies. `audit_chain_head` is a single row per chain that writers lock before 
 A purge under the retention decision is itself a chained record (`audit_purges`); the links of
 the records it removed name it in `purged_in`, and the purge record carries a digest of exactly
 those sequence numbers, so verification accepts a missing record only where a purge covers it.
-Checkpoints (`audit_checkpoints`) are signed chain heads. The policy-text archive
+Staff events that are evidence rather than consent (`audit_events`: a compliance scan's
+report, a policy's approval or publication) are chained the same way, so the log proves that
+the evidence existed unchanged from that moment. Checkpoints (`audit_checkpoints`) are signed
+chain heads. The policy-text archive
 (`policy_texts`) holds the exact text behind every entry's `text_hash`: the log's evidence of
 what a citizen was shown, so it lives beside the ledger. (The staff access log is the admin
 domain's: `admin/models.py`.)
@@ -32,6 +35,14 @@ class Action(StrEnum):
     GRANT = "grant"
     UPDATE = "update"
     WITHDRAW = "withdraw"
+
+
+class EventKind(StrEnum):
+    """What a non-consent record of the log is evidence of (`LogEvent.kind`)."""
+
+    SCAN_REPORT = "scan_report"  # subject: the scan job's id, or "cli" for a command-line run
+    POLICY_APPROVED = "policy_approved"  # subject: the policy version
+    POLICY_PUBLISHED = "policy_published"  # subject: the policy version
 
 
 class Source(StrEnum):
@@ -162,6 +173,44 @@ class PurgeRecord(Model):
             "removed_digest": self.removed_digest,
             "first_removed_seq": self.first_removed_seq,
             "last_removed_seq": self.last_removed_seq,
+        }
+
+
+class LogEvent(Model):
+    """Evidence chained beside the entries: what happened, about what, by whom, and a
+    SHA-256 of the evidence itself (which is kept elsewhere, e.g. the scan's stored report).
+
+    Not a citizen's decision: consent statistics and receipts never see it.
+    """
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(
+        ForeignKey("audit_chain_links.seq"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    site: Mapped[site_id]
+    # What the evidence is about: a scan job id, a policy version.
+    subject: Mapped[str] = mapped_column(String(200))
+    evidence_sha256: Mapped[sha256_hex]
+    # The staff account, or "cli:<operator>" for the command line.
+    actor: Mapped[str] = mapped_column(String(80))
+    occurred_at: Mapped[datetime_utc]
+    # What a reader needs beside the digest (a scan's URL and pages, say); chained too.
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def record(self) -> dict[str, Any]:
+        """The fields that the chain digest covers."""
+        return {
+            "type": "event",
+            "seq": self.seq,
+            "kind": self.kind,
+            "site": self.site,
+            "subject": self.subject,
+            "evidence_sha256": self.evidence_sha256,
+            "actor": self.actor,
+            "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+            "details": self.details,
         }
 
 

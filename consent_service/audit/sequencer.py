@@ -54,7 +54,7 @@ from consent_service.audit.checkpoints import (
     signing_key,
 )
 from consent_service.audit.log_models import LogCheckpoint, PendingEntry
-from consent_service.audit.models import ChainHead, ConsentEntry, PurgeRecord
+from consent_service.audit.models import ChainHead, ConsentEntry, LogEvent, PurgeRecord
 from consent_service.audit.note import (
     CheckpointBody,
     PromiseBody,
@@ -332,7 +332,10 @@ def build_tree() -> str:
 def _append_chain_leaves(conn: Connection, start: int) -> None:
     size, batch = start, []
     with Session(bind=conn) as session:
-        purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
+        purges: dict[int, PurgeRecord | LogEvent] = {
+            p.seq: p for p in session.scalars(select(PurgeRecord))
+        }
+        purges.update((e.seq, e) for e in session.scalars(select(LogEvent)))
         for row in chain_rows(session, 5000):
             seq, digest, entry_seq = row[0], row[2], row[5]
             if seq <= start:

@@ -7,8 +7,9 @@ Usage:
 Needs only the Python standard library and the `cryptography` package, so an auditor (or
 IMY) can run it without the service. It recomputes every entry's digest and link hash; for
 a complete export it also walks the whole chain, checks each purge against the positions it
-removed, and checks the signed checkpoint's hash at its sequence number. Exit 0 when the
-export verifies, 1 naming the first problem, 2 for unusable input.
+removed (staff events, such as a scan report's digest, are checked as entries are), and
+checks the signed checkpoint's hash at its sequence number. Exit 0 when the export verifies,
+1 naming the first problem, 2 for unusable input.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ def _csv(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
                 "prev_hash": cells["prev_hash"],
                 "hash": cells["hash"],
             }
-        elif kind in ("purge", "removed"):
+        elif kind in ("purge", "removed", "event"):
             item = json.loads(cells["data"])
             item.update(prev_hash=cells["prev_hash"], hash=cells["hash"])
             if kind == "removed":
@@ -265,7 +266,7 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
     report: list[str] = []
     checkpoint: dict[str, Any] | None = None
     prev_hash, expected_seq = GENESIS_HASH, 1
-    entries = purged = 0
+    entries = purged = events = 0
     purges: dict[int, dict[str, Any]] = {}
     tallies: dict[int, Tally] = {}
     tree = Tree()
@@ -299,7 +300,7 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
                 raise Broken(f"entry {item['seq']}: not included in the signed checkpoint's tree")
             proven += 1
             continue
-        if kind not in (None, "purge", "removed"):
+        if kind not in (None, "purge", "removed", "event"):
             continue  # a later format's line type; an older verifier skips it
         try:
             seq, hash_ = item["seq"], item["hash"]
@@ -336,6 +337,8 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
         if kind is None:
             entries += 1
             last_entry = item
+        elif kind == "event":
+            events += 1
     if complete:
         for purge_seq in sorted(set(tallies) | set(purges)):
             purge, tally = purges.get(purge_seq), tallies.get(purge_seq, Tally())
@@ -353,7 +356,7 @@ def verify(path: str, key: Ed25519PublicKey | None) -> list[str]:
             )
         report.append(
             f"complete chain verified: {expected_seq - 1} positions, {entries} entries, "
-            f"{purged} removed by recorded purges, head {prev_hash}"
+            f"{purged} removed by recorded purges, {events} staff events, head {prev_hash}"
         )
         if checkpoint is None:
             report.append("no checkpoint in the export: cut-off or rewrite cannot be ruled out")
