@@ -1,7 +1,7 @@
 """audit events: staff evidence (scan reports, policy approvals) chained in the consent log
 
 Revision ID: d81f4e2a9c37
-Revises: e2a4c8d61f07
+Revises: 9e3b5a71c2d8
 Create Date: 2026-12-02 10:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "d81f4e2a9c37"
-down_revision: str | None = "e2a4c8d61f07"
+down_revision: str | None = "9e3b5a71c2d8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
