@@ -1,6 +1,12 @@
 """Imports every domain's models so that the metadata knows all tables (for Alembic)."""
 
 from consent_service.admin.models import AccessLogEntry, User
+from consent_service.analytics.editor_models import (
+    Annotation,
+    ReportSubscription,
+    SentReport,
+    ShareLink,
+)
 from consent_service.analytics.models import (
     AnalyticsEvent,
     DailyAggregate,
@@ -33,6 +39,7 @@ from consent_service.scanner.models import ScanJob
 __all__ = [
     "AccessLogEntry",
     "AnalyticsEvent",
+    "Annotation",
     "ChainHead",
     "ChainLink",
     "Checkpoint",
@@ -52,8 +59,11 @@ __all__ = [
     "PolicyText",
     "PurgeRecord",
     "RateCounter",
+    "ReportSubscription",
     "RollupDay",
     "ScanJob",
+    "SentReport",
+    "ShareLink",
     "TreeNode",
     "User",
     "VisitorKey",
