@@ -112,10 +112,17 @@ _apps_to_dispose: list[Flask] = []
 
 @pytest.fixture(autouse=True)
 def _dispose_apps() -> Iterator[None]:
-    """Close every app's connection pool after its test (no connection outlives a test)."""
+    """Stop every app's log sequencer and close its connection pool after its test.
+
+    No thread or connection outlives a test.
+    """
     yield
     while _apps_to_dispose:
-        _apps_to_dispose.pop().extensions["consent_db"].dispose()
+        app = _apps_to_dispose.pop()
+        sequencer = app.extensions.get("consent_log_sequencer")
+        if sequencer is not None:
+            sequencer.stop()
+        app.extensions["consent_db"].dispose()
 
 
 def make_app(tmp_path: Path, migrate: bool = True, **overrides: Any) -> Flask:

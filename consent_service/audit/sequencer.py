@@ -18,13 +18,14 @@ request integrates right after acknowledging — tests and one-process tools), `
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import fcntl
 import logging
 import os
 import threading
-import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -388,47 +389,88 @@ def readiness() -> tuple[dict[str, Any], str | None]:
 
 
 class Sequencer:
-    """The per-process sequencer thread; started lazily in each worker, leads when it can."""
+    """The per-process sequencer thread; started lazily in each worker, leads when it can.
+
+    The thread stops with its process (an `atexit` hook sets its stop event and waits for the
+    round in progress) and with its app: it holds the app only weakly, so an app that is
+    dropped (a finished test's) ends its thread instead of leaving it polling a database
+    that is gone. An error while it runs is logged and retried; one while it stops is not
+    an error. A stop loses nothing: what is still pending is integrated by the next sequencer.
+    """
 
     def __init__(self, app: Flask) -> None:
-        self.app = app
+        self._app = weakref.ref(app)
         self._pid = 0
         self._start_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self.leading = False
+        # Wakes the thread as soon as the app is collected (holds no reference to the app).
+        # At exit `stop_all` stops it, and waits for the round in progress.
+        weakref.finalize(app, self._stop.set).atexit = False
 
     def ensure_running(self) -> None:
-        """Start the thread in this process unless it runs already (fork-safe: by pid)."""
+        """Start the thread in this process unless it runs already (fork-safe: by pid).
+
+        After `stop()` in this process it stays stopped; a forked child starts its own.
+        """
         if self._pid == os.getpid():
             return
         with self._start_lock:
             if self._pid == os.getpid():
                 return
+            self._stop.clear()  # a forked child starts afresh, whatever its parent did
             self.leading = False
             thread = threading.Thread(target=self._run, name="consent-log-sequencer", daemon=True)
             thread.start()
+            self._thread = thread
             self._pid = os.getpid()
+            _stop_at_exit(self)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread after the round in progress (which commits or rolls back whole)."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or self._app() is None
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping():
             try:
                 with self._leadership() as leading:
                     if not leading:
-                        time.sleep(LEADER_RETRY_SECONDS)
+                        self._stop.wait(LEADER_RETRY_SECONDS)
                         continue
                     self.leading = True
                     log.info("consent-log sequencer leading in process %s", os.getpid())
                     self._lead()
             except Exception:  # the thread must outlive any one failure; it retries
-                log.exception("consent-log sequencer failed; retrying")
                 self.leading = False
-                time.sleep(LEADER_RETRY_SECONDS)
+                if self._stopping():
+                    # Its app or process is going away (a database closed or removed under
+                    # it is expected then): nothing to report, nothing lost.
+                    log.debug("consent-log sequencer stopped during a round", exc_info=True)
+                    break
+                log.exception("consent-log sequencer failed; retrying")
+                self._stop.wait(LEADER_RETRY_SECONDS)
+        self.leading = False
 
     def _lead(self) -> None:
-        while True:
-            with self.app.app_context():
+        while not self._stopping():
+            app = self._app()
+            if app is None:
+                return
+            with app.app_context():
                 done = integrate_pending()
+            del app  # not kept between rounds: the app may be dropped meanwhile
             if done == 0 or done % MAX_BATCH:
-                time.sleep(POLL_SECONDS)
+                self._stop.wait(POLL_SECONDS)
             self._check_leadership()
 
     # Leadership: a lock held for as long as this process (or its connection) lives.
@@ -438,8 +480,13 @@ class Sequencer:
 
     @contextlib.contextmanager
     def _leadership(self) -> Iterator[bool]:
-        with self.app.app_context():
+        app = self._app()
+        if app is None:
+            yield False
+            return
+        with app.app_context():
             engine = db.engine
+        del app
         if engine.dialect.name == "postgresql":
             conn = engine.connect()
             held = False
@@ -462,6 +509,7 @@ class Sequencer:
                 conn.close()
             return
         database = engine.url.database
+        del engine  # its pool may refer back to the app, which must not be kept alive here
         if not database or database == ":memory:":
             yield True  # one process
             return
@@ -481,6 +529,29 @@ class Sequencer:
         if self._lock_conn is not None:
             self._lock_conn.execute(text("SELECT 1"))
             self._lock_conn.commit()
+
+
+# The sequencers started in this process, stopped by one `atexit` hook. Weak: a dropped app's
+# sequencer is not kept alive by being listed here.
+_started: weakref.WeakSet[Sequencer] = weakref.WeakSet()
+
+
+def _stop_at_exit(sequencer: Sequencer) -> None:
+    _started.add(sequencer)
+    # Once, and after every hook registered so far (so it runs before them).
+    atexit.unregister(stop_all)
+    atexit.register(stop_all)
+
+
+def stop_all() -> None:
+    """Stop every sequencer thread of this process (at exit).
+
+    Exit hooks run last registered first, so this runs before those registered before the
+    latest start (a test suite's database server, say) take the database away.
+    """
+    for sequencer in list(_started):
+        if sequencer._pid == os.getpid():
+            sequencer.stop()
 
 
 def start_in_worker(app: Any) -> None:
