@@ -21,6 +21,7 @@ from consent_service import ratelimit
 from consent_service.admin import devices, sessions
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
+from consent_service.sites.services import all_sites, current_site, use_site
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -190,6 +191,19 @@ def current_session_id() -> str | None:
     return live.session_id if live is not None else None
 
 
+def _keep_to_own_sites(user: User) -> None:
+    """Staff scoped to some sites work on one of theirs: the chosen site when it is theirs,
+    else their first site that this deployment serves (403 when none is)."""
+    own = user.site_list
+    if not own or current_site().domain in own:
+        return
+    served = {site.domain: site for site in all_sites()}
+    mine = [served[domain] for domain in own if domain in served]
+    if not mine:
+        abort(403)
+    use_site(mine[0])
+
+
 def role_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R | BaseResponse]]:
     """Let only signed-in users with one of `roles` through."""
 
@@ -203,6 +217,7 @@ def role_required(*roles: Role) -> Callable[[Callable[P, R]], Callable[P, R | Ba
                 return redirect(url_for("admin.sign_in_page", next=request.full_path))
             if user.role_enum not in roles:
                 abort(403)
+            _keep_to_own_sites(user)
             return view(*args, **kwargs)
 
         wrapped.allowed_roles = roles  # type: ignore[attr-defined]

@@ -48,6 +48,11 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "admin.password_page": EVERY_ROLE,
     "admin.password_submit": EVERY_ROLE,
     "audit_admin": frozenset({PRIVACY}),
+    # The policy editor: editors and privacy officers draft and publish; only a privacy
+    # officer approves (and not their own draft: tests/consent/test_publishing.py).
+    "policy_admin": frozenset({EDITOR, PRIVACY}),
+    "policy_admin.approve": frozenset({PRIVACY}),
+    "policy_preview": frozenset({EDITOR, PRIVACY}),
     "ideas": PUBLIC,  # the citizen's no-JS idea form and status page
     # The open idea page: published ideas, masked, and counts of all ideas.
     "ideas.open_ideas": PUBLIC,
