@@ -38,6 +38,8 @@ ACTION_LABELS = {
     "enable_user": "Aktiverade konto",
     "password_link": "Skapade lösenordslänk",
     "set_password": "Valde lösenord via länk",
+    "site_create": "Lade till webbplats",
+    "site_change": "Ändrade webbplats",
 }
 PAGE_SIZE = 50
 

@@ -32,7 +32,12 @@ MAX_POLICY_BYTES = 256 * 1024
 
 
 class SiteError(ValueError):
-    """A site cannot be added or changed as asked; the message says why."""
+    """A site cannot be added or changed as asked; the message says why, `field` which input
+    (domain, origins, cookie_domain, time_zone) it is about."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DraftError(ValueError):
@@ -41,21 +46,21 @@ class DraftError(ValueError):
 
 def _checked_origins(origins: list[str], domain: str) -> list[str]:
     if not origins:
-        raise SiteError("a site needs at least one origin, e.g. https://www.example.se")
+        raise SiteError("a site needs at least one origin, e.g. https://www.example.se", "origins")
     if len(origins) > 50:
-        raise SiteError("at most 50 origins per site")
+        raise SiteError("at most 50 origins per site", "origins")
     checked = []
     for origin in origins:
         try:
             checked.append(_validate_origin(origin.strip(), "origin"))
         except ConfigError as exc:
-            raise SiteError(str(exc).removeprefix("CONSENT_")) from None
+            raise SiteError(str(exc).removeprefix("CONSENT_"), "origins") from None
     for site in all_sites():
         if site.domain == domain:
             continue
         taken = sorted(set(checked) & set(site.origins))
         if taken:
-            raise SiteError(f"{taken[0]} already belongs to the site {site.domain}")
+            raise SiteError(f"{taken[0]} already belongs to the site {site.domain}", "origins")
     return sorted(set(checked))
 
 
@@ -64,7 +69,9 @@ def _checked_cookie_domain(cookie_domain: str | None, domain: str) -> str | None
         return None
     cookie_domain = cookie_domain.strip().lower()
     if not COOKIE_DOMAIN.fullmatch(cookie_domain):
-        raise SiteError(f"{cookie_domain!r} is not a domain name such as .example.se")
+        raise SiteError(
+            f"{cookie_domain!r} is not a domain name such as .example.se", "cookie_domain"
+        )
     bare = cookie_domain.lstrip(".")
     for site in all_sites():
         other = (site.cookie_domain or "").lstrip(".")
@@ -75,7 +82,9 @@ def _checked_cookie_domain(cookie_domain: str | None, domain: str) -> str | None
         ):
             # The consent cookie has one name: two sites sharing a domain would read each
             # other's choices.
-            raise SiteError(f"the cookie domain overlaps the site {site.domain}'s ({other})")
+            raise SiteError(
+                f"the cookie domain overlaps the site {site.domain}'s ({other})", "cookie_domain"
+            )
     return cookie_domain
 
 
@@ -83,14 +92,16 @@ def _checked_zone(time_zone: str) -> str:
     try:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SiteError(f"{time_zone!r} is not a time zone such as Europe/Stockholm") from None
+        raise SiteError(
+            f"{time_zone!r} is not a time zone such as Europe/Stockholm", "time_zone"
+        ) from None
     return time_zone
 
 
 def checked_domain(domain: str) -> str:
     domain = domain.strip().lower()
     if len(domain) > 64 or not HOST_DECLARATION.fullmatch(domain):
-        raise SiteError(f"{domain[:80]!r} is not a domain name such as knivsta.se")
+        raise SiteError(f"{domain[:80]!r} is not a domain name such as knivsta.se", "domain")
     return domain
 
 
@@ -113,7 +124,7 @@ def add_site(
     default site's, or `policy`, a parsed TOML document, whose `site` is set to `domain`)."""
     domain = checked_domain(domain)
     if domain in {s.domain for s in all_sites()}:
-        raise SiteError(f"the site {domain} exists already")
+        raise SiteError(f"the site {domain} exists already", "domain")
     checked = _checked_origins(origins, domain)
     cookie = _checked_cookie_domain(cookie_domain, domain)
     zone = _checked_zone(time_zone)
@@ -124,7 +135,7 @@ def add_site(
     now = utcnow()
     with db.writing() as session:
         if session.get(Site, domain) is not None:
-            raise SiteError(f"the site {domain} exists already")
+            raise SiteError(f"the site {domain} exists already", "domain")
         site = Site(
             domain=domain,
             origins=json.dumps(checked),

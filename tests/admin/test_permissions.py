@@ -76,6 +76,16 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "analytics_admin.goal_delete": frozenset({EDITOR}),
     # Editors check their pages; privacy officers keep the reports as evidence.
     "scanner_admin": frozenset({EDITOR, PRIVACY}),
+    # Sites are the deployment's: administrators add and change them. Every role works on
+    # a site and may switch between the sites it works on.
+    "embed_admin.sites_page": frozenset({ADMIN}),
+    "embed_admin.site_create": frozenset({ADMIN}),
+    "embed_admin.site_page": frozenset({ADMIN}),
+    "embed_admin.site_update": frozenset({ADMIN}),
+    "embed_admin.switch_site": EVERY_ROLE,
+    # The snippet and its test page: for the editors who paste it (and administrators).
+    "embed_admin.snippet_page": frozenset({EDITOR, ADMIN}),
+    "embed_admin.snippet_test": frozenset({EDITOR, ADMIN}),
 }
 SAMPLE_ARGUMENTS = {"IntegerConverter": 1, "NumberConverter": 1, "FloatConverter": 1.0}
 
