@@ -318,10 +318,10 @@ def bench_dashboard(total: int, days: int) -> dict[str, Any]:
                     site, "referrer", year, "/sida-3"
                 ),
                 "whole report, 30 days": lambda: reports.build_report(
-                    site, Filters(month, None, True)
+                    site, Filters(month, None, "previous")
                 ),
                 "whole report, 365 days": lambda: reports.build_report(
-                    site, Filters(year, None, True)
+                    site, Filters(year, None, "previous")
                 ),
             }
             result["queries_ms"] = {}

@@ -9,7 +9,14 @@ def init_app(app: Flask) -> None:
     """Register the ingest and statistics APIs, the dashboard and its menu, purger and CLI."""
     from consent_service.admin.models import Role
     from consent_service.admin.nav import add_nav_item
-    from consent_service.analytics import admin_views, api, openapi, rollup, stats_api
+    from consent_service.analytics import (
+        admin_views,
+        api,
+        openapi,
+        rollup,
+        shared_views,
+        stats_api,
+    )
     from consent_service.analytics.cli import analytics_group
     from consent_service.db import utcnow
     from consent_service.retention import register_purger
@@ -20,6 +27,8 @@ def init_app(app: Flask) -> None:
     # Read with a site's token (Authorization: Bearer), never with a cookie.
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(admin_views.bp)
+    # Read-only dashboards for holders of a link an editor made (the token is in the path).
+    app.register_blueprint(shared_views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.
     csrf.exempt(api.bp)
     add_openapi(app, openapi.PATHS, security_schemes=openapi.SCHEMES)

@@ -23,13 +23,23 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
-from consent_service.analytics import figures, goals, labels, reports, rollup
+from consent_service.analytics import (
+    chart_notes,
+    charting,
+    figures,
+    goals,
+    labels,
+    mailreports,
+    reports,
+    rollup,
+    sharing,
+)
 from consent_service.analytics.estimates import corrected
 from consent_service.analytics.reports import Filters, Period, Report
-from consent_service.analytics.visitors import local_day
+from consent_service.analytics.visitors import local_day, zone
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
-from consent_service.web.charts import LineChart, Series, line_chart
+from consent_service.web.charts import LineChart
 from consent_service.web.spreadsheet import csv_rows
 
 bp = Blueprint("analytics_admin", __name__, url_prefix="/admin/statistics")
@@ -65,7 +75,11 @@ def parse_filters(args: Mapping[str, str], today: dt.date) -> tuple[Filters, lis
     if page is not None and (not page.startswith("/") or len(page.encode()) > 1024):
         errors.append("En sida anges som en sökväg som börjar med /, till exempel /bo-och-leva.")
         page = None
-    compare = args.get("compare") in ("1", "on", "true")
+    raw_compare = args.get("compare", "").strip()
+    compare = "previous" if raw_compare in ("1", "on", "true") else raw_compare or None
+    if compare is not None and compare not in reports.COMPARE_MODES:
+        errors.append("Jämför med perioden före eller med samma period förra året.")
+        compare = None
     return Filters(Period(start, end), page, compare), errors
 
 
@@ -78,7 +92,7 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
     site = current_policy().site
     period = filters.period
     if full:
-        first = period.previous().start if filters.compare else period.start
+        first = min(filters.before().start, period.start) if filters.compare else period.start
         rollup.refresh(site, first, period.end, utcnow())
         report = reports.build_report(site, filters, table_limit)
         # The statistics API's definitions and service functions: one set of figures.
@@ -88,7 +102,7 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
             for prop in reports.VISIT_DIMENSIONS
         }
         if filters.compare:
-            report.previous_visits = figures.aggregate(site, period.previous())
+            report.previous_visits = figures.aggregate(site, filters.before())
         rate = report.consent
         report.estimates = {
             name: (counted, corrected(counted, rate.with_statistics, rate.decisions))
@@ -100,23 +114,13 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
     report = Report(filters, [], reports.Totals(0, 0, 0), {}, [],
                     reports.consent_rate(site, period), [])  # fmt: skip
     if filters.compare:
-        report.previous_consent = reports.consent_rate(site, period.previous())
+        report.previous_consent = reports.consent_rate(site, filters.before())
     return report
 
 
 def _chart(report: Report) -> LineChart:
-    series = [
-        Series("Sidvisningar", "stats-pageviews", [p.pageviews for p in report.series]),
-        Series("Besökare", "stats-visitors", [p.visitors for p in report.series]),
-    ]
-    if report.previous_series is not None:
-        series += [
-            Series("Sidvisningar, föregående period", "stats-pageviews stats-previous",
-                   [p.pageviews for p in report.previous_series]),
-            Series("Besökare, föregående period", "stats-visitors stats-previous",
-                   [p.visitors for p in report.previous_series]),
-        ]  # fmt: skip
-    return line_chart([p.day.isoformat() for p in report.series], series)
+    compared = labels.COMPARISONS[report.filters.compare or "previous"]
+    return charting.daily_chart(report.series, report.previous_series, compared)
 
 
 @bp.get("/")
@@ -126,15 +130,19 @@ def dashboard() -> tuple[str, int]:
     filters, errors = parse_filters(request.args, today)
     full = _editor()
     report = _report(filters, full=full)
+    chart = _chart(report) if full else None
+    notes = chart_notes.annotations_in(current_policy().site, filters.period) if full else []
     query = {"from": filters.period.start.isoformat(), "to": filters.period.end.isoformat()}
     if filters.page:
         query["page"] = filters.page
     if filters.compare:
-        query["compare"] = "1"
+        query["compare"] = filters.compare
     html = render_template(
         "admin/analytics/dashboard.html",
         report=report,
-        chart=_chart(report) if full else None,
+        chart=chart,
+        notes=notes,
+        markers=charting.note_markers(chart, filters.period, notes) if chart else (),
         errors=errors,
         full=full,
         query=query,
@@ -178,7 +186,7 @@ def export_csv(name: str) -> Response:
         rows = [[period.start, period.end, report.consent.decisions,
                  report.consent.with_statistics, _share(report.consent)]]  # fmt: skip
         if report.previous_consent is not None:
-            before = period.previous()
+            before = filters.before()
             rows.append([before.start, before.end, report.previous_consent.decisions,
                          report.previous_consent.with_statistics,
                          _share(report.previous_consent)])  # fmt: skip
@@ -252,3 +260,172 @@ def goal_delete(goal_id: int) -> BaseResponse:
     if not goals.remove_goal(current_policy().site, goal_id):
         abort(404)
     return redirect(url_for("analytics_admin.goals_page"), 303)
+
+
+def _editor_name() -> str:
+    user = current_user()
+    return user.name if user else ""
+
+
+def _back_to_dashboard(form: Mapping[str, str]) -> BaseResponse:
+    """To the dashboard's notes, with the period the editor came from (if it reads well)."""
+    filters, errors = parse_filters(form, local_day(utcnow()))
+    query: dict[str, Any] = {}
+    if not errors and form.get("from"):
+        query = {"from": filters.period.start.isoformat(), "to": filters.period.end.isoformat()}
+        if filters.compare:
+            query["compare"] = filters.compare
+    return redirect(url_for("analytics_admin.dashboard", **query, _anchor="notes-heading"), 303)
+
+
+def _note_page(
+    errors: list[str], *, note_id: int | None, day: str, text: str, form: Mapping[str, str]
+) -> tuple[str, int]:
+    html = render_template("admin/analytics/annotation.html", errors=errors, note_id=note_id,
+                           day=day, text=text, back={k: form.get(k, "") for k in
+                                                     ("from", "to", "compare")})  # fmt: skip
+    return html, 400 if errors else 200
+
+
+@bp.post("/annotations")
+@role_required(Role.EDITOR)
+def annotation_create() -> BaseResponse | tuple[str, int]:
+    day, text = request.form.get("day", "")[:40], request.form.get("text", "")[:1000]
+    try:
+        chart_notes.add_annotation(current_policy().site, day, text, by=_editor_name(),
+                                   now=utcnow())  # fmt: skip
+    except chart_notes.AnnotationError as exc:
+        return _note_page([str(exc)], note_id=None, day=day, text=text, form=request.form)
+    return _back_to_dashboard(request.form)
+
+
+@bp.get("/annotations/<int:note_id>")
+@role_required(Role.EDITOR)
+def annotation_page(note_id: int) -> tuple[str, int]:
+    note = chart_notes.get_annotation(current_policy().site, note_id)
+    if note is None:
+        abort(404)
+    return _note_page([], note_id=note.id, day=note.day.isoformat(), text=note.text,
+                      form=request.args)  # fmt: skip
+
+
+@bp.post("/annotations/<int:note_id>")
+@role_required(Role.EDITOR)
+def annotation_update(note_id: int) -> BaseResponse | tuple[str, int]:
+    day, text = request.form.get("day", "")[:40], request.form.get("text", "")[:1000]
+    try:
+        note = chart_notes.update_annotation(current_policy().site, note_id, day, text,
+                                             by=_editor_name(), now=utcnow())  # fmt: skip
+    except chart_notes.AnnotationError as exc:
+        return _note_page([str(exc)], note_id=note_id, day=day, text=text, form=request.form)
+    if note is None:
+        abort(404)
+    return _back_to_dashboard(request.form)
+
+
+@bp.post("/annotations/<int:note_id>/delete")
+@role_required(Role.EDITOR)
+def annotation_delete(note_id: int) -> BaseResponse:
+    if not chart_notes.remove_annotation(current_policy().site, note_id):
+        abort(404)
+    return _back_to_dashboard(request.form)
+
+
+def _shares_page(
+    errors: list[str], *, label: str = "", expires: str = "", new_url: str | None = None
+) -> tuple[str, int]:
+    now = utcnow()
+    links = sharing.list_links(current_policy().site)
+    html = render_template(
+        "admin/analytics/shares.html",
+        links=[(link, sharing.state_of(link, now)) for link in links],
+        states=sharing.LinkState,
+        errors=errors,
+        label=label,
+        expires=expires,
+        new_url=new_url,
+        today=local_day(now),
+        max_days=sharing.MAX_DAYS,
+    )
+    return html, 400 if errors else (201 if new_url else 200)
+
+
+@bp.get("/shares")
+@role_required(Role.EDITOR)
+def shares_page() -> tuple[str, int]:
+    return _shares_page([])
+
+
+@bp.post("/shares")
+@role_required(Role.EDITOR)
+def share_create() -> tuple[str, int]:
+    label, expires = request.form.get("label", "")[:200], request.form.get("expires", "")[:40]
+    now = utcnow()
+    try:
+        ends = sharing.expiry(expires, local_day(now), zone())
+        new = sharing.create_link(current_policy().site, label, ends, by=_editor_name(), now=now)
+    except sharing.ShareError as exc:
+        return _shares_page([str(exc)], label=label, expires=expires)
+    # Shown this once: only the token's hash is kept.
+    url = url_for("analytics_shared.shared_dashboard", token=new.token, _external=True)
+    return _shares_page([], new_url=url)
+
+
+@bp.post("/shares/<int:link_id>/revoke")
+@role_required(Role.EDITOR)
+def share_revoke(link_id: int) -> BaseResponse:
+    if not sharing.revoke_link(current_policy().site, link_id, by=_editor_name(), now=utcnow()):
+        abort(404)
+    return redirect(url_for("analytics_admin.shares_page"), 303)
+
+
+def _reports_page(
+    errors: list[str], *, email: str = "", frequency: str = "weekly", language: str = "sv"
+) -> tuple[str, int]:
+    user = current_user()
+    subscriptions = (
+        mailreports.subscriptions_of(current_policy().site, user.id) if user is not None else []
+    )
+    html = render_template(
+        "admin/analytics/reports.html",
+        subscriptions=subscriptions,
+        errors=errors,
+        email=email,
+        frequency=frequency,
+        # Not `language`: that names the page's own language for the number filters.
+        mail_language=language,
+        mail_enabled=bool(current_app.config.get("SMTP_HOST")),
+    )
+    return html, 400 if errors else 200
+
+
+@bp.get("/reports")
+@role_required(Role.EDITOR)
+def reports_page() -> tuple[str, int]:
+    return _reports_page([])
+
+
+@bp.post("/reports")
+@role_required(Role.EDITOR)
+def report_subscribe() -> BaseResponse | tuple[str, int]:
+    form = request.form
+    email, frequency = form.get("email", "")[:300], form.get("frequency", "")[:20]
+    language = form.get("language", "")[:20]
+    user = current_user()
+    assert user is not None  # role_required signed someone in
+    try:
+        mailreports.subscribe(current_policy().site, user.id, email, frequency, language,
+                              utcnow())  # fmt: skip
+    except mailreports.SubscriptionError as exc:
+        return _reports_page([str(exc)], email=email, frequency=frequency, language=language)
+    return redirect(url_for("analytics_admin.reports_page"), 303)
+
+
+@bp.post("/reports/<int:subscription_id>/delete")
+@role_required(Role.EDITOR)
+def report_unsubscribe(subscription_id: int) -> BaseResponse:
+    user = current_user()
+    assert user is not None  # role_required signed someone in
+    if not mailreports.unsubscribe(current_policy().site, user.id, subscription_id):
+        abort(404)
+    return redirect(url_for("analytics_admin.reports_page"), 303)

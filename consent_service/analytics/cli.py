@@ -80,11 +80,12 @@ analytics_group.add_command(token_group)
 def token_create(name: str, site: str) -> None:
     """Create a read token for one site and print it (it is shown only this once)."""
     from consent_service.analytics import tokens
-    from consent_service.consent.services import current_policy
     from consent_service.db import utcnow
+    from consent_service.sites.services import all_sites
 
     try:
-        new = tokens.create_token(name, site, frozenset({current_policy().site}), utcnow())
+        served = frozenset(s.domain for s in all_sites())
+        new = tokens.create_token(name, site, served, utcnow())
     except tokens.TokenError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(new.token)
@@ -119,3 +120,28 @@ def token_revoke(token_id: int) -> None:
     except tokens.TokenError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Token {token.id} ({token.name}, {token.site}) revoked.")
+
+
+@analytics_group.command("send-reports")
+@with_appcontext
+def send_reports_command() -> None:
+    """E-mail the weekly and monthly summaries that are due (each one once; run it daily)."""
+    from flask import current_app
+
+    from consent_service.analytics import mailreports
+    from consent_service.db import utcnow
+
+    if not current_app.config.get("SMTP_HOST"):
+        raise click.ClickException("CONSENT_SMTP_HOST is not set: no report can be sent.")
+    outcome = mailreports.send_reports(utcnow())
+    for sent in outcome.sent:
+        click.echo(f"sent {sent}")
+    for failed in outcome.failed:
+        click.echo(f"failed {failed} (tried again at the next run)", err=True)
+    click.echo(
+        f"{len(outcome.sent)} report(s) sent, {outcome.skipped} already sent, "
+        f"{len(outcome.failed)} failed",
+        err=True,
+    )
+    if outcome.failed:
+        sys.exit(1)

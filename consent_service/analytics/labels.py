@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from consent_service.analytics.rollup import PROP_SEPARATOR
-from consent_service.web.formatting import format_number, format_percent
+from consent_service.web.formatting import (
+    format_change,
+    format_number,
+    format_percent,
+    format_points,
+)
 
 DASH = "\u2013"  # shown where there is no figure
 TITLES = {
@@ -86,6 +91,11 @@ SOURCE_KINDS = {
     "campaign": "Kampanjlänkar utan hänvisning (nyhetsbrev, QR-koder)",
     "direct": "Direkt, bokmärke eller okänd",
 }
+# What the figures are compared with (the dashboard's `compare`), and the words around it.
+COMPARISONS = {"previous": "perioden före", "year": "samma period förra året"}
+NEW = {"sv": "ny", "en": "new"}
+POINTS = {"sv": "procentenheter", "en": "percentage points"}
+HOURS = {"sv": "tim", "en": "h"}
 # Reasons that mean a limit held events back (a flood, a script), not missing consent.
 LIMIT_REASONS = ("rate_limited", "visitor_cap")
 
@@ -128,22 +138,26 @@ def percent(share: float | None, digits: int = 0) -> str:
     return format_percent(share, digits)
 
 
-def change(now: int | float, before: int | float) -> str:
-    """The change from the previous period, e.g. '+12 %' or a minus sign and '3 %'."""
-    if not before:
-        return "ny" if now else DASH
-    delta = (now - before) / before * 100
-    sign = "+" if delta >= 0 else "\u2212"
-    return sign + format_percent(abs(delta) / 100)
+def change(now: int | float, before: int | float, language: str = "sv") -> str:
+    """The change from the period compared with, e.g. '+12 %' or a minus sign and '3 %'."""
+    shown = format_change(now, before, language)
+    if shown is None:
+        return NEW[language] if now else DASH
+    return shown
 
 
-def duration(seconds: int | float) -> str:
-    """A visit's length: 42 → '42 s', 372 → '6 min 12 s', 3720 → '1 tim 2 min'."""
+def point_change(now: int | float, before: int | float, language: str = "sv") -> str:
+    """A rate's change in percentage points, as Plausible shows the bounce rate's."""
+    return f"{format_points(now, before, language)}\u00a0{POINTS[language]}"
+
+
+def duration(seconds: int | float, language: str = "sv") -> str:
+    """A visit's length: 42 → '42 s', 372 → '6 min 12 s', 3720 → '1 tim 2 min' ('1 h', en)."""
     total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
-        return f"{format_number(hours)}\u00a0tim {minutes}\u00a0min"
+        return f"{format_number(hours, None, language)}\u00a0{HOURS[language]} {minutes}\u00a0min"
     if minutes:
         return f"{minutes}\u00a0min {secs}\u00a0s"
     return f"{secs}\u00a0s"

@@ -45,12 +45,26 @@ class Period:
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=i) for i in range(self.days)]
 
+    def year_before(self) -> Period:
+        """As many days from the same date a year earlier (29 February: from the 28th)."""
+        day = 28 if (self.start.month, self.start.day) == (2, 29) else self.start.day
+        start = self.start.replace(year=self.start.year - 1, day=day)
+        return Period(start, start + dt.timedelta(days=self.days - 1))
+
+
+COMPARE_MODES = ("previous", "year")
+
 
 @dataclass(frozen=True)
 class Filters:
     period: Period
     page: str | None = None
-    compare: bool = False
+    # What to compare with: "previous" (the period just before), "year" (a year earlier).
+    compare: str | None = None
+
+    def before(self) -> Period:
+        """The period compared with (the one just before when no comparison is asked)."""
+        return self.period.year_before() if self.compare == "year" else self.period.previous()
 
 
 @dataclass(frozen=True)
@@ -213,7 +227,7 @@ def build_report(site: str, filters: Filters, table_limit: int | None = 10) -> R
         dropped=dropped(site, period),
     )
     if filters.compare:
-        before = period.previous()
+        before = filters.before()
         report.previous_series = series(site, before, page)
         report.previous_totals = totals(site, before, page, report.previous_series)
         report.previous_consent = consent_rate(site, before)

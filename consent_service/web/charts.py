@@ -10,6 +10,7 @@ for anyone who wants the exact figures.
   months) and one y scale, with gaps where a value is missing.
 - `bar_chart`: horizontal bars with a label on the left and the value printed after the bar.
 - `stacked_bar`: one bar split into the shares of a whole.
+- `chart_markers`: dated notes on a line chart (vertical lines, numbered as listed).
 """
 
 from __future__ import annotations
@@ -235,3 +236,33 @@ def stacked_bar(
         segments.append(Segment(label, css_class, value, round(left, 1), round(share, 1)))
         left += share
     return StackedBar(width, height, tuple(segments))
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A dated note on a line chart: a vertical line at its day, numbered as in the list."""
+
+    x: float
+    number: str  # "1", or "2, 3" for several notes on one day
+    text: str  # the notes' plain text, for a <title>
+
+
+def chart_markers(
+    chart: LineChart, count: int, marks: Sequence[tuple[int, str]]
+) -> tuple[Marker, ...]:
+    """Place notes at x positions 0..count-1 of `chart`; positions outside it are left out.
+
+    Notes are numbered 1, 2, ... in the order given, so a list under the chart in the same
+    order names each marker.
+    """
+    plot_width = chart.plot_width
+    by_position: dict[int, list[tuple[int, str]]] = {}
+    for number, (index, text) in enumerate(marks, start=1):
+        if 0 <= index < count:
+            by_position.setdefault(index, []).append((number, text))
+    markers = []
+    for index, notes in sorted(by_position.items()):
+        x = chart.plot_left + (plot_width * index / (count - 1) if count > 1 else plot_width / 2)
+        markers.append(Marker(round(x, 1), ", ".join(str(n) for n, _ in notes),
+                              "; ".join(text for _, text in notes)))  # fmt: skip
+    return tuple(markers)

@@ -20,7 +20,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
-from babel.numbers import NumberPattern
+from babel.numbers import NumberPattern, get_minus_sign_symbol, get_plus_sign_symbol
 from flask import Flask
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -63,6 +63,28 @@ def format_percent(share: float | None, digits: int = 0, language: str = "sv") -
     if share is None:
         return DASH
     return str(_pattern(language, "percent", digits).apply(share, _locale(language)))
+
+
+def format_change(now: float, before: float, language: str = "sv") -> str | None:
+    """The change against an earlier figure as a signed percentage: '+12 %' (sv).
+
+    The locale's own plus and minus signs (Swedish writes U+2212, English a hyphen-minus).
+    None when there is nothing to compare with (the earlier figure is 0).
+    """
+    if not before:
+        return None
+    delta = (now - before) / before
+    locale = _locale(language)
+    sign = get_plus_sign_symbol(locale) if round(delta, 2) >= 0 else get_minus_sign_symbol(locale)
+    return sign + format_percent(abs(delta), 0, language)
+
+
+def format_points(now: float, before: float, language: str = "sv") -> str:
+    """A difference of two percentages in whole points, signed: 50, 45 → '+5' (sv, en)."""
+    locale = _locale(language)
+    delta = round(now - before)
+    sign = get_minus_sign_symbol(locale) if delta < 0 else get_plus_sign_symbol(locale)
+    return sign + format_number(abs(delta), None, language)
 
 
 def _as_datetime(value: dt.datetime | dt.date | str) -> dt.datetime | dt.date:

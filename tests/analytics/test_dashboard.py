@@ -85,7 +85,7 @@ def test_page_filter_and_comparison(app: Flask, with_data: None) -> None:
     editor = signed_in(app, Role.EDITOR)
     html = editor.get("/admin/statistics/?page=/bo-och-leva&compare=1").get_data(as_text=True)
     assert "Sammanfattning för /bo-och-leva" in html
-    assert "föregående period" in html
+    assert "Sidvisningar, perioden före" in html  # the compared period's line
 
 
 def test_csv_exports_neutralise_formulas(app: Flask, with_data: None) -> None:
