@@ -13,12 +13,15 @@ from consent_service.scanner.jobs import (
     MAX_PAGES,
     STATUS_LABELS,
     ScanRefused,
+    job_changes,
+    job_evidence,
     queue_scan,
     recent_jobs,
     report_summary,
 )
 from consent_service.scanner.models import ScanJob
 from consent_service.scanner.report import KIND_LABELS_SV
+from consent_service.scanner.services import CATEGORY_SV
 
 bp = Blueprint("scanner_admin", __name__, url_prefix="/admin/scans")
 STAFF = (Role.EDITOR, Role.PRIVACY_OFFICER)
@@ -67,12 +70,17 @@ def _job(job_id: int) -> ScanJob:
 @role_required(*STAFF)
 def job_page(job_id: int) -> str:
     job = _job(job_id)
+    previous, changes = job_changes(db.session, job)
     return render_template(
         "admin/scanner/job.html",
         job=job,
         status_labels=STATUS_LABELS,
         summary=report_summary(job),
         kind_labels=KIND_LABELS_SV,
+        category_labels=CATEGORY_SV,
+        previous=previous,
+        changes=changes,
+        evidence=job_evidence(db.session, job),
     )
 
 
@@ -91,6 +99,13 @@ def _download(body: str | None, mimetype: str, name: str) -> Response:
 def report_html(job_id: int) -> Response:
     job = _job(job_id)
     return _download(job.report_html, "text/html", f"kakskanning-{job.id}.html")
+
+
+@bp.get("/<int:job_id>/report.en.html")
+@role_required(*STAFF)
+def report_html_en(job_id: int) -> Response:
+    job = _job(job_id)
+    return _download(job.report_html_en, "text/html", f"cookie-scan-{job.id}.html")
 
 
 @bp.get("/<int:job_id>/report.json")

@@ -8,12 +8,28 @@ from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
+from consent_service.admin.access import cli_actor
 from consent_service.consent.services import current_policy
-from consent_service.db import utcnow
+from consent_service.db import DatabaseUnavailable, db, utcnow
 from consent_service.scanner.crawler import ScanError
-from consent_service.scanner.jobs import claim_next, run_job, run_scan
-from consent_service.scanner.report import as_html, as_json_text
+from consent_service.scanner.jobs import (
+    claim_next,
+    previous_job,
+    record_scan_report,
+    run_job,
+    run_scan,
+    stored_report,
+)
+from consent_service.scanner.report import (
+    REPORT_LANGUAGES,
+    Evidence,
+    PreviousScan,
+    as_html,
+    as_json_text,
+)
+from consent_service.scanner.services import Report, ReportChanges, compare_reports
 
 
 @click.command("scan")
@@ -33,15 +49,23 @@ from consent_service.scanner.report import as_html, as_json_text
     show_default=True,
 )
 @click.option(
+    "--language",
+    type=click.Choice(REPORT_LANGUAGES),
+    default="sv",
+    show_default=True,
+    help="The HTML report's language.",
+)
+@click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the report to this file instead of standard output.",
 )
 @with_appcontext
-def scan(url: str, pages: int, output_format: str, output: Path | None) -> None:
+def scan(url: str, pages: int, output_format: str, language: str, output: Path | None) -> None:
     """Scan a site's pages for cookies, storage and requests before and after consent.
 
-    Exits 0 without findings, 1 with findings, 2 when the site could not be scanned.
+    Exits 0 without findings, 1 with findings, 2 when the site could not be scanned. The
+    JSON report's SHA-256 is recorded in the consent log as evidence.
     """
     try:
         report = run_scan(url, pages)
@@ -51,19 +75,51 @@ def scan(url: str, pages: int, output_format: str, output: Path | None) -> None:
     except Exception as exc:  # the browser or its driver failing: could not scan either
         click.echo(f"error: could not scan: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
+    report_json = as_json_text(report)
+    evidence, changes, previous = _record_cli_scan(report, report_json)
     if output_format == "json":
-        text = as_json_text(report)
+        text = report_json
     else:
-        text = as_html(report, current_policy().version)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+        text = as_html(
+            report, current_policy().version, language=language, changes=changes,
+            previous=previous, evidence=evidence,
+        )  # fmt: skip
+    _write(text, output)
     click.echo(
         f"{len(report.findings)} finding(s) on {len(report.pages)} page(s) of {report.url}",
         err=True,
     )
     sys.exit(report.exit_code)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _record_cli_scan(
+    report: Report, report_json: str
+) -> tuple[Evidence | None, ReportChanges | None, PreviousScan | None]:
+    """Chain the report's hash (subject "cli", the operator as actor); compare with the
+    latest completed scan of the same address in the admin. A database that cannot be
+    reached costs the evidence, not the scan: the report is still written."""
+    site = current_policy().site
+    try:
+        with db.writing() as session:
+            event = record_scan_report(
+                session, report, report_json, site=site, subject="cli", actor=cli_actor()
+            )
+            evidence = Evidence(event.seq, event.evidence_sha256)
+            previous = previous_job(session, site, report.url)
+            if previous is None or not previous.report_json:
+                return evidence, None, None
+            changes = compare_reports(report.as_json(), stored_report(previous.report_json))
+            return evidence, changes, PreviousScan(previous.id, previous.started_at)
+    except (SQLAlchemyError, DatabaseUnavailable) as exc:
+        click.echo(f"warning: the report's hash is not in the consent log: {exc}", err=True)
+        return None, None, None
 
 
 @click.command("worker")

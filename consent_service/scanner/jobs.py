@@ -13,6 +13,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -20,19 +21,24 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from consent_service.sites.policy import CATEGORIES
+from consent_service.audit.events import events_for, evidence_digest, record_event
+from consent_service.audit.models import EventKind, LogEvent
 from consent_service.consent.services import current_policy
 from consent_service.db import db, utcnow
 from consent_service.scanner.crawler import BrowserSettings, Limits, ScanError, crawl, normalise
 from consent_service.scanner.models import ScanJob
-from consent_service.scanner.report import as_html, as_json_text
+from consent_service.scanner.report import Evidence, PreviousScan, as_html, as_json_text
 from consent_service.scanner.services import (
     Report,
+    ReportChanges,
     build_report,
+    compare_reports,
     declarations_from_policy,
     load_known,
     site_of,
 )
+from consent_service.sites.policy import CATEGORIES
+from consent_service.sites.services import UnknownSite, current_site, site_config, use_site
 
 MAX_PAGES = 100
 # A running job not finished after this long lost its worker (the scan itself stops at 10 min).
@@ -106,7 +112,7 @@ def scannable_url(raw: str, allowed_origins: Sequence[str]) -> str:
 def queue_scan(*, url: str, max_pages: int, requested_by: str) -> ScanJob:
     if not 1 <= max_pages <= MAX_PAGES:
         raise ScanRefused(f"Antalet sidor ska vara ett heltal från 1 till {MAX_PAGES}.", "pages")
-    checked = scannable_url(url, current_app.config["ALLOWED_ORIGINS"])
+    checked = scannable_url(url, list(current_site().origins))
     job = ScanJob(
         site=current_policy().site,
         url=checked,
@@ -127,6 +133,17 @@ def queue_scan(*, url: str, max_pages: int, requested_by: str) -> ScanJob:
 def recent_jobs(session: Session, site: str, limit: int = 20) -> list[ScanJob]:
     stmt = select(ScanJob).where(ScanJob.site == site).order_by(ScanJob.id.desc()).limit(limit)
     return list(session.scalars(stmt))
+
+
+def claim_job(job_id: int, now: dt.datetime) -> bool:
+    """Take one queued job (a scheduled scan runs the job it just queued)."""
+    with db.writing() as session:
+        claimed = session.execute(
+            update(ScanJob)
+            .where(ScanJob.id == job_id, ScanJob.status == "queued")
+            .values(status="running", started_at=now)
+        )
+        return bool(claimed.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def claim_next(now: dt.datetime) -> int | None:
@@ -163,38 +180,153 @@ def run_job(job_id: int) -> ScanJob:
     if job is None:
         raise LookupError(job_id)
     url, max_pages = job.url, job.max_pages
+    try:
+        use_site(site_config(job.site))  # its declarations and texts, in this app context
+    except UnknownSite:
+        return fail_job(job_id, f"Webbplatsen {job.site} finns inte längre i tjänsten.")
     db.session.rollback()  # no read transaction held open through a minutes-long scan
-    values: dict[str, object]
     try:
         report = run_scan(url, max_pages, lambda done, total: record_progress(job_id, done, total))
     except ScanError as exc:
-        values = {"status": "failed", "exit_code": 2, "error": str(exc)}
+        return fail_job(job_id, str(exc))
     except Exception as exc:  # the browser or its driver failing: could not scan either
-        values = {"status": "failed", "exit_code": 2, "error": f"{type(exc).__name__}: {exc}"}
-    else:
-        values = {
-            "status": "done",
-            "exit_code": report.exit_code,
-            "findings": len(report.findings),
-            "pages_done": len(report.pages),
-            "report_json": as_json_text(report),
-            "report_html": as_html(report, current_policy().version),
-        }
+        return fail_job(job_id, f"{type(exc).__name__}: {exc}")
+    return finish_job(job_id, report)
+
+
+def fail_job(job_id: int, error: str) -> ScanJob:
     with db.writing() as session:
         session.execute(
-            update(ScanJob).where(ScanJob.id == job_id).values(finished_at=utcnow(), **values)
+            update(ScanJob)
+            .where(ScanJob.id == job_id)
+            .values(status="failed", exit_code=2, error=error, finished_at=utcnow())
         )
+    return _reread(job_id)
+
+
+def finish_job(job_id: int, report: Report) -> ScanJob:
+    """Store a finished scan: its reports, and its JSON report's hash in the consent log.
+
+    One transaction: the job is done exactly when its evidence is chained. The HTML reports
+    (Swedish and English) compare with the previous completed scan of the same start
+    address and name the consent-log entry.
+    """
+    report_json = as_json_text(report)
+    with db.writing() as session:
+        job = session.get(ScanJob, job_id)
+        if job is None:
+            raise LookupError(job_id)
+        previous = previous_job(session, job.site, job.url, before=job.id)
+        changes = (
+            compare_reports(report.as_json(), stored_report(previous.report_json))
+            if previous is not None and previous.report_json
+            else None
+        )
+        event = record_scan_report(
+            session, report, report_json, site=job.site, subject=str(job.id), actor=job.requested_by
+        )
+        html = {
+            language: as_html(
+                report,
+                current_policy().version,
+                language=language,
+                changes=changes,
+                previous=PreviousScan(previous.id, previous.started_at) if previous else None,
+                evidence=Evidence(event.seq, event.evidence_sha256),
+            )
+            for language in ("sv", "en")
+        }
+        job.status, job.exit_code, job.findings = "done", report.exit_code, len(report.findings)
+        job.pages_done, job.finished_at = len(report.pages), utcnow()
+        job.report_json, job.report_html, job.report_html_en = report_json, html["sv"], html["en"]
+    return _reread(job_id)
+
+
+def _reread(job_id: int) -> ScanJob:
     db.session.rollback()  # end the read transaction: see the row just written
     finished = db.session.get(ScanJob, job_id)
     assert finished is not None
     return finished
 
 
+def record_scan_report(
+    session: Session, report: Report, report_json: str, *, site: str, subject: str, actor: str
+) -> LogEvent:
+    """Chain the JSON report's SHA-256 with what was checked (address, pages) and by whom."""
+    return record_event(
+        session,
+        EventKind.SCAN_REPORT,
+        site=site,
+        subject=subject,
+        evidence=report_json,
+        actor=actor[:80],
+        details={
+            "url": report.url,
+            "started_at": report.as_json()["started_at"],
+            "pages": list(report.pages),
+            "findings": len(report.findings),
+        },
+    )
+
+
+def previous_job(
+    session: Session, site: str, url: str, *, before: int | None = None
+) -> ScanJob | None:
+    """The latest completed scan of the same site and start address (before job `before`)."""
+    stmt = select(ScanJob).where(ScanJob.site == site, ScanJob.url == url, ScanJob.status == "done")
+    if before is not None:
+        stmt = stmt.where(ScanJob.id < before)
+    return session.scalar(stmt.order_by(ScanJob.id.desc()).limit(1))
+
+
+def job_changes(session: Session, job: ScanJob) -> tuple[ScanJob | None, ReportChanges | None]:
+    """The previous completed scan and what changed since, for a finished job."""
+    if job.status != "done" or not job.report_json:
+        return None, None
+    previous = previous_job(session, job.site, job.url, before=job.id)
+    if previous is None or not previous.report_json:
+        return None, None
+    return previous, compare_reports(
+        stored_report(job.report_json), stored_report(previous.report_json)
+    )
+
+
+@dataclass(frozen=True)
+class JobEvidence:
+    """The consent-log entry holding a job's report hash, and whether the stored report
+    still has that hash."""
+
+    seq: int
+    sha256: str
+    matches: bool
+
+
+def job_evidence(session: Session, job: ScanJob) -> JobEvidence | None:
+    if not job.report_json:
+        return None
+    events = events_for(session, EventKind.SCAN_REPORT, job.site, str(job.id))
+    if not events:
+        return None
+    event = events[-1]
+    return JobEvidence(
+        event.seq, event.evidence_sha256, evidence_digest(job.report_json) == event.evidence_sha256
+    )
+
+
 def report_summary(job: ScanJob) -> dict[str, int]:
     """Findings per kind, from the stored JSON report."""
-    if not job.report_json:
-        return {}
     counts: dict[str, int] = {}
-    for finding in json.loads(job.report_json)["findings"]:
-        counts[finding["kind"]] = counts.get(finding["kind"], 0) + 1
+    for finding in stored_report(job.report_json).get("findings", []):
+        kind = str(finding.get("kind", "")) if isinstance(finding, dict) else ""
+        counts[kind] = counts.get(kind, 0) + 1
     return counts
+
+
+def stored_report(text: str | None) -> dict[str, Any]:
+    """A stored JSON report, or {} when there is none or it was damaged: a page shows what
+    it can (the evidence section then says the hash no longer matches), never a 500."""
+    try:
+        report = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}

@@ -33,7 +33,9 @@ class ScanJob(Model):
     findings: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     report_json: Mapped[str | None] = mapped_column(Text)
+    # The printable report in Swedish and in English (the same scan, the same screenshots).
     report_html: Mapped[str | None] = mapped_column(Text)
+    report_html_en: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime_utc]
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -204,6 +204,8 @@ class Finding:
     detail: str
     name: str | None = None
     host: str | None = None
+    # The detail in Swedish, for the Swedish report; the JSON carries `detail` (English).
+    detail_sv: str = field(default="", compare=False)
 
     def as_json(self) -> dict[str, str]:
         out = {"kind": self.kind, "page": self.page}
@@ -319,20 +321,6 @@ def _pages_in_order(seen: Iterable[str], order: Sequence[str]) -> list[str]:
     return sorted(set(seen), key=lambda p: (rank.get(p, len(rank)), p))
 
 
-def _lifetime(seconds: int | None) -> str:
-    if seconds is None:
-        return "a session cookie"
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= 2 * size:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} seconds"
-
-
-def describe_lifetime(seconds: int | None) -> str:
-    """`400 days`, `30 minutes`, `a session cookie`: for the report."""
-    return _lifetime(seconds)
-
-
 def _suggestion_text(suggestion: Declaration | None, categories: Sequence[str]) -> str:
     if suggestion is None:
         return "not in the list of well-known names; declare it with its category"
@@ -340,6 +328,36 @@ def _suggestion_text(suggestion: Declaration | None, categories: Sequence[str]) 
     if suggestion.category not in categories:
         text += f"; this policy has no category {suggestion.category!r}"
     return text
+
+
+CATEGORY_SV = {
+    "necessary": "nödvändig",
+    "functional": "funktionell",
+    "statistics": "statistik",
+    "marketing": "marknadsföring",
+}
+AREA_SV = {"localStorage": "localStorage-nyckeln", "sessionStorage": "sessionStorage-nyckeln"}
+
+
+def _category_sv(category: str) -> str:
+    return CATEGORY_SV.get(category, category)
+
+
+def _suggestion_sv(suggestion: Declaration | None, categories: Sequence[str]) -> str:
+    if suggestion is None:
+        return "finns inte i listan över välkända namn; deklarera den med sin kategori"
+    text = f"liknar {suggestion.provider} ({_category_sv(suggestion.category)})"
+    if suggestion.category not in categories:
+        text += f"; policyn har ingen kategori {_category_sv(suggestion.category)}"
+    return text
+
+
+def _set_by_sv(set_by: str | None) -> str:
+    return f", satt av {set_by}" if set_by else ""
+
+
+def _declared_sv(category: str | None) -> str:
+    return f"deklarerad som {_category_sv(category)}" if category else "inte deklarerad"
 
 
 def build_report(
@@ -434,6 +452,8 @@ def build_report(
                 page,
                 f"cookie {cs.name} on {cs.domain} ({what}{source}) was set before any choice",
                 name=cs.name,
+                detail_sv=f"kakan {cs.name} på {cs.domain} ({_declared_sv(cs.declared_as)}"
+                f"{_set_by_sv(cs.set_by)}) sattes innan något val gjorts",
             )
         )
     for skey, page in storage_before.items():
@@ -449,6 +469,9 @@ def build_report(
                 f"{ss.area} key {ss.key} of {ss.origin} ({what}{source}) was written before any "
                 "choice",
                 name=ss.key,
+                detail_sv=f"{AREA_SV[ss.area]} {ss.key} för {ss.origin} "
+                f"({_declared_sv(ss.declared_as)}{_set_by_sv(ss.set_by)}) skrevs innan något "
+                "val gjorts",
             )
         )
 
@@ -466,6 +489,8 @@ def build_report(
                 f"{count} request(s) to {r.host} before any choice, the first for {r.url}"
                 f" ({r.resource_type})",
                 host=r.host,
+                detail_sv=f"{count} anrop till {r.host} innan något val gjorts, det första "
+                f"till {r.url} ({r.resource_type})",
             )
         )
 
@@ -479,6 +504,8 @@ def build_report(
                     f"cookie {cs.name} on {cs.domain} is not declared in the policy: "
                     + _suggestion_text(cs.suggestion, categories),
                     name=cs.name,
+                    detail_sv=f"kakan {cs.name} på {cs.domain} är inte deklarerad i policyn: "
+                    + _suggestion_sv(cs.suggestion, categories),
                 )
             )
     for ss in storage.values():
@@ -490,6 +517,8 @@ def build_report(
                     f"{ss.area} key {ss.key} of {ss.origin} is not declared in the policy: "
                     + _suggestion_text(ss.suggestion, categories),
                     name=ss.key,
+                    detail_sv=f"{AREA_SV[ss.area]} {ss.key} för {ss.origin} är inte deklarerad "
+                    "i policyn: " + _suggestion_sv(ss.suggestion, categories),
                 )
             )
 
@@ -507,6 +536,12 @@ def build_report(
             if accepted
             else "without accepting (no page showed this service's banner)"
         )
+        thing_sv = "kakan" if d.kind == "cookie" else "lagringsnyckeln"
+        why_sv = (
+            "inte ens efter ”Acceptera alla”"
+            if accepted
+            else "utan att acceptera (ingen sida visade tjänstens kakbanner)"
+        )
         findings.append(
             Finding(
                 "declared_not_seen",
@@ -514,6 +549,8 @@ def build_report(
                 f"{thing} {d.pattern} is declared as {d.category} but none of the "
                 f"{len(order)} scanned page(s) set it, {why}",
                 name=d.pattern,
+                detail_sv=f"{thing_sv} {d.pattern} är deklarerad som {_category_sv(d.category)} "
+                f"men ingen av de {len(order)} skannade sidorna satte den, {why_sv}",
             )
         )
 
@@ -536,4 +573,65 @@ def build_report(
         findings=findings,
         visits=observations.visits,
         notes=observations.notes,
+    )
+
+
+# --- new since the last scan ---------------------------------------------------------------
+
+
+def finding_key(finding: Mapping[str, Any]) -> tuple[str, str, str]:
+    """What makes two scans' findings the same one: kind and cookie, key or host.
+
+    Not the page or the detail: the crawl may reach a page in another order, and a detail
+    names counts and the first request, which vary from one scan to the next.
+    """
+    return (
+        str(finding.get("kind", "")),
+        str(finding.get("name") or ""),
+        str(finding.get("host") or ""),
+    )
+
+
+def cookie_key(cookie: Mapping[str, Any]) -> tuple[str, str]:
+    return str(cookie.get("name", "")), str(cookie.get("domain", ""))
+
+
+@dataclass(frozen=True)
+class ReportChanges:
+    """A report against the previous completed scan of the same site and start address."""
+
+    new_findings: list[dict[str, Any]]
+    resolved_findings: list[dict[str, Any]]
+    new_cookies: list[dict[str, Any]]
+
+    @property
+    def findings_changed(self) -> bool:
+        return bool(self.new_findings or self.resolved_findings)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "new_findings": self.new_findings,
+            "resolved_findings": self.resolved_findings,
+            "new_cookies": self.new_cookies,
+        }
+
+
+def compare_reports(current: Mapping[str, Any], previous: Mapping[str, Any]) -> ReportChanges:
+    """New findings, resolved findings and new cookies of `current` since `previous`.
+
+    Both are JSON reports as stored (the contract's document), so any two stored scans
+    compare, however old.
+    """
+
+    def items(report: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+        found = report.get(key)
+        return [i for i in found if isinstance(i, dict)] if isinstance(found, list) else []
+
+    before = {finding_key(f) for f in items(previous, "findings")}
+    now = {finding_key(f) for f in items(current, "findings")}
+    seen_cookies = {cookie_key(c) for c in items(previous, "cookies")}
+    return ReportChanges(
+        new_findings=[f for f in items(current, "findings") if finding_key(f) not in before],
+        resolved_findings=[f for f in items(previous, "findings") if finding_key(f) not in now],
+        new_cookies=[c for c in items(current, "cookies") if cookie_key(c) not in seen_cookies],
     )

@@ -11,7 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from consent_service.sites.policy import CATEGORIES, load_policy
 from consent_service.scanner.crawler import (
     ROBOTS_AGENT,
     normalise,
@@ -36,6 +35,7 @@ from consent_service.scanner.services import (
     name_matches,
     site_of,
 )
+from consent_service.sites.policy import CATEGORIES, load_policy
 
 START = "https://www.uppsala.se/"
 SECOND = "https://www.uppsala.se/bo-och-leva/"
@@ -319,14 +319,20 @@ def test_the_html_report_is_accessible_by_construction(app: Flask) -> None:
     )
     obs.visits[0] = Visit(START, "no_choice", 200, True, False, None, b"\x89PNG fake")
     with app.app_context():
-        html = as_html(build_report(obs, DECLARED, load_known()), 3)
+        html = as_html(build_report(obs, DECLARED, load_known()), 3, language="en")
+        swedish = as_html(build_report(obs, DECLARED, load_known()), 3)
     assert html.startswith('<!doctype html>\n<html lang="en"')
     assert "<h1>Cookie scan of https://www.uppsala.se/</h1>" in html
     assert 'src="data:image/png;base64,iVBORyBmYWtl"' in html
     assert 'alt="Screenshot of https://www.uppsala.se/ on a first visit' in html
     assert "<th>" not in html  # every header cell has a scope
-    assert html.count("<table>") == html.count("<caption id=") == 5
+    # Findings grouped by kind (two kinds here), then cookies, storage, hosts and visits.
+    assert html.count("<table>") == html.count("<caption id=") == 6
     assert "2 findings" in html and "Policy version 3" in html
+    assert swedish.startswith('<!doctype html>\n<html lang="sv"')
+    assert "<h1>Kakskanning av https://www.uppsala.se/</h1>" in swedish
+    assert "2 anmärkningar" in swedish and "Policyversion 3" in swedish
+    assert 'alt="Skärmbild av https://www.uppsala.se/ vid ett första besök' in swedish
 
 
 def test_scan_exits_2_without_a_browser_or_with_a_bad_address(runner: FlaskCliRunner) -> None:
