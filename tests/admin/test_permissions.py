@@ -74,6 +74,20 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "analytics_admin.goals_page": frozenset({EDITOR}),
     "analytics_admin.goal_create": frozenset({EDITOR}),
     "analytics_admin.goal_delete": frozenset({EDITOR}),
+    # Notes on the chart, shared links and e-mailed reports: the editors' tools too.
+    "analytics_admin.annotation_create": frozenset({EDITOR}),
+    "analytics_admin.annotation_page": frozenset({EDITOR}),
+    "analytics_admin.annotation_update": frozenset({EDITOR}),
+    "analytics_admin.annotation_delete": frozenset({EDITOR}),
+    "analytics_admin.shares_page": frozenset({EDITOR}),
+    "analytics_admin.share_create": frozenset({EDITOR}),
+    "analytics_admin.share_revoke": frozenset({EDITOR}),
+    "analytics_admin.reports_page": frozenset({EDITOR}),
+    "analytics_admin.report_subscribe": frozenset({EDITOR}),
+    "analytics_admin.report_unsubscribe": frozenset({EDITOR}),
+    # A shared dashboard: public to whoever holds an editor's link (tests/analytics/
+    # test_editor_tools.py: unknown 404, revoked or expired 410).
+    "analytics_shared": PUBLIC,
     # Editors check their pages; privacy officers keep the reports as evidence.
     "scanner_admin": frozenset({EDITOR, PRIVACY}),
     # The printable report in English: the same report, for the same staff.
