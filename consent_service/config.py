@@ -38,6 +38,32 @@ def _as_list(name: str, raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
+def _search_params(raw: str) -> dict[str, tuple[str, ...]]:
+    """ANALYTICS_SEARCH_PARAMS: `q,sok` for every site, or JSON `{"uppsala.se": "q", ...}`."""
+    name = "ANALYTICS_SEARCH_PARAMS"
+    raw = raw.strip()
+    if raw.startswith("{"):
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{ENV_PREFIX}{name} must map sites to parameter names")
+        found = {}
+        for site, params in value.items():
+            listed = [params] if isinstance(params, str) else params
+            if not isinstance(listed, list) or not all(isinstance(p, str) for p in listed):
+                raise ConfigError(f"{ENV_PREFIX}{name}: {site!r} must name parameters")
+            found[str(site)] = tuple(p.strip() for p in listed if p.strip())
+    else:
+        found = {"*": tuple(_as_list(name, raw))} if raw else {}
+    for params in found.values():
+        for param in params:
+            if not QUERY_PARAM_NAME.fullmatch(param):
+                raise ConfigError(f"{ENV_PREFIX}{name}: {param!r} is not a query parameter name")
+    return found
+
+
 def _as_bool(raw: str) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -165,6 +191,7 @@ def _analytics_settings(get: Any) -> dict[str, Any]:
             raise ConfigError(
                 f"{ENV_PREFIX}ANALYTICS_QUERY_PARAMS: {param!r} is not a query parameter name"
             )
+    search_params = _search_params(get("ANALYTICS_SEARCH_PARAMS", ""))
     zone = get("ANALYTICS_TIMEZONE", "Europe/Stockholm")
     try:
         ZoneInfo(zone)
@@ -192,6 +219,8 @@ def _analytics_settings(get: Any) -> dict[str, Any]:
         "ANALYTICS_RAW_DAYS": raw_days,
         "ANALYTICS_AGGREGATE_DAYS": aggregate_days,
         "ANALYTICS_QUERY_PARAMS": params,
+        # Site → the query parameters of its site search ("*": every site).
+        "ANALYTICS_SEARCH_PARAMS": search_params,
         "ANALYTICS_TIMEZONE": zone,
         # How stale today's figures on the dashboard may be before they are rolled up again.
         "ANALYTICS_ROLLUP_SECONDS": rollup_seconds,

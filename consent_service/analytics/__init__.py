@@ -27,6 +27,10 @@ def init_app(app: Flask) -> None:
     # Read with a site's token (Authorization: Bearer), never with a cookie.
     app.register_blueprint(stats_api.bp)
     app.register_blueprint(admin_views.bp)
+    # Funnels and the content reports beside the dashboard (editors).
+    from consent_service.analytics import report_views
+
+    app.register_blueprint(report_views.bp)
     # Read-only dashboards for holders of a link an editor made (the token is in the path).
     app.register_blueprint(shared_views.bp)
     # The JSON API is protected by the Origin allow-list, not by form tokens.

@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, select
 
+from consent_service.analytics.funnels import site_funnels
 from consent_service.analytics.goals import site_goals
 from consent_service.analytics.models import DailyVisits, RollupDay
 from consent_service.analytics.reports import MAX_PERIOD_DAYS, Period
@@ -117,7 +118,7 @@ def live_day(site: str, day: dt.date) -> DayFigures:
     cache: dict[tuple[str, dt.date], _Live] = current_app.extensions.setdefault(
         "analytics_live_days", {}
     )
-    goals = site_goals(db.session, site)
+    goals = (site_goals(db.session, site), site_funnels(db.session, site))
     version = (day_version(db.session, site, day), goals)
     cached = cache.get((site, day))
     started = time.monotonic()
@@ -127,7 +128,7 @@ def live_day(site: str, day: dt.date) -> DayFigures:
             and cached.version[1] == goals)
     ):  # fmt: skip
         return cached.figures
-    figures = day_visits(db.session, site, day, goals) if version[0][0] else {}
+    figures = day_visits(db.session, site, day, *goals) if version[0][0] else {}
     if len(cache) >= LIVE_CACHE_SIZE:
         cache.clear()
     cache[(site, day)] = _Live(version, figures, started, time.monotonic() - started)

@@ -64,7 +64,8 @@ def add_goal(site: str, kind: str, value: str, *, by: str, now: dt.datetime) -> 
     if kind == "event":
         if not NAME.fullmatch(value):
             raise GoalError(
-                "En händelse heter 1 till 64 tecken: bokstäver a-z, siffror och _ . : -."
+                "En händelse heter 1 till 64 tecken: bokstäver a-z, siffror, mellanslag inuti "
+                "och _ . : -."
             )
     elif kind == "page":
         if not PAGE_PATTERN.fullmatch(value):

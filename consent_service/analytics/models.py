@@ -47,6 +47,8 @@ class AnalyticsEvent(Model):
     utm_campaign: Mapped[str | None] = mapped_column(String(128))
     utm_content: Mapped[str | None] = mapped_column(String(128))
     utm_term: Mapped[str | None] = mapped_column(String(128))
+    # The site search's query (CONSENT_ANALYTICS_SEARCH_PARAMS) of a page view, if any.
+    search_term: Mapped[str | None] = mapped_column(String(128))
 
 
 class VisitorKey(Model):
@@ -130,6 +132,32 @@ class Goal(Model):
     value: Mapped[str] = mapped_column(String(256))  # the event name or the path pattern
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime_utc]
+
+
+class Funnel(Model):
+    """Steps editors follow on one site, in order within a visit (funnels.py).
+
+    `steps` is a JSON list of [kind, value] pairs, kind "event" or "page", as a goal's.
+    """
+
+    __tablename__ = "analytics_funnels"
+    __table_args__ = (UniqueConstraint("site", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(80))
+    steps: Mapped[str] = mapped_column(String(2400))
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime_utc]
+
+
+class FunnelSeed(Model):
+    """The site was given the default funnel once; removing it does not bring it back."""
+
+    __tablename__ = "analytics_funnel_seeds"
+
+    site: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seeded_at: Mapped[datetime_utc]
 
 
 class RollupDay(Model):

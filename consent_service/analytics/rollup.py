@@ -97,7 +97,7 @@ def day_counts(session: Session, site: str, day: dt.date) -> list[Count]:
     """Count one day's raw events along every dimension, site-wide and per page, in one pass."""
     stmt = select(
         E.type, E.path, E.host, E.name, E.props, E.visitor,
-        E.referrer_host, E.language, E.device, E.browser, E.os, E.screen,
+        E.referrer_host, E.language, E.device, E.browser, E.os, E.screen, E.search_term,
     ).where(E.day == day, E.site == site)  # fmt: skip
     tally = _Tally()
     add = tally.add
@@ -106,7 +106,10 @@ def day_counts(session: Session, site: str, day: dt.date) -> list[Count]:
         kind, path, host, name, props, visitor = row[:6]
         if kind == "pageview":
             # The hot loop: every page view lands in 16 cells, so the adding is inlined.
-            values = [v or "" for v in row[6:]]
+            values = [v or "" for v in row[6:12]]
+            if row[12]:
+                # The site search's term (site-wide only, like the host).
+                add("search", SITE_WIDE, row[12], visitor)
             keys = [("page", SITE_WIDE, path), ("host", SITE_WIDE, host),
                     ("total", SITE_WIDE, ""), ("total", path, "")]  # fmt: skip
             for dimension, value in zip(BREAKDOWNS, values, strict=True):

@@ -29,6 +29,7 @@ from consent_service.analytics.useragent import read_user_agent
 from consent_service.analytics.visitors import day_key, day_start, local_day, visitor_hash
 from consent_service.consent.cookie import Choice
 from consent_service.db import db
+from consent_service.sites.services import current_site
 
 EVENTS = AnalyticsEvent.metadata.tables[AnalyticsEvent.__tablename__]
 MAX_EVENTS_PER_BATCH = 100
@@ -44,9 +45,14 @@ SCREENS = ("small", "medium", "large")
 # Campaign fields read from the page URL's query, stored in columns of the same names.
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 MAX_UTM_LENGTH = 128
+# The site search's query (CONSENT_ANALYTICS_SEARCH_PARAMS), kept beside the campaign fields.
+CAMPAIGN_COLUMNS = (*UTM_FIELDS, "search_term")
+MAX_SEARCH_LENGTH = 128
 EVENT_TYPES = ("pageview", "event")
 # Matched with fullmatch: `$` in `re.match` also accepts a trailing newline.
-NAME = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Spaces inside a name are allowed for Plausible's names ("File Download", "Outbound Link:
+# Click"); not at either end.
+NAME = re.compile(r"[A-Za-z0-9_.:-](?:[A-Za-z0-9_.: -]{0,62}[A-Za-z0-9_.:-])?")
 PROP_KEY = re.compile(r"[A-Za-z0-9_.-]{1,32}")
 LANGUAGE = re.compile(r"[a-z]{2,3}")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -141,8 +147,8 @@ class IngestResult:
 
 
 def allowed_hosts(own_host: str | None) -> frozenset[str]:
-    """Host names whose pages may be counted: those of ALLOWED_ORIGINS and our own."""
-    return _hosts(tuple(current_app.config["ALLOWED_ORIGINS"]), own_host)
+    """Host names whose pages may be counted: those of the site's origins and our own."""
+    return _hosts(current_site().origins, own_host)
 
 
 @lru_cache(maxsize=64)
@@ -169,7 +175,7 @@ def primary_language(accept_language: str) -> str:
     return primary if LANGUAGE.fullmatch(primary) else ""
 
 
-NO_CAMPAIGN: tuple[str | None, ...] = (None,) * len(UTM_FIELDS)
+NO_CAMPAIGN: tuple[str | None, ...] = (None,) * len(CAMPAIGN_COLUMNS)
 
 
 def clean_path(raw: str, query_params: tuple[str, ...]) -> str:
@@ -178,12 +184,16 @@ def clean_path(raw: str, query_params: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def clean_page(raw: str, query_params: tuple[str, ...]) -> tuple[str, tuple[str | None, ...]]:
-    """The path with only allow-listed query parameters, and the campaign (UTM_FIELDS) fields.
+def clean_page(
+    raw: str, query_params: tuple[str, ...], search_params: tuple[str, ...] = ()
+) -> tuple[str, tuple[str | None, ...]]:
+    """The path with only allow-listed query parameters, and the CAMPAIGN_COLUMNS fields.
 
     `utm_*` parameters are kept as campaign fields (the first of each, at most
     MAX_UTM_LENGTH characters, control characters refused); they stay in the path only
-    when they are allow-listed as well.
+    when they are allow-listed as well. The first of `search_params` that is present and
+    not empty is the site search's term: lower case, spaces collapsed, at most
+    MAX_SEARCH_LENGTH characters.
     """
     if not raw.startswith("/") or raw.startswith("//") or CONTROL.search(raw):
         raise InvalidEvent("invalid_path", "path must be a path starting with a single '/'.")
@@ -194,14 +204,21 @@ def clean_page(raw: str, query_params: tuple[str, ...]) -> tuple[str, tuple[str 
         return path, NO_CAMPAIGN
     pairs = parse_qsl(query, keep_blank_values=True)
     campaign = NO_CAMPAIGN
+    found: dict[str, str] = {}
     if "utm_" in query.lower():
-        found: dict[str, str] = {}
         for key, value in pairs:
             key = key.lower()
             text = value.strip()[:MAX_UTM_LENGTH]
             if key in UTM_FIELDS and key not in found and text and not CONTROL.search(text):
                 found[key] = text
-        campaign = tuple(found.get(name) for name in UTM_FIELDS)
+    if search_params:
+        for key, value in pairs:
+            term = " ".join(value.split()).lower()[:MAX_SEARCH_LENGTH]
+            if key in search_params and term and not CONTROL.search(term):
+                found["search_term"] = term
+                break
+    if found:
+        campaign = tuple(found.get(name) for name in CAMPAIGN_COLUMNS)
     allowed = set(query_params)
     if allowed:
         kept = [(k, v) for k, v in pairs if k in allowed]
@@ -325,11 +342,15 @@ def validate_event(raw: Any) -> dict[str, Any]:
         if name in clean and clean[name] not in choices:
             raise InvalidEvent("invalid_value", f"{name} must be one of: {', '.join(choices)}.")
     if "name" in clean and not NAME.fullmatch(clean["name"]):
-        raise InvalidEvent("invalid_value", "name must be 1 to 64 letters, digits or _ . : -.")
+        raise InvalidEvent(
+            "invalid_value", "name must be 1 to 64 letters, digits, inner spaces or _ . : -."
+        )
     return clean
 
 
-def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict[str, Any]:
+def clean_event(
+    raw: Any, page_host: str, query_params: tuple[str, ...], search_params: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """Validate one event; return the columns it contributes, or raise InvalidEvent."""
     data = raw if _plain(raw) else validate_event(raw)
     kind = data["type"]
@@ -338,7 +359,7 @@ def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict
     if kind == "pageview" and ("name" in data or "props" in data):
         raise InvalidEvent("unexpected_field", "a pageview has no name or props.")
     props = data.get("props")
-    path, campaign = clean_page(data["path"], query_params)
+    path, campaign = clean_page(data["path"], query_params, search_params)
     return {
         "type": kind,
         "path": path,
@@ -346,8 +367,14 @@ def clean_event(raw: Any, page_host: str, query_params: tuple[str, ...]) -> dict
         "name": data.get("name"),
         "props": clean_props(props) if props else None,
         "screen": data.get("screen", ""),
-        "campaign": campaign,  # the UTM_FIELDS columns, as one tuple
+        "campaign": campaign,  # the CAMPAIGN_COLUMNS, as one tuple
     }
+
+
+def search_params_of(site: str) -> tuple[str, ...]:
+    """The site's search query parameters (CONSENT_ANALYTICS_SEARCH_PARAMS): a dict look-up."""
+    configured: dict[str, tuple[str, ...]] = current_app.config["ANALYTICS_SEARCH_PARAMS"]
+    return configured.get(site) or configured.get("*", ())
 
 
 def refusal(sender: Sender, site: str, policy_version: int, hosts: frozenset[str]) -> str | None:
@@ -382,8 +409,8 @@ def count_dropped(conn: Connection, site: str, day: dt.date, reason: str, n: int
 
 SHARED_COLUMNS = ("site", "day", "occurred_at", "host", "visitor", "language", "browser", "os",
                   "device")  # fmt: skip
-EVENT_COLUMNS = ("type", "path", "referrer_host", "name", "props", "screen", *UTM_FIELDS)
-_PLAIN_COLUMNS = itemgetter(*EVENT_COLUMNS[: -len(UTM_FIELDS)])
+EVENT_COLUMNS = ("type", "path", "referrer_host", "name", "props", "screen", *CAMPAIGN_COLUMNS)
+_PLAIN_COLUMNS = itemgetter(*EVENT_COLUMNS[: -len(CAMPAIGN_COLUMNS)])
 _PARAMSTYLES = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -409,7 +436,7 @@ def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str,
     if placeholder is None or any(c.type.bind_processor(dialect) for c in columns):
         conn.execute(insert(EVENTS), [
             {**shared, **{k: v for k, v in row.items() if k != "campaign"},
-             **dict(zip(UTM_FIELDS, row["campaign"], strict=True))}
+             **dict(zip(CAMPAIGN_COLUMNS, row["campaign"], strict=True))}
             for row in rows
         ])  # fmt: skip
         return
@@ -489,6 +516,7 @@ def ingest(
     assert sender.origin_host is not None
     page_host = sender.origin_host
     query_params = tuple(current_app.config["ANALYTICS_QUERY_PARAMS"])
+    search_params = search_params_of(site)
     client = read_user_agent(sender.user_agent)
     # A visitor is one consent ID on one day (refusal() made sure there is a valid one);
     # the address and user agent stay out of the hash (the latter gave the client classes).
@@ -510,7 +538,7 @@ def ingest(
     rejected: list[Rejection] = []
     for index, raw in enumerate(events):
         try:
-            rows.append(clean_event(raw, page_host, query_params))
+            rows.append(clean_event(raw, page_host, query_params, search_params))
             positions.append(index)
         except InvalidEvent as exc:
             rejected.append(Rejection(index, exc.code, exc.message))

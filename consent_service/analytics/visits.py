@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from consent_service.analytics.funnels import FunnelSpec, reached, site_funnels
 from consent_service.analytics.goals import GoalSpec, site_goals
 from consent_service.analytics.models import AnalyticsEvent
 from consent_service.analytics.services import UTM_FIELDS
@@ -35,7 +36,9 @@ VISIT_GAP = dt.timedelta(minutes=30)
 NON_INTERACTIVE = frozenset({"idea_shown"})
 TOTAL = ""  # the property (and value) of the whole site's figures
 # Breakdowns of visits by a property of the visit ("page": by each page it viewed).
-PROPERTIES = ("page", "entry_page", "exit_page", "source", "source_kind", *UTM_FIELDS, "goal")
+# "funnel": the visits that took a funnel's steps in order up to each step (funnels.py).
+PROPERTIES = ("page", "entry_page", "exit_page", "source", "source_kind", *UTM_FIELDS, "goal",
+              "funnel")  # fmt: skip
 COLUMNS = (E.visitor, E.occurred_at, E.type, E.path, E.name, E.referrer_host,
            *(getattr(E, name) for name in UTM_FIELDS))  # fmt: skip
 
@@ -93,12 +96,14 @@ DayFigures = dict[str, dict[str, Figures]]
 
 
 class _Visit:
-    __slots__ = ("entry_row", "events", "first", "last", "pages")
+    __slots__ = ("entry_row", "events", "first", "last", "pages", "steps")
 
     def __init__(self, row: Sequence[Any]) -> None:
         self.first = self.last = row[1]
         self.pages: list[str] = []
         self.events: list[str] = []
+        # Page views and events in time: (is a page view, path or name), for funnels.
+        self.steps: list[tuple[bool, str]] = []
         self.entry_row: Sequence[Any] = row
 
     def add(self, row: Sequence[Any]) -> None:
@@ -107,8 +112,10 @@ class _Visit:
             if not self.pages:
                 self.entry_row = row
             self.pages.append(row[3])
+            self.steps.append((True, row[3]))
         else:
             self.events.append(row[4] or "")
+            self.steps.append((False, row[4] or ""))
 
 
 def _visits(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, _Visit]]:
@@ -128,11 +135,16 @@ def _visits(rows: Iterable[Sequence[Any]]) -> Iterator[tuple[str, _Visit]]:
         yield visitor, visit
 
 
-def count_visits(rows: Iterable[Sequence[Any]], goals: Sequence[GoalSpec] = ()) -> DayFigures:
+def count_visits(
+    rows: Iterable[Sequence[Any]],
+    goals: Sequence[GoalSpec] = (),
+    funnels: Sequence[FunnelSpec] = (),
+) -> DayFigures:
     """The figures of one day from its events as COLUMNS, ordered by (visitor, time, id).
 
     "goal": the visits that converted on each of `goals`; without goals, on each custom
-    event name.
+    event name. "funnel": per step key of `funnels`, the visits that took the steps up to it
+    in order.
     """
     event_goals = {g.value: g.label for g in goals if g.kind == "event"}
     page_goals = [g for g in goals if g.kind == "page"]
@@ -166,6 +178,11 @@ def count_visits(rows: Iterable[Sequence[Any]], goals: Sequence[GoalSpec] = ()) 
         for page in dict.fromkeys(visit.pages):
             add("page", page, visitor, visit.pages.count(page), events,
                 bounce=bounce, duration=duration)  # fmt: skip
+        if funnels:
+            # Funnels that share their first steps share those steps' keys: count once.
+            took = {key for f in funnels for key in f.keys[: reached(f.steps, visit.steps)]}
+            for key in took:
+                add("funnel", key, visitor, views, events, bounce=bounce, duration=duration)
         if not goals:
             for name in dict.fromkeys(visit.events):
                 add("goal", name, visitor, views, visit.events.count(name),
@@ -189,18 +206,24 @@ def count_visits(rows: Iterable[Sequence[Any]], goals: Sequence[GoalSpec] = ()) 
 
 
 def day_visits(
-    session: Session, site: str, day: dt.date, goals: Sequence[GoalSpec] | None = None
+    session: Session,
+    site: str,
+    day: dt.date,
+    goals: Sequence[GoalSpec] | None = None,
+    funnels: Sequence[FunnelSpec] | None = None,
 ) -> DayFigures:
-    """Compute one day's visit figures from its raw events (with the site's goals of now)."""
+    """Compute one day's visit figures from its raw events (the site's goals and funnels of now)."""
     if goals is None:
         goals = site_goals(session, site)
+    if funnels is None:
+        funnels = site_funnels(session, site)
     stmt = (
         select(*COLUMNS)
         .where(E.day == day, E.site == site)
         .order_by(E.visitor, E.occurred_at, E.id)
         .execution_options(yield_per=10_000)
     )
-    return count_visits(session.execute(stmt), goals)
+    return count_visits(session.execute(stmt), goals, funnels)
 
 
 def day_version(session: Session, site: str, day: dt.date) -> tuple[int, int]:

@@ -74,6 +74,8 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "analytics_admin.goals_page": frozenset({EDITOR}),
     "analytics_admin.goal_create": frozenset({EDITOR}),
     "analytics_admin.goal_delete": frozenset({EDITOR}),
+    # Funnels, like goals, are the editors' to set; the content reports' CSVs are theirs too.
+    "analytics_reports": frozenset({EDITOR}),
     # Notes on the chart, shared links and e-mailed reports: the editors' tools too.
     "analytics_admin.annotation_create": frozenset({EDITOR}),
     "analytics_admin.annotation_page": frozenset({EDITOR}),
