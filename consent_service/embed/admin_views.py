@@ -224,6 +224,10 @@ def snippet_page() -> str:
 @role_required(*EDITORS)
 def snippet_test() -> BaseResponse:
     site = current_site()
+    if request.args.get("site") != site.domain:
+        # The page's address names its site: the banner's requests from this page (same
+        # origin, so no host page's Origin to go by) are resolved by it.
+        return redirect(url_for(".snippet_test", site=site.domain), code=303)
     service = own_origin()
     # The example's third-party statistics script is replaced by one of the service's own
     # that shows on the page when it has run.

@@ -2,7 +2,8 @@
 
 Every request belongs to one site, resolved once (`resolve_request_site`) and read with
 `current_site()`: named by `?site=DOMAIN` (the embeds' URLs, the settings page), else by the
-request's `Origin` (or, on a page opened from a host page, its `Referer`'s origin), else —
+request's `Origin` (or, on a page opened from a host page, its `Referer`'s origin; for a
+page of the service itself, the `site` in that page's address), else —
 on staff pages — the site the staff member chose, else the deployment's default site.
 
 The default site is the policy file's `site` with CONSENT_ALLOWED_ORIGINS,
@@ -24,7 +25,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_request_context, request, session
@@ -34,6 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from consent_service.db import db
 from consent_service.sites.models import PolicyStatus, Site, SitePolicy
 from consent_service.sites.policy import Policy, load_policy, parse_policy
+from consent_service.web.origins import own_origin
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +227,13 @@ def _origin_of(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _site_in_query(url: str | None) -> str | None:
+    if not url or len(url) > 2000:
+        return None
+    named = parse_qs(urlsplit(url).query).get("site")
+    return named[0].strip().lower() if named else None
+
+
 def resolve_request_site() -> None:
     """Before every request: decide its site once (see the module's docstring)."""
     snap = registry().snapshot()
@@ -241,6 +250,10 @@ def resolve_request_site() -> None:
     else:
         origin = request.headers.get("Origin") or _origin_of(request.referrer)
         domain = snap.by_origin.get(origin) if origin else None
+        if domain is None and origin is not None and origin == own_origin():
+            # A page of this service itself (the snippet's test page) names its site in
+            # its own address.
+            domain = _site_in_query(request.referrer)
         site = snap.sites.get(domain) if domain else None
     use_site(site or snap.default)
 

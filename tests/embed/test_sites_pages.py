@@ -16,6 +16,7 @@ from consent_service.embed.snippet import host_csp
 from consent_service.sites.models import Site
 from consent_service.sites.services import all_sites, default_site
 from consent_service.sites.store import add_site
+from tests.conftest import choice_body
 from tests.helpers.forms import form_token
 from tests.helpers.staff import sign_in_as
 
@@ -271,6 +272,12 @@ def test_the_test_page_runs_the_snippet_under_the_csp_it_gives(
     token = form_token(client, "/admin/")
     client.post("/admin/site", data={"csrf_token": token, "site": SECOND})
     response = client.get("/admin/snippet/test")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/admin/snippet/test?site={SECOND}")
+    # A stale address (another site than the one chosen) goes to the chosen one.
+    response = client.get("/admin/snippet/test?site=uppsala.se")
+    assert response.headers["Location"].endswith(f"/admin/snippet/test?site={SECOND}")
+    response = client.get(f"/admin/snippet/test?site={SECOND}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
@@ -285,3 +292,29 @@ def test_the_test_page_runs_the_snippet_under_the_csp_it_gives(
     ) in html
     assert 'data-src="https://www.youtube-nocookie.com/embed/VIDEO-ID"' in html
     assert f'<script type="text/plain" data-consent="statistics" src="{stand_in}">' in html
+
+
+def test_the_banner_on_the_test_page_speaks_for_the_test_page_site(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The test page is on the service's own origin, which belongs to no site: its address
+    names the site, and the banner's requests (same origin) are resolved by it."""
+    add_second(app)
+    with app.app_context():
+        default = default_site()
+    page = f"http://localhost/admin/snippet/test?site={SECOND}"
+    response = client.get("/api/v1/policy", headers={"Referer": page})
+    assert response.get_json()["site"] == SECOND
+    body = json.dumps(choice_body(policy_version=1)).encode()
+    response = client.post(
+        "/api/v1/consent",
+        data=body,
+        content_type="application/json",
+        headers={"Origin": "http://localhost", "Referer": page},
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
+    # A page of another origin cannot borrow it: its own origin decides.
+    response = client.get(
+        "/api/v1/policy", headers={"Referer": f"https://evil.test/?site={SECOND}"}
+    )
+    assert response.get_json()["site"] == default.domain
