@@ -108,6 +108,16 @@ def test_a_second_site_from_adding_to_the_test_page(page: Any, service: str) -> 
     assert page.locator("#site-switch").count() == 1
     check_page(page, "added")
 
+    # Change it: the link in the list, a new time zone, saved.
+    page.click(f"a[href=\"/admin/sites/{SECOND}\"]")
+    page.wait_for_url(f"**/admin/sites/{SECOND}")
+    check_page(page, "edit")
+    type_into(page, "#f-time_zone", "Europe/Helsinki")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**?saved=1")
+    assert page.input_value("#f-time_zone") == "Europe/Helsinki"
+    assert "sparade" in page.inner_text("[role=status]")
+
     # Switch to the new site from the header, by keyboard.
     page.focus("#site-switch")
     page.select_option("#site-switch", SECOND)
