@@ -109,7 +109,7 @@ def test_a_second_site_from_adding_to_the_test_page(page: Any, service: str) -> 
     check_page(page, "added")
 
     # Change it: the link in the list, a new time zone, saved.
-    page.click(f"a[href=\"/admin/sites/{SECOND}\"]")
+    page.click(f'a[href="/admin/sites/{SECOND}"]')
     page.wait_for_url(f"**/admin/sites/{SECOND}")
     check_page(page, "edit")
     type_into(page, "#f-time_zone", "Europe/Helsinki")
