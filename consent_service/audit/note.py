@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -95,8 +96,14 @@ def sign_note(text: str, name: str, key: Ed25519PrivateKey) -> str:
     if not text.endswith("\n") or "\n\n" in text:
         raise NoteError("a note's text ends in a newline and has no blank line")
     signature = key.sign(text.encode())
-    line = base64.b64encode(key_hash(name, key.public_key()) + signature).decode()
-    return f"{text}\n{SIGNATURE_PREFIX}{check_name(name)} {line}\n"
+    line = base64.b64encode(_signer_hash(name, key) + signature).decode()
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {line}\n"
+
+
+@functools.lru_cache(maxsize=16)
+def _signer_hash(name: str, key: Ed25519PrivateKey) -> bytes:
+    """The key hash of a signature line, once per (name, key): every promise needs it."""
+    return key_hash(check_name(name), key.public_key())
 
 
 def open_note(note: str, verifier: Verifier) -> str:

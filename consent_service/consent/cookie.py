@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, request
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+from itsdangerous import BadSignature, SignatureExpired
 from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service.sites.services import current_site
+from consent_service.web.sessions import KeyCachingSigner
 
 COOKIE_NAME = "consent"
 SALT = "consent-cookie"
@@ -45,7 +46,7 @@ def _b64decode(text: str) -> bytes:
 
 class ChoiceCookie:
     def __init__(self, keys: list[str], max_age_seconds: int) -> None:
-        self.signer = TimestampSigner(keys, salt=SALT)
+        self.signer = KeyCachingSigner(keys, salt=SALT)
         self.max_age_seconds = max_age_seconds
 
     def encode(self, choice: Choice) -> str:
