@@ -23,6 +23,10 @@ def init_app(app: Flask) -> None:
     app.extensions["ideas_catalog"] = load_catalog(areas_file)
     for bp in (api.bp, views.bp, admin_views.bp):
         app.register_blueprint(bp)
+    # The team's pages see the ideas of the site they work on (staff scoped per site).
+    from consent_service.ideas import site_scope
+
+    site_scope.install()
     app.add_template_filter(admin_views.idea_date, "idea_date")
     # The JSON API is protected by the Origin allow-list; it carries no cookies.
     csrf.exempt(api.bp)
