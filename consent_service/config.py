@@ -294,6 +294,8 @@ def load_settings(instance_path: Path, env: dict[str, str] | None = None) -> dic
         "SESSION_COOKIE_PATH": "/",
         "SESSION_COOKIE_DOMAIN": None,
         "POLICY_FILE": get("POLICY_FILE") or str(DEFAULT_POLICY_FILE),
+        # How often a process looks for added sites and published policies (one small query).
+        "SITES_REFRESH_SECONDS": _int_setting(get, "SITES_REFRESH_SECONDS", 5, 0, 3600),
         "CHOICE_MAX_AGE_DAYS": int(get("CHOICE_MAX_AGE_DAYS", "365")),
         "PUBLIC_URL": _public_url(get("PUBLIC_URL"), development),
         "MAX_CONTENT_LENGTH": int(get("MAX_BODY_BYTES", str(64 * 1024))),
