@@ -393,6 +393,24 @@ def _int_setting(get: Any, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def _idea_retention(raw: str) -> dict[str, int]:
+    """Parse "state=days,state=days" (days 1 to 36500) into a dict."""
+    rules: dict[str, int] = {}
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        state, _, days = part.partition("=")
+        state = state.strip()
+        if not state.isidentifier() or not days.strip().isdigit():
+            raise ConfigError(f"{ENV_PREFIX}IDEAS_RETENTION: write state=days, e.g. closed=1095")
+        if not 1 <= int(days) <= 36500 or state in rules:
+            raise ConfigError(
+                f"{ENV_PREFIX}IDEAS_RETENTION: {state} needs one number of days, 1 to 36500"
+            )
+        rules[state] = int(days)
+    return rules
+
+
 def _idea_settings(get: Any, development: bool) -> dict[str, Any]:
     """The idea widget's limits, retention and the optional SMTP server for status e-mail."""
     smtp_host = get("SMTP_HOST").strip()
@@ -414,6 +432,9 @@ def _idea_settings(get: Any, development: bool) -> dict[str, Any]:
         "IDEAS_FORM_MAX_AGE_SECONDS": _int_setting(
             get, "IDEAS_FORM_MAX_AGE_SECONDS", 86400, 60, 30 * 86400
         ),
+        # Ideas removed this many days after reaching a state, e.g. "closed=1095,spam=30";
+        # empty: none (the municipality's gallringsbeslut decides). Names checked by ideas.
+        "IDEAS_RETENTION": _idea_retention(get("IDEAS_RETENTION")),
         "SMTP_HOST": smtp_host or None,
         "SMTP_PORT": _int_setting(get, "SMTP_PORT", 465 if security == "tls" else 587, 1, 65535),
         "SMTP_USER": get("SMTP_USER") or None,

@@ -33,6 +33,7 @@ from consent_service.ideas.models import (
     IdeaNote,
     IdeaTag,
 )
+from consent_service.ideas.records import IdeaDigest, IdeaOutbox, IdeaPurge, TeamMailSettings
 from consent_service.ratelimit import RateCounter
 from consent_service.scanner.models import ScanJob
 
@@ -49,9 +50,12 @@ __all__ = [
     "Idea",
     "IdeaContact",
     "IdeaCounter",
+    "IdeaDigest",
     "IdeaEvent",
     "IdeaMessage",
     "IdeaNote",
+    "IdeaOutbox",
+    "IdeaPurge",
     "IdeaTag",
     "LogCheckpoint",
     "LogEvent",
@@ -64,6 +68,7 @@ __all__ = [
     "ScanJob",
     "SentReport",
     "ShareLink",
+    "TeamMailSettings",
     "TreeNode",
     "User",
     "VisitorKey",

@@ -12,6 +12,8 @@ def init_app(app: Flask) -> None:
     from consent_service.admin.nav import add_nav_item
     from consent_service.ideas import admin_views, api, openapi, views
     from consent_service.ideas.catalog import DEFAULT_AREAS_FILE, load_catalog
+    from consent_service.ideas.cli import ideas_group
+    from consent_service.ideas.gallring import check_rules, purge_ideas
     from consent_service.ideas.search import fill_missing_stems
     from consent_service.ideas.services import purge_contacts
     from consent_service.retention import register_purger
@@ -21,6 +23,9 @@ def init_app(app: Flask) -> None:
 
     areas_file = app.config["IDEAS_AREAS_FILE"] or DEFAULT_AREAS_FILE
     app.extensions["ideas_catalog"] = load_catalog(areas_file)
+    # Its pages (the team's mail settings, the archive file) join admin_views.bp.
+    from consent_service.ideas import team_views  # noqa: F401
+
     for bp in (api.bp, views.bp, admin_views.bp):
         app.register_blueprint(bp)
     # The team's pages see the ideas of the site they work on (staff scoped per site).
@@ -44,3 +49,7 @@ def init_app(app: Flask) -> None:
         lambda: f"{purge_contacts()} contact record(s) of closed ideas removed",
     )
     register_upgrade_hook(app, "idea search words", fill_missing_stems)
+    app.cli.add_command(ideas_group)
+    check_rules(app.config.get("IDEAS_RETENTION") or {})
+    register_purger(app, "ideas", lambda: purge_ideas().summary())
+    add_nav_item(app, "Mina aviseringar", "ideas_admin.mail_settings", Role.INNOVATION)

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from consent_service import ratelimit
 from consent_service.consent.services import current_policy
-from consent_service.ideas import challenges, services
+from consent_service.ideas import challenges, receipts, services
 from consent_service.ideas.catalog import current_catalog
 from consent_service.ideas.views import status_url
 from consent_service.web.errors import ApiError, json_error
@@ -124,4 +124,6 @@ def submit_idea() -> Response:
     )
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
+    if not submitted.replayed:
+        receipts.deliver_after(response, submitted.reference)
     return response

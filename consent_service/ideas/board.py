@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from consent_service.admin.models import Role, User
 from consent_service.db import db, utcnow
-from consent_service.ideas import mail, masking, search
+from consent_service.ideas import mail, masking, notify, search
 from consent_service.ideas.catalog import (
     CLOSED,
     INBOX,
@@ -229,6 +229,7 @@ def team_members() -> Sequence[User]:
 
 
 def assign_owner(idea_id: int, owner_id: int | None, actor: User) -> None:
+    """Make a team member the idea's owner (None: nobody); they are told by e-mail (notify)."""
     with db.writing() as session:
         idea = _locked(session, idea_id)
         owner = None
@@ -240,6 +241,9 @@ def assign_owner(idea_id: int, owner_id: int | None, actor: User) -> None:
             return
         idea.owner_id = owner_id
         _event(session, idea, actor, "owner", detail=owner.name if owner else None)
+    if owner_id is not None:
+        # After the commit; a failed delivery is logged and undoes nothing.
+        notify.mention_owner(idea_id, owner_id, actor)
 
 
 def merge_ideas(
@@ -551,6 +555,10 @@ def describe_event(event: IdeaEvent) -> str:
         case "contact_deleted":
             who = "av den som skickade idén" if detail == "citizen" else "enligt gallringsregeln"
             return f"Kontaktuppgifter borttagna {who}"
+        case "receipt_sent":
+            return "Kvitto skickat till invånaren"
+        case "receipt_failed":
+            return "Kvitto kunde inte skickas"
         case "mail_sent":
             return "E-post om ny status skickad"
         case "mail_failed":

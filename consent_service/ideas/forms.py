@@ -54,6 +54,14 @@ class OwnerForm(FlaskForm):
     owner = StringField(validators=[Optional(), Length(max=12)])
 
 
+class MailSettingsForm(FlaskForm):
+    """A team member's own mail settings; the rules are in notify.save_settings."""
+
+    email = StringField(validators=[Optional(), Length(max=1000)])
+    digest = StringField(validators=[Optional(), Length(max=16)])
+    mention = BooleanField()
+
+
 class TagForm(FlaskForm):
     tag = StringField(validators=[DataRequired(), Length(max=200)])
 

@@ -28,6 +28,7 @@ from consent_service.db import db, utcnow
 from consent_service.ideas import challenges, search
 from consent_service.ideas.catalog import CLOSED, INBOX, SPAM, current_catalog
 from consent_service.ideas.models import Idea, IdeaContact, IdeaCounter, IdeaEvent
+from consent_service.ideas.records import IdeaOutbox
 
 TITLE_MAX = 120
 BODY_MAX = 4000
@@ -358,6 +359,14 @@ def receive_idea(
                             created_at=now,
                         )
                     )
+                if data.email and data.contact_ok and idea.stage != SPAM:
+                    # The receipt is sent after the answer (mail.deliver_receipts), never
+                    # in the way of storing the idea; none for the spam queue, so that a
+                    # script cannot make the service mail addresses it picked.
+                    session.add(
+                        IdeaOutbox(idea_id=idea.id, kind="receipt", created_at=now,
+                                   attempts=0, next_attempt_at=now)
+                    )  # fmt: skip
                 session.add(
                     IdeaEvent(
                         idea_id=idea.id,

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
 from consent_service.consent.services import current_policy
-from consent_service.ideas import challenges, openpage, services
+from consent_service.ideas import challenges, openpage, receipts, services
 from consent_service.ideas.catalog import CLOSED, STAGES, current_catalog
 from consent_service.ideas.forms import CitizenActionForm, IdeaForm, WithdrawForm
 from consent_service.ideas.models import Idea
@@ -166,7 +166,8 @@ def new_idea_submit() -> Response | BaseResponse:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     token = services.status_token(submitted.reference)
-    return redirect(url_for("ideas.status_page", token=token, notice="received"), code=303)
+    done = redirect(url_for("ideas.status_page", token=token, notice="received"), code=303)
+    return done if submitted.replayed else receipts.deliver_after(done, submitted.reference)
 
 
 # --- the status page ----------------------------------------------------------------------------

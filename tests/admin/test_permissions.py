@@ -64,6 +64,11 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "ideas_admin.challenge_page": frozenset({INNOVATION}),
     "ideas_admin.challenge_create": frozenset({INNOVATION}),
     "ideas_admin.challenge_update": frozenset({INNOVATION}),
+    # A team member's own mail settings (digest, mentions) and an idea's archive file for the
+    # diary: the team's, like the board (the download is in the access log).
+    "ideas_admin.mail_settings": frozenset({INNOVATION}),
+    "ideas_admin.mail_settings_submit": frozenset({INNOVATION}),
+    "ideas_admin.archive_file": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # No staff role: the statistics API takes a site's read token (Authorization: Bearer),
     # like /metrics (tests/analytics/test_stats_api.py).
