@@ -1,4 +1,5 @@
-"""The built embeds (`consent.js`, `ideas.js`) served with the site's policy inlined."""
+"""The built embeds (`consent.js`, `ideas.js`) served with the site's policy inlined; the
+sites' staff pages and the snippet generator (they use both `sites` and `admin`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register `/embed/…` and the policy drafts' preview."""
+    """Register `/embed/…`, the policy drafts' preview, the sites' pages and the snippet."""
     from consent_service.embed import preview_views, views
     from consent_service.web.csrf import csrf
 
