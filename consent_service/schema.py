@@ -5,18 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from flask import Flask
 from sqlalchemy import text
 
 from consent_service.db import db
 
+if TYPE_CHECKING:
+    # Alembic (with Mako) is about 11 MB of a worker's memory and only `db upgrade` and
+    # `db revision` need it: imported when they run, not by every gunicorn worker.
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def alembic_config(app: Flask) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     # Migration files sort by date, as they were written.
@@ -42,6 +48,8 @@ def register_upgrade_hook(app: Flask, name: str, hook: UpgradeHook) -> None:
 def upgrade_database(app: Flask, revision: str = "head") -> list[str]:
     """Run the migrations, then every domain's after-upgrade hook; return their reports."""
     hooks: dict[str, UpgradeHook] = app.extensions.get("upgrade_hooks", {})
+    from alembic import command
+
     with app.app_context(), _one_migrator_at_a_time():
         command.upgrade(alembic_config(app), revision)
         return [hook() for hook in hooks.values()]
@@ -73,5 +81,7 @@ def _one_migrator_at_a_time() -> Iterator[None]:
 
 
 def new_revision(app: Flask, message: str) -> None:
+    from alembic import command
+
     with app.app_context():
         command.revision(alembic_config(app), message=message, autogenerate=True)

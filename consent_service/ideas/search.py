@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import snowballstemmer  # type: ignore[import-untyped]  # ships no type information
 from sqlalchemy import ColumnElement, and_, func, literal_column, select, true, update
 
 from consent_service.db import db
@@ -30,6 +29,10 @@ _WORD = re.compile(r"[^\W_]+")
 
 def stem_words(text: str) -> list[str]:
     """The Swedish stems of the words in `text`, lower case, in order."""
+    # Imported here: its word lists are 3 MB of every worker's memory, and only a submitted
+    # idea or a staff search needs them.
+    import snowballstemmer  # type: ignore[import-untyped]  # ships no type information
+
     # A stemmer object keeps state while it works: one per call, never shared between threads.
     stemmer = snowballstemmer.stemmer("swedish")
     return [str(stemmer.stemWord(word)) for word in _WORD.findall(text.casefold())]
