@@ -9,6 +9,7 @@ from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.consent.services import current_policy
 from consent_service.db import db
+from consent_service.scanner.drafting import undeclared_cookies
 from consent_service.scanner.jobs import (
     MAX_PAGES,
     STATUS_LABELS,
@@ -18,6 +19,7 @@ from consent_service.scanner.jobs import (
     queue_scan,
     recent_jobs,
     report_summary,
+    stored_report,
 )
 from consent_service.scanner.models import ScanJob
 from consent_service.scanner.report import KIND_LABELS_SV
@@ -81,6 +83,7 @@ def job_page(job_id: int) -> str:
         previous=previous,
         changes=changes,
         evidence=job_evidence(db.session, job),
+        undeclared=undeclared_cookies(stored_report(job.report_json)),
     )
 
 
