@@ -19,7 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from consent_service import ratelimit
 from consent_service.admin import devices, sessions
-from consent_service.admin.models import Role, User
+from consent_service.admin.models import NO_PASSWORD, Role, User
 from consent_service.db import db, utcnow
 from consent_service.sites.services import all_sites, current_site, use_site
 
@@ -47,10 +47,11 @@ def hash_password(password: str) -> str:
 
 
 def check_password(user: User | None, password: str) -> bool:
+    # An account whose owner has not yet set a password takes as long as any other.
+    usable = user is not None and user.password_hash != NO_PASSWORD
     try:
-        return hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
-            user and user.active
-        )
+        return hasher.verify(user.password_hash if user and usable else _dummy_hash(),
+                             password) and bool(usable and user and user.active)  # fmt: skip
     except (VerificationError, InvalidHashError):
         return False
 

@@ -6,7 +6,10 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, Optional, ValidationError
+
+from consent_service.admin.models import Role
+from consent_service.admin.nav import ROLE_LABELS
 
 
 def storable_text(form: Any, field: Field) -> None:
@@ -40,6 +43,36 @@ class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(
         "Nuvarande lösenord", validators=[DataRequired(), Length(max=256), storable_text]
     )
+    new_password = PasswordField(
+        "Nytt lösenord", validators=[DataRequired(), Length(max=256), storable_text]
+    )
+    new_password_again = PasswordField(
+        "Nytt lösenord igen", validators=[DataRequired(), Length(max=256), storable_text]
+    )
+
+
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role.value].capitalize()) for role in Role]
+
+
+class UserChangeForm(FlaskForm):
+    role_choices = ROLE_CHOICES  # (value, label) for the page's <select>
+    role = StringField(
+        "Roll", validators=[DataRequired(), AnyOf([role.value for role in Role], "Okänd roll.")]
+    )
+    email = StringField(
+        "E-post (frivilligt)", validators=[Optional(), Length(max=254), storable_text]
+    )
+
+
+class UserCreateForm(UserChangeForm):
+    name = StringField("Användarnamn", validators=[DataRequired(), Length(max=64), storable_text])
+
+
+class AccountActionForm(FlaskForm):
+    """Disable, enable, a new password link: the button is the whole form."""
+
+
+class SetPasswordForm(FlaskForm):
     new_password = PasswordField(
         "Nytt lösenord", validators=[DataRequired(), Length(max=256), storable_text]
     )

@@ -26,9 +26,13 @@ class User(Model):
     name: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # False: disabled by an admin. A disabled account cannot sign in, its sessions end and
+    # its set-password links stop working.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime_utc]
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Optional: where notifications to this staff member can go. Never shown to citizens.
+    email: Mapped[str | None] = mapped_column(String(254))
     # The sites this person works on, space-separated domains; empty: every site.
     sites: Mapped[str] = mapped_column(Text, default="", server_default="")
 
@@ -39,6 +43,32 @@ class User(Model):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+# Stored instead of a password hash until the account's owner sets one through a link:
+# no password verifies against it (argon2 refuses it as a hash).
+NO_PASSWORD = "!unset"  # noqa: S105  (a marker that is no hash, not a password)
+
+
+class PasswordLink(Model):
+    """A one-time link with which a staff member sets their password (new account, reset).
+
+    Only the SHA-256 of the link's random token is stored, so a copy of the database holds
+    no usable link. A link works once (`used_at`), until `expires_at`, and only while it is
+    the account's newest: issuing a new one, disabling the account or using it closes it.
+    """
+
+    __tablename__ = "staff_password_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime_utc]
+    expires_at: Mapped[datetime_utc]
+    # Set when the link was used or closed; a link with it set never works again.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The admin (or "cli:<operator>") who issued it.
+    created_by: Mapped[str] = mapped_column(String(80))
 
 
 class StaffSession(Model):

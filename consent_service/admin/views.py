@@ -90,15 +90,12 @@ def home() -> str:
     return render_template("admin/home.html", user=user)
 
 
-@bp.get("/staff")
-@role_required(Role.ADMIN)
-def staff_accounts() -> str:
-    accounts = db.session.scalars(select(User).order_by(User.name)).all()
-    open_sessions = sessions.open_session_counts(utcnow())
-    return render_template("admin/staff.html", accounts=accounts, open_sessions=open_sessions)
+# The account pages (/admin/users, /admin/settings, the set-password links) are in
+# account_views.py, on this blueprint.
 
 
 @bp.post("/staff/<int:user_id>/end-sessions")
+@bp.post("/users/<int:user_id>/end-sessions")
 @role_required(Role.ADMIN)
 def end_sessions(user_id: int) -> BaseResponse:
     if not EndSessionsForm().validate():
@@ -113,7 +110,9 @@ def end_sessions(user_id: int) -> BaseResponse:
     record_access(actor.name, "end_sessions", {"user": account.name, "ended": ended})
     message = f"{ended} {'session' if ended == 1 else 'sessioner'} för {account.name} avslutade."
     flash(message)
-    return redirect(url_for("admin.staff_accounts"), code=303)
+    if request.form.get("back") == "account":
+        return redirect(url_for("admin.user_page", user_id=account.id), code=303)
+    return redirect(url_for("admin.users_page"), code=303)
 
 
 def _password_page(form: PasswordChangeForm, problems: list[str]) -> str:

@@ -1,7 +1,7 @@
 """analytics funnels per site, and the site search's term of a page view
 
 Revision ID: 6d2f8a4c1e93
-Revises: 7c4e9a1b3d52
+Revises: d81c5e2f4a93
 Create Date: 2026-12-02 10:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6d2f8a4c1e93"
-down_revision: str | None = "7c4e9a1b3d52"
+down_revision: str | None = "d81c5e2f4a93"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
