@@ -2,8 +2,8 @@
 
 The admin's settings page shows these beside what `consent-service check --deploy` reports
 (`deploy_check.deploy_issues`, the same findings, not a copy of them). Domains above this
-layer add their own facts (the policy's version; the number of sites) with
-`register_settings_facts`, as they add deploy checks and menu items.
+layer add their own facts with `register_settings_facts`, as they add deploy checks and
+menu items. The sites and their policy versions come from the sites layer below.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+from consent_service.sites.services import all_sites
 
 MODE_LABELS = {
     "production": "produktion",
@@ -61,6 +63,17 @@ def deployment_facts(app: Flask) -> list[Fact]:
         Fact("Betrodda proxyer framför tjänsten", str(config.get("TRUSTED_PROXIES", 0))),
         Fact("Säkra kakor (Secure)", "ja" if config.get("COOKIE_SECURE") else "nej"),
     ]
+    sites = all_sites()
+    facts.append(Fact("Webbplatser", str(len(sites))))
+    for site in sites:
+        default = " (standard)" if site.default else ""
+        languages = ", ".join(site.policy.languages)
+        facts.append(
+            Fact(
+                f"Policy för {site.domain}{default}",
+                f"version {site.policy.version}; språk {languages}",
+            )
+        )
     sources: list[FactSource] = app.extensions.get("settings_facts", [])
     for source in sources:
         facts.extend(source(app))

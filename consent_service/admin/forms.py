@@ -51,7 +51,11 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-ROLE_CHOICES = [(role.value, ROLE_LABELS[role.value].capitalize()) for role in Role]
+# The narrowest roles first, so that a new account starts with the least; admin last.
+ROLE_CHOICES = [
+    (role.value, ROLE_LABELS[role.value].capitalize())
+    for role in (Role.EDITOR, Role.INNOVATION, Role.PRIVACY_OFFICER, Role.ADMIN)
+]
 
 
 class UserChangeForm(FlaskForm):
