@@ -132,6 +132,15 @@ def add_declaration(document: Mapping[str, Any], form: Mapping[str, str]) -> dic
     if len(cookies) >= MAX_DECLARATIONS:
         raise EditError(f"högst {MAX_DECLARATIONS} deklarationer")
     name = form.get("name", "").strip()
+    replacing = form.get("replace", "")
+    if replacing:
+        # Changing a declaration: it keeps its place in the list.
+        at = next((i for i, c in enumerate(cookies) if c.get("name") == replacing), None)
+        if at is None:
+            raise EditError(f"{replacing} finns inte bland deklarationerna")
+        cookies.pop(at)
+    else:
+        at = len(cookies)
     if any(c.get("name") == name for c in cookies):
         raise EditError(f"{name} är redan deklarerad")
     cookie: dict[str, Any] = {
@@ -153,8 +162,28 @@ def add_declaration(document: Mapping[str, Any], form: Mapping[str, str]) -> dic
             cookie[key] = values
     if form.get("party") in ("first", "third"):
         cookie["party"] = form["party"]
-    cookies.append(cookie)
+    cookies.insert(at, cookie)
     return updated
+
+
+def declaration_form(document: Mapping[str, Any], name: str | None) -> dict[str, str]:
+    """The declaration form's values: empty, or those of the declaration `name` to change."""
+    cookie = next((c for c in document.get("cookies", []) if c.get("name") == name), None)
+    if cookie is None:
+        return {}
+    values = {
+        "replace": str(cookie["name"]),
+        "name": str(cookie["name"]),
+        "category": str(cookie.get("category", "")),
+        "provider": str(cookie.get("provider", "")),
+        "party": str(cookie.get("party", "first")),
+        "storage": " ".join(cookie.get("storage", [])),
+        "hosts": " ".join(cookie.get("hosts", [])),
+    }
+    for key in ("purpose", "lifetime"):
+        for language, text in (cookie.get(key) or {}).items():
+            values[f"{key}.{language}"] = str(text)
+    return values
 
 
 def remove_declaration(document: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def _draft_page(draft: SitePolicy, errors: list[str], status: int = 200) -> tupl
         languages=languages,
         categories=CATEGORIES,
         changes=editor.diff(store.document_of(site.policy), document),
+        declaration=editor.declaration_form(document, request.args.get("edit")),
         user=_user(),
         errors=errors,
     ), status  # fmt: skip

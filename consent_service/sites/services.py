@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, has_request_context, request, session
+from flask import Flask, current_app, g, has_app_context, request, session
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -204,8 +204,9 @@ def default_site() -> SiteConfig:
 
 
 def current_site() -> SiteConfig:
-    """The request's site (resolved once per request); outside a request, the default."""
-    if has_request_context():
+    """The request's site (resolved once per request); outside a request, the site a
+    command or job set with `use_site`, else the default."""
+    if has_app_context():
         site: SiteConfig | None = g.get("site")
         if site is not None:
             return site
@@ -213,7 +214,8 @@ def current_site() -> SiteConfig:
 
 
 def use_site(site: SiteConfig) -> None:
-    """Make `site` the request's site (a staff member switching to a site they work on)."""
+    """Make `site` the site of this request or app context (a staff member switching to a
+    site they work on, a background job working for its site)."""
     g.site = site
     g.site_origins = site.origins
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import tomli_w
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_service.config import ConfigError, _validate_origin
@@ -133,33 +134,37 @@ def add_site(
     document["version"] = 1
     parsed = _parsed(document)
     now = utcnow()
-    with db.writing() as session:
-        if session.get(Site, domain) is not None:
-            raise SiteError(f"the site {domain} exists already", "domain")
-        site = Site(
-            domain=domain,
-            origins=json.dumps(checked),
-            cookie_domain=cookie,
-            time_zone=zone,
-            created_at=now,
-            created_by=by,
-            updated_at=now,
-        )
-        session.add(site)
-        session.add(
-            SitePolicy(
-                site=domain,
-                version=1,
-                status=PolicyStatus.PUBLISHED,
-                document=_stored(parsed),
-                based_on=None,
-                author=by,
+    try:
+        with db.writing() as session:
+            if session.get(Site, domain) is not None:
+                raise SiteError(f"the site {domain} exists already", "domain")
+            site = Site(
+                domain=domain,
+                origins=json.dumps(checked),
+                cookie_domain=cookie,
+                time_zone=zone,
                 created_at=now,
+                created_by=by,
                 updated_at=now,
-                published_by=by,
-                published_at=now,
             )
-        )
+            session.add(site)
+            session.add(
+                SitePolicy(
+                    site=domain,
+                    version=1,
+                    status=PolicyStatus.PUBLISHED,
+                    document=_stored(parsed),
+                    based_on=None,
+                    author=by,
+                    created_at=now,
+                    updated_at=now,
+                    published_by=by,
+                    published_at=now,
+                )
+            )
+    except IntegrityError:
+        # Another administrator added the same domain a moment ago.
+        raise SiteError(f"the site {domain} exists already", "domain") from None
     registry().invalidate()
     return site
 

@@ -13,6 +13,7 @@ from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.audit.events import LogEvent
 from consent_service.audit.models import PolicyText
 from consent_service.db import db
+from consent_service.sites import store
 from consent_service.sites.models import SitePolicy
 from tests.conftest import HOST_ORIGIN, POLICY_VERSION, choice_body
 from tests.helpers.forms import csrf_token_in
@@ -177,8 +178,10 @@ def test_imports_forgeries_and_missing_tokens_are_refused(app: Flask) -> None:
     assert editor.get("/admin/policy/drafts/999").status_code == 404
     draft_url = new_draft(editor)
     assert editor.post(draft_url + "/texts", data={"text.sv.title": "x"}).status_code == 400
-    assert editor.post("/admin/policy/drafts/999/publish",
-                       data={"csrf_token": token(editor, draft_url)}).status_code == 404  # fmt: skip
+    forged = editor.post(
+        "/admin/policy/drafts/999/publish", data={"csrf_token": token(editor, draft_url)}
+    )
+    assert forged.status_code == 404
     with app.app_context():
         assert db.session.scalars(select(SitePolicy)).all()[-1].status == "draft"
 
@@ -202,3 +205,36 @@ def test_the_preview_renders_the_draft_and_saves_nothing(app: Flask) -> None:
     )
     assert refused.status_code == 409
     assert app.test_client().get(draft_url + "/preview/api/policy").status_code in (302, 401)
+
+
+def test_a_declaration_is_changed_in_place(app: Flask) -> None:
+    editor = staff_client(app, "redaktor", Role.EDITOR)
+    draft_url = new_draft(editor)
+    form = editor.get(draft_url + "?edit=_pk_id.*")
+    assert form.status_code == 200 and 'name="replace" value="_pk_id.*"' in form.text
+    assert "Ändra deklarationen _pk_id.*" in form.text
+    with app.app_context():
+        before = [c["name"] for c in store.draft_document(latest_draft())["cookies"]]
+    changed = editor.post(draft_url + "/declarations", data={
+        "csrf_token": csrf_token_in(form.data), "replace": "_pk_id.*", "name": "_pk_id.*",
+        "category": "statistics", "provider": "Matomo (egen server)", "party": "first",
+        "purpose.sv": "Känner igen en återkommande besökare", "purpose.en": "Recognises a visitor",
+        "lifetime.sv": "13 månader", "lifetime.en": "13 months",
+    })  # fmt: skip
+    assert changed.status_code == 303
+    with app.app_context():
+        cookies = store.draft_document(latest_draft())["cookies"]
+    assert [c["name"] for c in cookies] == before  # same place, same set
+    assert next(c for c in cookies if c["name"] == "_pk_id.*")["provider"] == "Matomo (egen server)"
+    gone = editor.post(draft_url + "/declarations", data={
+        "csrf_token": csrf_token_in(form.data), "replace": "nothing", "name": "x",
+        "category": "statistics", "provider": "X", "purpose.sv": "s", "purpose.en": "p",
+        "lifetime.sv": "l", "lifetime.en": "l",
+    })  # fmt: skip
+    assert gone.status_code == 400 and "finns inte" in gone.text
+
+
+def latest_draft() -> SitePolicy:
+    return db.session.scalars(
+        select(SitePolicy).where(SitePolicy.status == "draft").order_by(SitePolicy.id.desc())
+    ).first()
