@@ -15,13 +15,18 @@ from consent_service.consent.services import current_policy
 from consent_service.db import DatabaseUnavailable, db, utcnow
 from consent_service.scanner.crawler import ScanError
 from consent_service.scanner.jobs import (
+    MAX_PAGES,
+    ScanRefused,
+    claim_job,
     claim_next,
     previous_job,
+    queue_scan,
     record_scan_report,
     run_job,
     run_scan,
     stored_report,
 )
+from consent_service.scanner.notify import notify_if_changed
 from consent_service.scanner.report import (
     REPORT_LANGUAGES,
     Evidence,
@@ -60,13 +65,24 @@ from consent_service.scanner.services import Report, ReportChanges, compare_repo
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write the report to this file instead of standard output.",
 )
+@click.option(
+    "--scheduled",
+    is_flag=True,
+    help="Keep the scan with the admin's scans and e-mail the site's privacy officers when "
+    "its findings differ from the previous scan of the same address (for the timer).",
+)
 @with_appcontext
-def scan(url: str, pages: int, output_format: str, language: str, output: Path | None) -> None:
+def scan(
+    url: str, pages: int, output_format: str, language: str, output: Path | None, scheduled: bool
+) -> None:
     """Scan a site's pages for cookies, storage and requests before and after consent.
 
     Exits 0 without findings, 1 with findings, 2 when the site could not be scanned. The
     JSON report's SHA-256 is recorded in the consent log as evidence.
     """
+    if scheduled:
+        _scheduled_scan(url, pages, output_format, language, output)
+        return
     try:
         report = run_scan(url, pages)
     except ScanError as exc:
@@ -120,6 +136,35 @@ def _record_cli_scan(
     except (SQLAlchemyError, DatabaseUnavailable) as exc:
         click.echo(f"warning: the report's hash is not in the consent log: {exc}", err=True)
         return None, None, None
+
+
+def _scheduled_scan(
+    url: str, pages: int, output_format: str, language: str, output: Path | None
+) -> None:
+    """Queue, run and keep the scan as the admin's scans are kept; notify on changes."""
+    try:
+        job = queue_scan(url=url, max_pages=min(pages, MAX_PAGES), requested_by=cli_actor())
+    except ScanRefused as exc:
+        click.echo(f"error: could not scan: {exc}", err=True)
+        sys.exit(2)
+    if not claim_job(job.id, utcnow()):
+        click.echo(f"error: scan {job.id} was taken by a worker", err=True)
+        sys.exit(2)
+    done = run_job(job.id)
+    if done.status != "done":
+        click.echo(f"error: could not scan: {done.error}", err=True)
+        sys.exit(2)
+    html = done.report_html if language == "sv" else done.report_html_en
+    text = done.report_json if output_format == "json" else html
+    assert text is not None
+    _write(text, output)
+    sent = notify_if_changed(done)
+    click.echo(
+        f"scan {done.id}: {done.findings} finding(s) on {done.pages_done} page(s) of {done.url}"
+        + (f"; {sent} privacy officer(s) e-mailed about changed findings" if sent else ""),
+        err=True,
+    )
+    sys.exit(done.exit_code if done.exit_code is not None else 2)
 
 
 @click.command("worker")

@@ -11,15 +11,18 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
 
 from consent_service.admin.models import Role
 from consent_service.audit.events import events_for
 from consent_service.audit.models import EventKind
 from consent_service.consent.services import current_policy
 from consent_service.db import db
+from consent_service.scanner.models import ScanJob
 from tests.browser.conftest import Service
 from tests.helpers.staff import PASSWORD, make_staff
-from tests.scanner.conftest import MunicipalSite, run_scan
+from tests.scanner.conftest import Mailbox, MunicipalSite, run_scan
+from tests.scanner.test_notify import staff
 
 pytestmark = pytest.mark.browser
 
@@ -217,3 +220,32 @@ def test_staff_start_a_scan_in_the_admin_and_the_worker_runs_it(
         assert_accessible(page)
     finally:
         context.close()
+
+
+def test_a_scheduled_scan_is_kept_with_the_admins_scans_and_mails_the_officers(
+    scan_service: Service, municipal_site: MunicipalSite, mailbox: tuple[Mailbox, int]
+) -> None:
+    box, port = mailbox
+    app = scan_service.app
+    staff(app, "dso-schema", Role.PRIVACY_OFFICER, "dso-schema@uppsala.test")
+    smtp = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port, "SMTP_SECURITY": "none",
+            "SMTP_FROM": "samtycke@uppsala.test"}  # fmt: skip
+    saved = {key: app.config.get(key) for key in smtp}
+    app.config.update(smtp)
+    try:
+        result = run_scan(scan_service, f"{municipal_site.url}/bad/", "--pages", "1", "--scheduled")
+    finally:
+        app.config.update(saved)
+    assert result.exit_code == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["url"] == f"{municipal_site.url}/bad/"
+    with app.app_context():
+        job = db.session.scalars(select(ScanJob).order_by(ScanJob.id.desc())).first()
+        assert job is not None and job.status == "done" and job.report_json == result.stdout
+        assert job.requested_by.startswith("cli:")
+        [event] = events_for(db.session, EventKind.SCAN_REPORT, job.site, str(job.id))
+        assert event.actor == job.requested_by
+    assert "privacy officer(s) e-mailed about changed findings" in result.stderr
+    [(_, mail)] = [m for m in box.mails if m[0] == ["dso-schema@uppsala.test"]]
+    assert f"/admin/scans/{job.id}" in mail.get_content()
+    assert "Satt före samtycke: _ga" in mail.get_content()
