@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint,
@@ -28,7 +29,17 @@ from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role, User
 from consent_service.consent.services import current_policy
 from consent_service.db import utcnow
-from consent_service.ideas import board, challenges, evaluation, export, mail, services
+from consent_service.ideas import (
+    assessment,
+    board,
+    bulk,
+    challenges,
+    evaluation,
+    export,
+    mail,
+    saved_filters,
+    services,
+)
 from consent_service.ideas.board import stage_name
 from consent_service.ideas.catalog import (
     CLOSED,
@@ -40,13 +51,17 @@ from consent_service.ideas.catalog import (
     current_catalog,
 )
 from consent_service.ideas.forms import (
+    AssessmentForm,
+    BulkForm,
     ChallengeForm,
+    CriterionForm,
     MergeForm,
     MessageForm,
     MoveForm,
     NoteForm,
     OwnerForm,
     PublishForm,
+    SavedFilterForm,
     SpamForm,
     StepForm,
     TagForm,
@@ -144,6 +159,12 @@ def inbox() -> str:
 @bp.get("/board")
 @role_required(Role.INNOVATION)
 def board_page() -> str:
+    return _render_board()
+
+
+def _render_board(
+    *, error: str | None = None, selected: Iterable[str] = (), values: Any = None
+) -> str:
     chosen = _challenge_filter()
     only = chosen.id if chosen else None
     columns = [(stage, board.ideas_in([stage], challenge_id=only)) for stage in LOOP_STAGES]
@@ -158,6 +179,14 @@ def board_page() -> str:
         step_form=StepForm(),
         loop_stages=(INBOX, *LOOP_STAGES),
         closed_shown=BOARD_CLOSED_SHOWN,
+        members=board.team_members(),
+        close_reasons=TEAM_CLOSE_REASONS,
+        bulk_max=bulk.BULK_MAX,
+        bulk_error=error,
+        selected=set(selected),
+        bulk_values=values or {},
+        saved=saved_filters.filters_of(_actor()),
+        filter_query=saved_filters.normalised_query("board", request.args),
     )
 
 
@@ -182,14 +211,47 @@ def idea_list() -> str:
         limit=LIST_LIMIT,
     )
     return _render(
-        "admin/ideas/list.html", ideas=selection.ideas, filters=selection.filters, limit=LIST_LIMIT
+        "admin/ideas/list.html",
+        ideas=selection.ideas,
+        filters=selection.filters,
+        limit=LIST_LIMIT,
+        saved=saved_filters.filters_of(_actor()),
+        filter_query=_list_query(),
     )
+
+
+def _list_query() -> str:
+    try:
+        return saved_filters.normalised_query("list", request.args)
+    except saved_filters.FilterError:
+        return ""
 
 
 @bp.get("/<reference>")
 @role_required(Role.INNOVATION)
 def idea_page(reference: str) -> str:
-    idea = _idea_or_404(reference)
+    return _render_idea(_idea_or_404(reference))
+
+
+def _render_idea(
+    idea: Idea,
+    *,
+    assessment_error: assessment.AssessmentError | None = None,
+    assessment_values: Any = None,
+) -> str:
+    scores = assessment.scores_of(idea)
+    me = _actor()
+    mine = next((a for a in scores.current if a.assessor_id == me.id), None)
+    # What the scorecard form shows: what was just sent (when refused), else the member's
+    # current assessment, else nothing.
+    if assessment_values is not None:
+        form_scores = {k: v or "" for k, v in assessment_values["scores"].items()}
+        form_rationale = assessment_values["rationale"]
+    elif mine is not None:
+        form_scores = {s.criterion: str(s.score) for s in mine.scores}
+        form_rationale = mine.rationale
+    else:
+        form_scores, form_rationale = {}, ""
     move_form = MoveForm(data={"stage": idea.stage if idea.stage in STAGES else INBOX})
     owner_form = OwnerForm(data={"owner": str(idea.owner_id or "")})
     return _render(
@@ -212,6 +274,16 @@ def idea_page(reference: str) -> str:
         stages=STAGES,
         close_reasons=TEAM_CLOSE_REASONS,
         mail_enabled=mail.mail_enabled(),
+        scores=scores,
+        my_assessment=mine,
+        my_revisions=assessment.history_of(idea.id, me.id) if mine else (),
+        assessment_form=AssessmentForm(),
+        assessment_error=assessment_error,
+        form_scores=form_scores,
+        form_rationale=form_rationale,
+        quadrant_names=assessment.QUADRANT_NAMES,
+        scale=assessment.SCALE,
+        rationale_max=assessment.RATIONALE_MAX,
         # The team may open the citizen's view to check it; the link is not secret to them.
         status_url=url_for("ideas.status_page", token=services.status_token(idea.reference)),
     )
@@ -222,7 +294,32 @@ def idea_page(reference: str) -> str:
 def portfolio() -> str:
     figures = board.portfolio()
     fields = {f.name: getattr(figures, f.name) for f in dataclasses.fields(figures)}
-    return _render("admin/ideas/portfolio.html", **fields)
+    ongoing = board.ideas_in((INBOX, *LOOP_STAGES))
+    placed = assessment.placements(ongoing)
+    return _render(
+        "admin/ideas/portfolio.html",
+        assessed=[placed[i.id] for i in ongoing if i.id in placed],
+        quadrant_names=assessment.QUADRANT_NAMES,
+        **fields,
+    )
+
+
+@bp.get("/matrix")
+@role_required(Role.INNOVATION)
+def matrix_page() -> str:
+    """The 2x2 benefit/effort view of ongoing ideas, optionally of one challenge."""
+    chosen = _challenge_filter()
+    ideas = board.ideas_in((INBOX, *LOOP_STAGES), challenge_id=chosen.id if chosen else None)
+    return _render(
+        "admin/ideas/matrix.html",
+        result=assessment.matrix(ideas),
+        quadrants=assessment.QUADRANTS,
+        quadrant_names=assessment.QUADRANT_NAMES,
+        quadrant_hints=assessment.QUADRANT_HINTS,
+        all_challenges=challenges.challenges_of(current_policy().site),
+        chosen=chosen,
+        midpoint=assessment.MIDPOINT,
+    )
 
 
 @bp.get("/evaluation")
@@ -290,7 +387,11 @@ def _challenge_texts() -> dict[str, dict[str, str | None]]:
 
 
 def _render_challenges(
-    *, editing: IdeaChallenge | None = None, status: int = 200, error: str | None = None
+    *,
+    editing: IdeaChallenge | None = None,
+    status: int = 200,
+    error: str | None = None,
+    criterion_error: str | None = None,
 ) -> tuple[str, int]:
     site = current_policy().site
     listed = challenges.challenges_of(site)
@@ -301,11 +402,16 @@ def _render_challenges(
             challenges=[(c, challenges.state(c, on), board.stage_counts(c.id)) for c in listed],
             editing=editing,
             form=ChallengeForm(),
-            values=request.form if request.method == "POST" else None,
+            values=request.form if request.method == "POST" and not criterion_error else None,
+            criterion_values=request.form if criterion_error else {},
             error=error,
             loop_stages=LOOP_STAGES,
             languages=current_catalog().languages,
             language_name=challenges.language_name,
+            criteria=assessment.criteria_of(editing) if editing else (),
+            criterion_form=CriterionForm(),
+            criterion_error=criterion_error,
+            criterion_roles=CRITERION_ROLES,
         ),
         status,
     )
@@ -361,7 +467,146 @@ def challenge_update(slug: str) -> BaseResponse | tuple[str, int]:
     return _save_challenge(found)
 
 
+CRITERION_ROLES = (
+    (assessment.BENEFIT, "Nytta (högt är bra; 2×2-vyns lodräta axel)"),
+    (assessment.EFFORT, "Insats (lägre är bättre; 2×2-vyns vågräta axel)"),
+    (assessment.OTHER, "Annat (högt är bra)"),
+)
+
+
+def _challenge_or_404(slug: str) -> IdeaChallenge:
+    found = challenges.find(current_policy().site, slug)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.post("/challenges/<slug>/criteria")
+@role_required(Role.INNOVATION)
+def criterion_add(slug: str) -> BaseResponse | tuple[str, int]:
+    found = _challenge_or_404(slug)
+    _valid(CriterionForm())
+    form = request.form
+    try:
+        added = assessment.add_criterion(
+            found, form.get("label_sv", ""), form.get("label_en", ""), form.get("role", "")
+        )
+    except assessment.AssessmentError as exc:
+        return _render_challenges(editing=found, status=400, criterion_error=str(exc))
+    flash(f"Kriteriet ”{added.label_sv}” är tillagt.", "ok")
+    return redirect(url_for(".challenge_page", slug=found.slug) + "#criteria", code=303)
+
+
+@bp.post("/challenges/<slug>/criteria/remove")
+@role_required(Role.INNOVATION)
+def criterion_remove(slug: str) -> BaseResponse | tuple[str, int]:
+    found = _challenge_or_404(slug)
+    _valid(CriterionForm())
+    try:
+        name = assessment.remove_criterion(found, request.form.get("key", ""))
+    except assessment.AssessmentError as exc:
+        return _render_challenges(editing=found, status=400, criterion_error=str(exc))
+    flash(f"Kriteriet ”{name}” är borttaget.", "ok")
+    return redirect(url_for(".challenge_page", slug=found.slug) + "#criteria", code=303)
+
+
 # --- actions ------------------------------------------------------------------------------------
+
+
+@bp.post("/<reference>/assessment")
+@role_required(Role.INNOVATION)
+def assess(reference: str) -> BaseResponse | tuple[str, int]:
+    """Record or revise the signed-in member's scorecard; a refused one comes back (400) with
+    everything that was entered still in the form."""
+    idea = _idea_or_404(reference)
+    _valid(AssessmentForm())
+    criteria = assessment.criteria_of(idea.challenge)
+    scores = {c.key: request.form.get(f"score_{c.key}") for c in criteria}
+    extra = [k[6:] for k in request.form if k.startswith("score_") and k[6:] not in scores]
+    scores.update({k: request.form.get(f"score_{k}") for k in extra})
+    try:
+        saved = assessment.record_assessment(
+            idea.id, _actor(), scores, request.form.get("rationale")
+        )
+    except assessment.AssessmentError as exc:
+        values = {"scores": scores, "rationale": request.form.get("rationale", "")}
+        return _render_idea(idea, assessment_error=exc, assessment_values=values), 400
+    verb = "sparad" if saved.revision == 1 else "ändrad"
+    flash(f"Din bedömning av {idea.reference} är {verb}.", "ok")
+    return redirect(url_for(".idea_page", reference=idea.reference) + "#assessment", code=303)
+
+
+@bp.post("/bulk")
+@role_required(Role.INNOVATION)
+def bulk_change() -> BaseResponse | tuple[str, int]:
+    """One change for the ideas ticked on the board; a refused selection or target changes
+    nothing and comes back (400) with the same ideas ticked."""
+    _valid(BulkForm())
+    form = request.form
+    chosen = form.getlist("idea")
+    try:
+        result = bulk.bulk_change(
+            chosen,
+            form.get("action", ""),
+            _actor(),
+            stage=form.get("stage"),
+            tag=form.get("tag"),
+            owner=form.get("owner"),
+            close_reason=form.get("close_reason"),
+            status_url=status_url,
+        )
+    except bulk.BulkError as exc:
+        return _render_board(error=str(exc), selected=chosen, values=form), 400
+    flash(_bulk_summary(result), "ok" if not result.refused else "error")
+    target = url_for(".board_page", challenge=request.args.get("challenge") or None)
+    return redirect(target, code=303)
+
+
+def _bulk_summary(result: bulk.BulkResult) -> str:
+    done = {
+        bulk.MOVE: "flyttades",
+        bulk.CLOSE: "avslutades",
+        bulk.TAG: "taggades",
+        bulk.OWNER: "fick ny ägare",
+    }[result.action]
+    text = f"{len(result.changed)} idéer {done}"
+    text += f": {', '.join(result.changed)}." if result.changed else "."
+    if result.refused:
+        text += " Oförändrade: " + "; ".join(f"{r} ({why})" for r, why in result.refused) + "."
+    return text
+
+
+@bp.post("/filters")
+@role_required(Role.INNOVATION)
+def save_filter() -> BaseResponse:
+    _valid(SavedFilterForm())
+    view = request.form.get("view", "")
+    query = request.form.get("query", "")
+    if len(query) > 2000:
+        abort(400, "Filtret är för långt.")
+    args = dict(parse_qsl(query))
+    try:
+        saved = saved_filters.save_filter(_actor(), request.form.get("name", ""), view, args)
+    except saved_filters.FilterError as exc:
+        abort(400, str(exc))
+    flash(f"Filtret ”{saved.name}” är sparat.", "ok")
+    return redirect(_filter_url(saved.view, saved.query), code=303)
+
+
+def _filter_url(view: str, query: str) -> str:
+    page = url_for(".idea_list") if view == "list" else url_for(".board_page")
+    return page + (f"?{query}" if query else "")
+
+
+@bp.post("/filters/<int:filter_id>/delete")
+@role_required(Role.INNOVATION)
+def delete_filter(filter_id: int) -> BaseResponse:
+    _valid(SavedFilterForm())
+    name = saved_filters.delete_filter(_actor(), filter_id)
+    if name is None:
+        abort(404)
+    flash(f"Filtret ”{name}” är borttaget.", "ok")
+    return redirect(url_for(".board_page"), code=303)
 
 
 @bp.post("/<reference>/move")

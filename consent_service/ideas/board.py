@@ -99,6 +99,11 @@ def _event(
     )
 
 
+# For the team's other operations in this package (assessment.py, bulk.py).
+lock_idea = _locked
+record_event = _event
+
+
 def neighbour_stage(stage: str, direction: str) -> str | None:
     """The loop stage before or after `stage` (the inbox comes before the loop)."""
     order = (INBOX, *LOOP_STAGES)
@@ -555,6 +560,10 @@ def describe_event(event: IdeaEvent) -> str:
         case "contact_deleted":
             who = "av den som skickade idén" if detail == "citizen" else "enligt gallringsregeln"
             return f"Kontaktuppgifter borttagna {who}"
+        case "assessed":
+            return f"Bedömd: {detail}"
+        case "reassessed":
+            return f"Bedömningen ändrad: {detail}"
         case "receipt_sent":
             return "Kvitto skickat till invånaren"
         case "receipt_failed":

@@ -91,3 +91,21 @@ class PublishForm(FlaskForm):
 class ChallengeForm(FlaskForm):
     """A challenge's form: the CSRF token. Its fields (one set per language) are checked by
     challenges.save_challenge."""
+
+
+class AssessmentForm(FlaskForm):
+    """A scorecard: the CSRF token. Its scores (one per criterion) and rationale are checked
+    by assessment.record_assessment."""
+
+
+class BulkForm(FlaskForm):
+    """The board's bulk change: the CSRF token; the selection and target are checked by
+    bulk.bulk_change."""
+
+
+class SavedFilterForm(FlaskForm):
+    """Save or delete a filter: the CSRF token; the name is checked by saved_filters."""
+
+
+class CriterionForm(FlaskForm):
+    """Add or remove a challenge's criterion: the CSRF token; checked by assessment."""

@@ -192,3 +192,74 @@ class IdeaEvent(Model):
     detail: Mapped[str | None] = mapped_column(Text)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class IdeaCriterion(Model):
+    """A scorecard criterion of a challenge; a challenge without any uses the default set
+    (assessment.DEFAULT_CRITERIA). `role` says what the 2x2 view reads it as."""
+
+    __tablename__ = "idea_criteria"
+    __table_args__ = (UniqueConstraint("challenge_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("idea_challenges.id", ondelete="CASCADE"), index=True
+    )
+    # Stored with every score: "benefit", "effort", "fit" (the defaults) or "k1", "k2", …
+    key: Mapped[str] = mapped_column(String(32))
+    position: Mapped[int] = mapped_column(Integer)
+    # "benefit", "effort" (lower is better) or "other".
+    role: Mapped[str] = mapped_column(String(16))
+    label_sv: Mapped[str] = mapped_column(String(80))
+    label_en: Mapped[str] = mapped_column(String(80))
+
+
+class IdeaAssessment(Model):
+    """One team member's scorecard for an idea. A revision is a new row with the next
+    `revision`; the highest is the one that counts, the others are the history."""
+
+    __tablename__ = "idea_assessments"
+    __table_args__ = (UniqueConstraint("idea_id", "assessor_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idea_id: Mapped[int] = mapped_column(ForeignKey("ideas.id", ondelete="CASCADE"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    assessed_at: Mapped[datetime_utc]
+    rationale: Mapped[str] = mapped_column(String(500))
+
+    assessor: Mapped[User] = relationship(lazy="joined")
+    scores: Mapped[list[IdeaAssessmentScore]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="IdeaAssessmentScore.position"
+    )
+
+
+class IdeaAssessmentScore(Model):
+    """A score 1 to 5 on one criterion. The criterion's name and role are copied in, so that a
+    scorecard reads as it was given even after the challenge's criteria change."""
+
+    __tablename__ = "idea_assessment_scores"
+
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("idea_assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    criterion: Mapped[str] = mapped_column(String(32), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    score: Mapped[int] = mapped_column(Integer)
+
+
+class IdeaSavedFilter(Model):
+    """A team member's named filter of the board or the idea list (its query string)."""
+
+    __tablename__ = "idea_saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(60))
+    # "board" or "list": the page the filter opens.
+    view: Mapped[str] = mapped_column(String(16))
+    query: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime_utc]

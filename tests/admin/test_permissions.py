@@ -80,6 +80,14 @@ MATRIX: dict[str, str | frozenset[Role]] = {
     "ideas_admin.mail_settings": frozenset({INNOVATION}),
     "ideas_admin.mail_settings_submit": frozenset({INNOVATION}),
     "ideas_admin.archive_file": frozenset({INNOVATION}),
+    # Scorecards, the benefit/effort view, bulk changes and saved filters: the team's own work.
+    "ideas_admin.assess": frozenset({INNOVATION}),
+    "ideas_admin.matrix_page": frozenset({INNOVATION}),
+    "ideas_admin.bulk_change": frozenset({INNOVATION}),
+    "ideas_admin.save_filter": frozenset({INNOVATION}),
+    "ideas_admin.delete_filter": frozenset({INNOVATION}),
+    "ideas_admin.criterion_add": frozenset({INNOVATION}),
+    "ideas_admin.criterion_remove": frozenset({INNOVATION}),
     "analytics_api": PUBLIC,  # the tracker's events; stored only with statistics consent
     # No staff role: the statistics API takes a site's read token (Authorization: Bearer),
     # like /metrics (tests/analytics/test_stats_api.py).
