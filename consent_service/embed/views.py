@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
+from consent_service.analytics.services import search_params_of
 from consent_service.consent import services
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.sites.policy import OPTIONAL_CATEGORIES, Policy
@@ -67,9 +68,15 @@ def consent_config(policy: Policy, origin: str) -> dict[str, Any]:
         },
         # Gated embeds' placeholders and the declaration table, loaded only when a page has one.
         "page": f"{origin}/embed/consent-page.js",
-        # The tracker keeps only these query parameters of a page's address.
-        "query_params": current_app.config["ANALYTICS_QUERY_PARAMS"],
+        # The tracker keeps only these query parameters of a page's address: those kept in
+        # paths and the site search's (the server keeps its value as the search term only).
+        "query_params": tracked_query_params(policy.site),
     }
+
+
+def tracked_query_params(site: str) -> list[str]:
+    kept: list[str] = current_app.config["ANALYTICS_QUERY_PARAMS"]
+    return [*kept, *(p for p in search_params_of(site) if p not in kept)]
 
 
 def read_built(name: str) -> str:

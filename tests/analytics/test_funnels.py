@@ -290,3 +290,14 @@ def test_bad_search_settings_refuse_to_start(tmp_path: Path, raw: str, message: 
     env = {"CONSENT_ENV": "development", "CONSENT_ANALYTICS_SEARCH_PARAMS": raw}
     with pytest.raises(ConfigError, match=message):
         load_settings(tmp_path, env)
+
+
+def test_the_banner_sends_the_search_parameter_to_the_service(app: Flask) -> None:
+    """The tracker drops every query parameter it is not given: the embed gives it the search's."""
+    from consent_service.consent.services import current_policy
+    from consent_service.embed.views import consent_config
+
+    app.config["ANALYTICS_QUERY_PARAMS"] = ["sida"]
+    with app.test_request_context():
+        config = consent_config(current_policy(), "https://samtycke.uppsala.test")
+    assert config["query_params"] == ["sida", "q"]
