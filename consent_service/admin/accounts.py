@@ -21,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from consent_service.admin import sessions
@@ -118,21 +119,25 @@ def create_account(
     if problem is not None:
         raise problem
     address = clean_email(email)
-    with db.writing() as session:
-        # Names are unique as typed; "DSO" beside "dso" would only confuse colleagues.
-        taken = session.scalar(select(User.id).where(func.lower(User.name) == name.lower()))
-        if taken is not None:
-            raise AccountError(
-                "name_taken",
-                f"Det finns redan ett konto som heter {name}.",
-                f"a user named {name!r} exists already",
-            )
-        user = User(name=name, role=role.value, password_hash=NO_PASSWORD, active=True,
-                    created_at=now, email=address)  # fmt: skip
-        session.add(user)
-        session.flush()
-        link = _issue(session, user.id, actor, now)
-        session.expunge(user)
+    taken = AccountError(
+        "name_taken",
+        f"Det finns redan ett konto som heter {name}.",
+        f"a user named {name!r} exists already",
+    )
+    try:
+        with db.writing() as session:
+            # Unique regardless of case: "DSO" beside "dso" would only confuse colleagues.
+            if session.scalar(select(User.id).where(func.lower(User.name) == name.lower())):
+                raise taken
+            user = User(name=name, role=role.value, password_hash=NO_PASSWORD, active=True,
+                        created_at=now, email=address)  # fmt: skip
+            session.add(user)
+            session.flush()
+            link = _issue(session, user.id, actor, now)
+            session.expunge(user)
+    except IntegrityError:
+        # Two admins created the same name at the same moment (PostgreSQL): one wins.
+        raise taken from None
     record_access(actor, "create_user", {"user": name, "role": role.value})
     return user, link
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from flask import Flask
@@ -75,6 +76,30 @@ def test_a_link_works_once(app: Flask) -> None:
     with app.app_context(), pytest.raises(LinkInvalid):
         accounts.link_account(token)
     assert sign_in(app.test_client(), "nyanställd", NEW_PASSWORD) == 303
+
+
+def test_of_two_simultaneous_uses_of_a_link_one_wins(app: Flask) -> None:
+    token = new_account(app)
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def use(password: str) -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                outcomes.append("set" if accounts.set_password_with_link(token, password) is None
+                                else "refused")  # fmt: skip
+            except LinkInvalid:
+                outcomes.append("invalid")
+
+    threads = [threading.Thread(target=use, args=(p,)) for p in (NEW_PASSWORD, NEW_PASSWORD + "x")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["invalid", "set"]
+    with app.app_context():
+        assert db.session.scalars(select(PasswordLink)).one().closed_at is not None
 
 
 def test_a_link_expires_after_72_hours(app: Flask) -> None:
