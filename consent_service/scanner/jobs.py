@@ -11,6 +11,7 @@ import asyncio
 import contextvars
 import datetime as dt
 import json
+import secrets
 from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -212,33 +213,52 @@ def finish_job(job_id: int, report: Report) -> ScanJob:
     address and name the consent-log entry.
     """
     report_json = as_json_text(report)
+    job = db.session.get(ScanJob, job_id)
+    if job is None:
+        raise LookupError(job_id)
+    site, subject, actor = job.site, str(job.id), job.requested_by
+    previous = previous_job(db.session, job.site, job.url, before=job.id)
+    changes = (
+        compare_reports(report.as_json(), stored_report(previous.report_json))
+        if previous is not None and previous.report_json
+        else None
+    )
+    # Rendered before the write transaction, which holds the consent log's chain (and on
+    # SQLite the database's write lock): two pages with embedded screenshots take longer
+    # than the append. Only the entry's number is unknown until then: a placeholder that no
+    # page address or cookie name in the report can contain.
+    placeholder = f"\u2063{secrets.token_hex(16)}\u2063"
+    html = {
+        language: as_html(
+            report,
+            current_policy().version,
+            language=language,
+            changes=changes,
+            previous=PreviousScan(previous.id, previous.started_at) if previous else None,
+            evidence=Evidence(placeholder, evidence_digest(report_json)),
+        )
+        for language in ("sv", "en")
+    }
+    db.session.rollback()
     with db.writing() as session:
-        job = session.get(ScanJob, job_id)
-        if job is None:
-            raise LookupError(job_id)
-        previous = previous_job(session, job.site, job.url, before=job.id)
-        changes = (
-            compare_reports(report.as_json(), stored_report(previous.report_json))
-            if previous is not None and previous.report_json
-            else None
-        )
         event = record_scan_report(
-            session, report, report_json, site=job.site, subject=str(job.id), actor=job.requested_by
+            session, report, report_json, site=site, subject=subject, actor=actor
         )
-        html = {
-            language: as_html(
-                report,
-                current_policy().version,
-                language=language,
-                changes=changes,
-                previous=PreviousScan(previous.id, previous.started_at) if previous else None,
-                evidence=Evidence(event.seq, event.evidence_sha256),
+        seq = str(event.seq)
+        session.execute(
+            update(ScanJob)
+            .where(ScanJob.id == job_id)
+            .values(
+                status="done",
+                exit_code=report.exit_code,
+                findings=len(report.findings),
+                pages_done=len(report.pages),
+                finished_at=utcnow(),
+                report_json=report_json,
+                report_html=html["sv"].replace(placeholder, seq),
+                report_html_en=html["en"].replace(placeholder, seq),
             )
-            for language in ("sv", "en")
-        }
-        job.status, job.exit_code, job.findings = "done", report.exit_code, len(report.findings)
-        job.pages_done, job.finished_at = len(report.pages), utcnow()
-        job.report_json, job.report_html, job.report_html_en = report_json, html["sv"], html["en"]
+        )
     return _reread(job_id)
 
 

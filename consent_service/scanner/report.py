@@ -132,7 +132,7 @@ def category_label(category: str | None, language: str) -> str:
 class Evidence:
     """Where a report's hash was chained in the consent log."""
 
-    seq: int
+    seq: int | str  # a str only as a placeholder, replaced before the report is stored
     sha256: str
 
 
