@@ -125,6 +125,7 @@ def test_create_set_password_and_disable(browser: Any, service: str) -> None:
     admin.goto(service + "/admin/users")
     row = admin.locator("tr", has=admin.get_by_role("link", name="ny-dso"))
     assert "dataskyddsombud" in row.inner_text() and "aktivt" in row.inner_text()
+    assert "ny-dso@uppsala.test" in row.inner_text()
     admin.get_by_role("link", name="ny-dso").focus()
     admin.keyboard.press("Enter")
     admin.wait_for_selector("h1:has-text('Konto ny-dso')")
