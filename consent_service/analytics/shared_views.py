@@ -231,7 +231,9 @@ def shared_dashboard(token: str) -> Response:
          was and labels.change(visits.pageviews, was.pageviews, language)),
         (t["bounce_rate"], percent(visits.bounce_rate / 100),
          was and percent(was.bounce_rate / 100),
-         was and labels.point_change(visits.bounce_rate, was.bounce_rate, language)),
+         # In points, as Plausible shows it; nothing to compare when there were no visits.
+         was and (labels.point_change(visits.bounce_rate, was.bounce_rate, language)
+                  if was.visits else labels.change(visits.visits, 0, language))),
         (t["visit_duration"], labels.duration(visits.visit_duration, language),
          was and labels.duration(was.visit_duration, language),
          was and labels.change(visits.visit_duration, was.visit_duration, language)),

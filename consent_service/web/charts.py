@@ -150,7 +150,9 @@ def line_chart(
     y_ticks = tuple(Tick(y(y_top * k / 4), y_format(y_top * k / 4)) for k in range(5))
     # At most about seven labels, always the first and the last; room for the last one,
     # which ends at the right edge.
-    step = max(1, math.ceil(count / MAX_X_LABELS))
+    # Two labels never closer than MIN_LABEL_GAP (with 14 days, every second one would touch).
+    spacing = plot_width / (count - 1) if count > 1 else plot_width
+    step = max(1, math.ceil(count / MAX_X_LABELS), math.ceil(MIN_LABEL_GAP / spacing))
     marks = [i for i in range(0, count, step) if x(count - 1) - x(i) >= MIN_LABEL_GAP]
     marks.append(count - 1)
     x_ticks = tuple(Tick(x(i), x_labels[i]) for i in marks if i < len(x_labels))

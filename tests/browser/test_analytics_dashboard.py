@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Callable
@@ -11,7 +12,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from consent_service.admin.models import Role
-from consent_service.analytics.services import RATE_LIMITED, count_dropped
+from consent_service.analytics import services
+from consent_service.analytics.services import RATE_LIMITED, Sender, count_dropped
 from consent_service.analytics.visitors import local_day
 from consent_service.consent.cookie import Choice, ChoiceCookie
 from consent_service.consent.services import current_policy
@@ -31,11 +33,8 @@ UA = (
 def seed(service: Service) -> str:
     """Some consented statistics and an editor account; return the editor's name."""
     app: Any = service.thread.server.app
-    cookie = ChoiceCookie(app.config["SIGNING_KEYS"], 3600).encode(
-        Choice(str(uuid.uuid4()), service.version, True, True)
-    )
+    signer = ChoiceCookie(app.config["SIGNING_KEYS"], 3600)
     client = app.test_client()
-    client.set_cookie("consent", cookie)
     origin = app.config["ALLOWED_ORIGINS"][0]
     for n, (path, referrer) in enumerate(
         [("/bo-och-leva", "https://www.google.com/"), ("/bo-och-leva", None),
@@ -46,6 +45,10 @@ def seed(service: Service) -> str:
         if referrer:
             event["referrer"] = referrer
         batch = [event, {"type": "event", "name": "idea_opened", "path": "/ideer"}]
+        # Four visitors: a visitor is one consent ID on one day.
+        client.set_cookie(
+            "consent", signer.encode(Choice(str(uuid.uuid4()), service.version, True, True))
+        )
         response = client.post(
             "/api/v1/events",
             data=json.dumps({"events": batch}),
@@ -92,9 +95,15 @@ def test_dashboard_is_accessible_and_reflows(
     page = sign_in(visit, seed(service))
     page.get_by_role("link", name="Besöksstatistik").first.click()
     page.get_by_role("heading", name="Besöksstatistik", exact=True).wait_for()
-    page.get_by_label("Jämför med perioden före").check()
+    page.get_by_label("Jämför med").select_option("previous")
     page.get_by_role("button", name="Visa").click()
     page.get_by_role("heading", name="Sidvisningar och besökare per dag").wait_for()
+    # A note on the chart, added from the form under it (back to the same period).
+    page.get_by_label("Vad hände?").fill("Ny startsida publicerad")
+    page.get_by_role("button", name="Lägg till anteckning").click()
+    page.locator(".stats-notes").get_by_text("Ny startsida publicerad").wait_for()
+    assert page.locator("svg .stats-marker").count() == 1
+    assert page.get_by_label("Jämför med").input_value() == "previous"
     assert page.get_by_role("img", name="Sidvisningar och besökare per dag").count() == 1
     assert page.get_by_role("link", name="/bo-och-leva").is_visible()
     assert page.locator("#dropped-note").is_visible()
@@ -169,3 +178,155 @@ def test_goals_page_is_accessible_and_reflows(
     full_page(visit, "analytics-goals-320")
     result = Axe().run(page, options=WCAG)
     assert result.violations_count == 0, result.generate_report()
+
+
+def test_shared_view_is_accessible_and_reflows(
+    visit_factory: Callable[..., Visit], service: Service
+) -> None:
+    visit = visit_factory(viewport={"width": 1280, "height": 900})
+    page = sign_in(visit, seed(service))
+    page.goto(service.url + "/admin/statistics/shares")
+    page.get_by_role("heading", name="Delade länkar till besöksstatistiken").wait_for()
+    page.get_by_label("Namn").fill("   ")  # no name: refused by the server, announced
+    page.get_by_role("button", name="Skapa länk").click()
+    page.get_by_role("alert").wait_for()
+    page.get_by_label("Namn").fill("Kommunikationsavdelningen")
+    page.get_by_role("button", name="Skapa länk").click()
+    page.get_by_role("heading", name="Länken är skapad").wait_for()
+    url = page.get_by_label("Länk", exact=True).input_value()
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    full_page(visit, "analytics-shares-320")
+
+    # Anyone with the link, signed in or not: a fresh browser with no cookies.
+    reader = visit_factory(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    shared = reader.page
+    response = shared.goto(url + "?compare=previous")
+    assert response.status == 200
+    assert response.headers["referrer-policy"] == "no-referrer"
+    shared.get_by_role("heading", name="Visitor statistics for uppsala.se").wait_for()
+    assert shared.get_by_role("navigation", name="Administration").count() == 0
+    assert shared.get_by_role("img", name="Page views and visitors per day").count() == 1
+    shared.get_by_text("Table: page views and visitors per day").click()
+    full_page(reader, "analytics-shared-en")
+    result = Axe().run(shared, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    shared.get_by_role("link", name="På svenska").click()
+    shared.get_by_role("heading", name="Besöksstatistik för uppsala.se").wait_for()
+    shared.set_viewport_size({"width": 320, "height": 800})
+    assert shared.evaluate("document.documentElement.scrollWidth") <= 320
+    full_page(reader, "analytics-shared-sv-320")
+    result = Axe().run(shared, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+
+    # Revoked: a clear page, 410.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(service.url + "/admin/statistics/shares")
+    page.get_by_role("button", name="Återkalla Kommunikationsavdelningen").first.click()
+    page.get_by_text("Återkallad").first.wait_for()
+    gone = shared.goto(url)
+    assert gone.status == 410
+    shared.get_by_role("heading", name="Länken gäller inte längre").wait_for()
+    result = Axe().run(shared, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    assert [e for e in reader.errors if "404" not in e and "410" not in e] == []
+
+
+def test_report_and_note_pages_are_accessible_and_reflow(
+    visit_factory: Callable[..., Visit], service: Service
+) -> None:
+    visit = visit_factory(viewport={"width": 1280, "height": 900})
+    page = sign_in(visit, seed(service))
+    page.goto(service.url + "/admin/statistics/reports")
+    page.get_by_role("heading", name="Rapporter via e-post").wait_for()
+    page.get_by_label("E-postadress").fill("anna@uppsala.test")
+    page.get_by_label("Varje månad").check()
+    page.get_by_label("English").check()
+    page.get_by_role("button", name="Prenumerera").click()
+    page.get_by_role("rowheader", name="Varje månad").wait_for()
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    full_page(visit, "analytics-reports-320")
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+
+    # A note with an empty text is refused on its own page, the day kept; then fixed.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(service.url + "/admin/statistics/")
+    page.get_by_label("Vad hände?").fill("   ")
+    page.get_by_role("button", name="Lägg till anteckning").click()
+    page.get_by_role("alert").wait_for()
+    assert page.get_by_role("heading", name="Ny anteckning").is_visible()
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    full_page(visit, "analytics-note-error-320")
+    page.get_by_label("Vad hände?").fill("Kampanj i sociala medier")
+    page.get_by_role("button", name="Spara anteckningen").click()
+    page.locator(".stats-notes").get_by_text("Kampanj i sociala medier").wait_for()
+    page.locator("#notes-heading").scroll_into_view_if_needed()
+    visit.screenshot("analytics-notes-320")
+    result = Axe().run(page, options=WCAG)
+    assert result.violations_count == 0, result.generate_report()
+    # Only the refused note's answer (400) and the missing favicon.
+    assert [e for e in visit.errors if "404" not in e and "400" not in e] == []
+
+
+def four_weeks(service: Service) -> None:
+    """Visits on each of the last 28 days, more in the last fortnight (for the README)."""
+    app: Any = service.thread.server.app
+    pages = ["/", "/bo-och-leva", "/bo-och-leva/avfall", "/kommun-och-politik", "/ideer"]
+    with app.test_request_context():
+        today = local_day(utcnow())
+        site = current_policy().site
+        host = app.config["ALLOWED_ORIGINS"][0].split("//", 1)[1].split(":")[0]
+        for back in range(27, -1, -1):
+            day = today - dt.timedelta(days=back)
+            noon = dt.datetime.combine(day, dt.time(11), tzinfo=dt.UTC)
+            visitors = 3 + (27 - back) % 4 + (4 if back < 14 else 0) + (3 if back < 5 else 0)
+            for n in range(visitors):
+                choice = Choice(str(uuid.uuid5(uuid.NAMESPACE_URL, f"{day}/{n}")),
+                                service.version, True, True)  # fmt: skip
+                sender = Sender(choice, host, f"198.51.100.{n}", UA)
+                views = 1 + (n + back) % 3
+                for v in range(views):
+                    event = {"type": "pageview", "path": pages[(n + v + back) % len(pages)]}
+                    services.ingest([event], sender, site=site, policy_version=service.version,
+                                    hosts=frozenset({host}),
+                                    now=noon + dt.timedelta(minutes=7 * n + 3 * v))  # fmt: skip
+
+
+def test_readme_picture(visit_factory: Callable[..., Visit], service: Service) -> None:
+    """The dashboard's comparison, chart and notes as the README shows them (docs/images)."""
+    name = seed(service)
+    four_weeks(service)
+    visit = visit_factory(viewport={"width": 1100, "height": 900})
+    page = sign_in(visit, name)
+    with service.thread.server.app.app_context():
+        today = local_day(utcnow())
+    # Two weeks up to yesterday: today's notes from the other tests stay out of the picture.
+    end = today - dt.timedelta(days=1)
+    start = end - dt.timedelta(days=13)
+    page.goto(f"{service.url}/admin/statistics/?from={start}&to={end}&compare=previous")
+    page.get_by_label("Dag", exact=True).fill((today - dt.timedelta(days=4)).isoformat())
+    page.get_by_label("Vad hände?").fill("Ny startsida publicerad")
+    page.get_by_role("button", name="Lägg till anteckning").click()
+    page.locator(".stats-notes").get_by_text("Ny startsida publicerad").wait_for()
+    top = page.locator("#visits-heading").bounding_box()
+    bottom = page.locator(".stats-notes").bounding_box()
+    chart = page.locator("#chart-heading").bounding_box()
+    scroll = page.evaluate("window.scrollY")
+    assert top and bottom and chart
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, first in (("analytics-dashboard-readme", top), ("analytics-chart-readme", chart)):
+        page.screenshot(
+            path=str(SCREENSHOTS / f"{name}.png"),
+            full_page=True,
+            clip={"x": 0, "y": first["y"] + scroll - 12, "width": 1100,
+                  "height": bottom["y"] - first["y"] + bottom["height"] + 24},
+        )  # fmt: skip

@@ -13,6 +13,7 @@ from consent_service.web.charts import (
     Bar,
     Series,
     bar_chart,
+    chart_markers,
     format_percent,
     line_chart,
     stacked_bar,
@@ -29,13 +30,14 @@ def test_y_ticks_are_whole_numbers_above_the_highest_value(highest: int) -> None
     assert len({b - a for a, b in itertools.pairwise(values)}) == 1
 
 
-@pytest.mark.parametrize("days", [1, 2, 7, 30, 365])
+@pytest.mark.parametrize("days", [1, 2, 7, 14, 30, 365])
 def test_x_labels_keep_their_distance(days: int) -> None:
     chart = line_chart(DAYS[:1] * days, [Series("Besökare", "stats-visitors", [1] * days)])
     positions = [t.position for t in chart.x_ticks]
     assert positions == sorted(positions)
     # A date label is about 70 units wide; the last one ends at the edge instead of centring.
-    assert all(b - a >= 80 for a, b in itertools.pairwise(positions))
+    # The first label starts at its point, so the next must be a whole label further.
+    assert all(b - a >= MIN_LABEL_GAP for a, b in itertools.pairwise(positions))
     assert len(positions) < 2 or positions[-1] - positions[-2] >= MIN_LABEL_GAP
     assert chart.lines[0].points.count(",") == days
 
@@ -80,3 +82,15 @@ def test_a_stacked_bar_fills_its_width_in_proportion() -> None:
     assert [s.width for s in bar.segments] == [360, 180, 180]
     assert [s.x for s in bar.segments] == [0, 360, 540]
     assert all(s.width == 0 for s in stacked_bar([("a", "a", 0)]).segments)
+
+
+def test_notes_are_marked_at_their_day_and_numbered_as_listed() -> None:
+    chart = line_chart(DAYS[:3], [Series("Besökare", "stats-visitors", [1, 2, 3])])
+    marks = [(1, "2026-01-02: Ny startsida"), (5, "utanför"), (1, "2026-01-02: Kampanj"),
+             (0, "2026-01-01: Nyår")]  # fmt: skip
+    markers = chart_markers(chart, 3, marks)
+    # 56 + 652 / 2 for the middle of three days; the note outside the chart is left out.
+    assert [(m.x, m.number, m.text) for m in markers] == [
+        (56.0, "4", "2026-01-01: Nyår"),
+        (382.0, "1, 3", "2026-01-02: Ny startsida; 2026-01-02: Kampanj"),
+    ]
