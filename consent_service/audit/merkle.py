@@ -18,6 +18,8 @@ LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").hexdigest()
 _sha256 = hashlib.sha256
+# Leaves per block in `TreeBuilder.extend` (a power of two).
+BLOCK = 1024
 
 
 def leaf_hash(link_hash_hex: str) -> bytes:
@@ -52,6 +54,45 @@ class TreeBuilder:
             node = _sha256(NODE_PREFIX + left + node).digest()
             if wanted and (start, size) in wanted:
                 self.recorded[(start, size)] = node
+        stack.append((start, size, node))
+
+    def extend(self, link_hashes: list[str]) -> None:
+        """`push` each of `link_hashes`, faster: aligned blocks are hashed level by level.
+
+        A block of BLOCK leaves that starts at a multiple of BLOCK is a perfect subtree: its
+        hash is computed with two list comprehensions per level rather than a stack
+        operation per leaf (`audit verify` feeds a million link hashes through here).
+        """
+        if self.wanted:  # proofs record single nodes: the plain way
+            for value in link_hashes:
+                self.push(value)
+            return
+        i, n = 0, len(link_hashes)
+        while i < n and self.size % BLOCK:
+            self.push(link_hashes[i])
+            i += 1
+        while n - i >= BLOCK:
+            level = [
+                _sha256(LEAF_PREFIX + bytes.fromhex(h)).digest() for h in link_hashes[i : i + BLOCK]
+            ]
+            while len(level) > 1:
+                level = [
+                    _sha256(NODE_PREFIX + level[j] + level[j + 1]).digest()
+                    for j in range(0, len(level), 2)
+                ]
+            self._push_subtree(BLOCK, level[0])
+            i += BLOCK
+        for value in link_hashes[i:]:
+            self.push(value)
+
+    def _push_subtree(self, size: int, node: bytes) -> None:
+        """Add a perfect subtree of `size` leaves (the tree's size a multiple of it)."""
+        start, stack = self.size, self.stack
+        self.size += size
+        while stack and stack[-1][1] == size:
+            start, _, left = stack.pop()
+            size *= 2
+            node = _sha256(NODE_PREFIX + left + node).digest()
         stack.append((start, size, node))
 
     def suffix_root(self, start: int) -> bytes:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from consent_service.audit.chain import entry_leaf
+from consent_service.audit.chain import entry_leaf, stream_rows
 from consent_service.audit.log_models import LogCheckpoint, PendingEntry, TreeNode
 from consent_service.audit.models import ChainLink, ConsentEntry
 from consent_service.audit.note import (
@@ -219,12 +219,13 @@ def check_tree(session: Session, size: int) -> str | None:
                 f"tree of {size} has {expected}"
             )
     parent, left, right = nodes.alias("p"), nodes.alias("l"), nodes.alias("r")
-    rows = session.execute(
+    rows = stream_rows(
+        session,
         select(parent.c.level, parent.c.idx, parent.c.hash, left.c.hash, right.c.hash)
         .join(left, and_(left.c.level == parent.c.level - 1, left.c.idx == parent.c.idx * 2))
         .join(right, and_(right.c.level == parent.c.level - 1, right.c.idx == parent.c.idx * 2 + 1))
-        .where(parent.c.level > 0)
-        .execution_options(yield_per=5000)
+        .where(parent.c.level > 0),
+        5000,
     )
     bad: tuple[int, int] | None = None
     try:

@@ -8,6 +8,7 @@ import pytest
 
 from consent_service.audit.merkle import (
     EMPTY_ROOT,
+    TreeBuilder,
     inclusion_proofs,
     leaf_hash,
     node_hash,
@@ -79,3 +80,16 @@ def test_a_wrong_leaf_index_or_path_does_not_verify() -> None:
         root_from_inclusion(data[6], 6, 11, [*proof, proof[0]])
     with pytest.raises(ValueError):
         root_from_inclusion(data[6], 11, 11, proof)
+
+
+@pytest.mark.parametrize("n", [0, 1, 1023, 1024, 1025, 3 * 1024 + 5, 4096])
+@pytest.mark.parametrize("chunk", [1, 7, 1024, 3000])
+def test_extending_in_blocks_builds_the_same_tree_as_pushing_one_by_one(n: int, chunk: int) -> None:
+    hashes = links(n)
+    one_by_one, in_blocks = TreeBuilder(), TreeBuilder()
+    for start in range(0, n, chunk):
+        for value in hashes[start : start + chunk]:
+            one_by_one.push(value)
+        in_blocks.extend(hashes[start : start + chunk])
+        assert (in_blocks.size, in_blocks.stack) == (one_by_one.size, one_by_one.stack)
+    assert in_blocks.root() == mth(hashes)
