@@ -22,6 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = (
         {
             "config",
             "db",
+            "mail",
             "hashing",
             "metrics",
             "ratelimit",

@@ -9,7 +9,6 @@ and its evidence stay as they are.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -18,12 +17,11 @@ from sqlalchemy import select
 
 from consent_service.admin.models import Role, User
 from consent_service.db import db
+from consent_service.mail import send
 from consent_service.scanner.jobs import job_changes, stored_report
 from consent_service.scanner.models import ScanJob
 from consent_service.scanner.report import KIND_LABELS, KIND_LABELS_SV
 from consent_service.scanner.services import ReportChanges
-
-SMTP_TIMEOUT_SECONDS = 10
 
 
 def findings_changed(job: ScanJob, changes: ReportChanges | None) -> bool:
@@ -91,24 +89,6 @@ def compose(job: ScanJob, changes: ReportChanges | None, to: str, link: str) -> 
         f"The whole report, with screenshots and its evidence in the consent log:\n{link}\n"
     )
     return mail
-
-
-def send(mail: EmailMessage, to: str) -> None:
-    """Deliver to exactly one recipient, whatever the headers say."""
-    config = current_app.config
-    host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
-    context = ssl.create_default_context()
-    smtp: smtplib.SMTP
-    if security == "tls":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
-    with smtp:
-        if security == "starttls":
-            smtp.starttls(context=context)
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(mail, to_addrs=[to])
 
 
 def notify_if_changed(job: ScanJob) -> int:
