@@ -606,7 +606,8 @@ def delete_filter(filter_id: int) -> BaseResponse:
     if name is None:
         abort(404)
     flash(f"Filtret ”{name}” är borttaget.", "ok")
-    return redirect(url_for(".board_page"), code=303)
+    back = url_for(".idea_list") if request.form.get("back") == "list" else url_for(".board_page")
+    return redirect(back, code=303)
 
 
 @bp.post("/<reference>/move")

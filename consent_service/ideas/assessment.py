@@ -359,10 +359,26 @@ class Placement:
     benefit: float | None
     effort: float | None
     assessors: int
+    # Lowest and highest of the assessors' own benefit (effort) values: the spread.
+    benefit_range: tuple[float, float] | None = None
+    effort_range: tuple[float, float] | None = None
 
     @property
     def quadrant(self) -> str | None:
         return quadrant(self.benefit, self.effort)
+
+
+def _role_range(
+    criteria: Sequence[Criterion], current: Sequence[IdeaAssessment], role: str
+) -> tuple[float, float] | None:
+    """Lowest and highest over the assessors of each one's mean on the role's criteria."""
+    keys = {c.key for c in criteria if c.role == role}
+    values = []
+    for a in current:
+        scores = [s.score for s in a.scores if s.criterion in keys]
+        if scores:
+            values.append(statistics.fmean(scores))
+    return (min(values), max(values)) if values else None
 
 
 def placements(ideas: Sequence[Idea]) -> dict[int, Placement]:
@@ -382,10 +398,16 @@ def placements(ideas: Sequence[Idea]) -> dict[int, Placement]:
             continue
         if idea.challenge_id not in criteria_cache:
             criteria_cache[idea.challenge_id] = criteria_of(idea.challenge)
+        criteria = criteria_cache[idea.challenge_id]
         current = _latest(by_idea[idea.id])
-        figures = figures_of(criteria_cache[idea.challenge_id], current)
+        figures = figures_of(criteria, current)
         result[idea.id] = Placement(
-            idea, _role_mean(figures, BENEFIT), _role_mean(figures, EFFORT), len(current)
+            idea,
+            _role_mean(figures, BENEFIT),
+            _role_mean(figures, EFFORT),
+            len(current),
+            _role_range(criteria, current, BENEFIT),
+            _role_range(criteria, current, EFFORT),
         )
     return result
 

@@ -258,6 +258,9 @@ def test_the_matrix_places_assessed_ideas(app: Flask, client: FlaskClient, ctx: 
     placed = assessment.placements(ideas)
     assert placed[idea_id(quick)].benefit == 4.5 and placed[idea_id(quick)].effort == 1.5
     assert placed[idea_id(quick)].assessors == 2
+    assert placed[idea_id(quick)].benefit_range == (4, 5)
+    assert placed[idea_id(quick)].effort_range == (1, 2)
+    assert placed[idea_id(bet)].benefit_range == (4, 4)
     assert idea_id(untouched) not in placed
 
 

@@ -76,6 +76,7 @@ def test_two_members_assess_and_the_page_shows_mean_and_spread(
 
     portfolio = text(team.get("/admin/ideas/portfolio"))
     assert "Bedömda pågående idéer" in portfolio and "<td>3,5</td>" in portfolio
+    assert "<td>2\u20135</td>" in portfolio  # benefit: inno's revised 2, bo's 5
     matrix = text(team.get("/admin/ideas/matrix"))
     assert 'Snabba vinster <span class="count">(1)</span>' in matrix
     assert f"{ref} · nytta 3,5 · insats 1,5" in matrix
@@ -196,8 +197,11 @@ def test_saved_filters_from_the_list_and_the_board(app: Flask, team: FlaskClient
         f"/admin/ideas/filters/{saved_id}/delete", data={"csrf_token": other_token}
     )
     assert response.status_code == 404 and count(app, IdeaSavedFilter) == 1
-    response = team.post(f"/admin/ideas/filters/{saved_id}/delete", data={"csrf_token": token})
+    response = team.post(
+        f"/admin/ideas/filters/{saved_id}/delete", data={"csrf_token": token, "back": "list"}
+    )
     assert response.status_code == 303 and count(app, IdeaSavedFilter) == 0
+    assert response.headers["Location"].endswith("/admin/ideas/list")
 
 
 def test_challenge_criteria_and_the_matrix_per_challenge(app: Flask, team: FlaskClient) -> None:
