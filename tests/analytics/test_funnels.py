@@ -301,3 +301,28 @@ def test_the_banner_sends_the_search_parameter_to_the_service(app: Flask) -> Non
     with app.test_request_context():
         config = consent_config(current_policy(), "https://samtycke.uppsala.test")
     assert config["query_params"] == ["sida", "q"]
+
+
+def test_the_statistics_api_keeps_its_contract_beside_funnels(app: Flask) -> None:
+    """Funnels add no API property; visits and goals read as before for the same traffic."""
+    add_funnel(app)
+    known_traffic(app)
+    runner = app.test_cli_runner()
+    token = runner.invoke(args=["analytics", "token", "create", "t", "--site", SITE]).stdout.strip()
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    query = f"site={SITE}&period=day&date={DAY}"
+    aggregate = client.get(f"/api/v1/stats/aggregate?{query}&metrics=visitors,visits,pageviews",
+                           headers=auth)  # fmt: skip
+    assert aggregate.json == {"results": {"visitors": 5, "visits": 5, "pageviews": 11}}
+    goals = client.get(f"/api/v1/stats/breakdown?{query}&property=goal&metrics=visitors,visits",
+                       headers=auth)  # fmt: skip
+    assert goals.json == {"results": [
+        {"goal": "404", "visitors": 3, "visits": 3},
+        {"goal": "signup", "visitors": 2, "visits": 2},
+        {"goal": "File Download", "visitors": 1, "visits": 1},
+        {"goal": "Outbound Link: Click", "visitors": 1, "visits": 1},
+        {"goal": "outbound", "visitors": 1, "visits": 1},
+    ]}  # fmt: skip
+    funnel = client.get(f"/api/v1/stats/breakdown?{query}&property=funnel", headers=auth)
+    assert funnel.status_code == 400 and "property must be one of" in funnel.json["message"]

@@ -74,7 +74,7 @@ def test_funnels_and_content_reports_are_accessible_and_reflow(
     page.locator("#step-value-3").fill("bygglov_skickat")
     # By keyboard: Enter in a field submits the form.
     page.locator("#step-value-3").press("Enter")
-    page.get_by_role("rowheader", name="Bygglov").wait_for()
+    page.get_by_role("heading", name="Bygglov", exact=True).wait_for()
     axe_clean(page)
     page.get_by_role("link", name="Ändra Bygglov").click()
     page.get_by_role("heading", name="Ändra tratten").wait_for()
