@@ -10,11 +10,13 @@ def init_app(app: Flask) -> None:
     first, answer an unknown site with 404, and add `sites`."""
     from consent_service.schema import register_upgrade_hook
     from consent_service.sites.cli import sites_group
-    from consent_service.sites.services import UnknownSite, init_registry
+    from consent_service.sites.services import UnknownSite, init_registry, site_args
     from consent_service.sites.store import publish_policy_file
     from consent_service.web.errors import error_page, json_error
 
     init_registry(app)
+    # `url_for(..., **site_args())`: links and forms of a citizen's page keep its site.
+    app.jinja_env.globals["site_args"] = site_args
     app.cli.add_command(sites_group)
     # Before the consent domain's hook that archives the published texts.
     register_upgrade_hook(app, "policy file", publish_policy_file)

@@ -213,6 +213,13 @@ def current_site() -> SiteConfig:
     return default_site()
 
 
+def site_args() -> dict[str, str]:
+    """`{"site": domain}` for a site other than the default, for URLs of the service's own
+    pages that must stay on the request's site (a form's action, a language link)."""
+    site = current_site()
+    return {} if site.default else {"site": site.domain}
+
+
 def use_site(site: SiteConfig) -> None:
     """Make `site` the site of this request or app context (a staff member switching to a
     site they work on, a background job working for its site)."""

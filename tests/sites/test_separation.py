@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from consent_service.admin.models import Role, User
 from consent_service.analytics.models import AnalyticsEvent as Event
+from consent_service.audit.models import ConsentEntry
 from consent_service.db import db
 from consent_service.ideas.models import Idea
 from tests.analytics.conftest import consent_cookie, pageview, send
 from tests.conftest import HOST_ORIGIN, make_app
+from tests.helpers.forms import csrf_token_in
 from tests.helpers.staff import make_staff, sign_in
 from tests.sites.test_sites import KNIVSTA, add_knivsta
 
@@ -90,3 +92,25 @@ def test_staff_of_a_site_no_longer_served_are_refused(tmp_path: Path) -> None:
     client = app.test_client()
     assert sign_in(client, "gone") == 303
     assert client.get("/admin/policy").status_code == 403
+
+
+def test_the_settings_page_without_javascript_stays_on_its_site(tmp_path: Path) -> None:
+    app = two_sites(tmp_path)
+    client = app.test_client()
+    page = client.get(f"/consent?site=knivsta.test&lang=en&next={KNIVSTA}/skola")
+    assert page.status_code == 200
+    assert 'action="/consent?site=knivsta.test"' in page.text
+    assert "site=knivsta.test&amp;lang=sv" in page.text  # the language link keeps the site
+    saved = client.post(
+        "/consent?site=knivsta.test",
+        data={"csrf_token": csrf_token_in(page.data), "action": "accept_all",
+              "next": f"{KNIVSTA}/skola", "lang": "en"},
+        headers={"Referer": "https://elsewhere.test/"},
+    )  # fmt: skip
+    assert saved.status_code == 303 and saved.headers["Location"] == f"{KNIVSTA}/skola"
+    assert "Domain=knivsta.test" in saved.headers["Set-Cookie"]
+    with app.app_context():
+        entries = db.session.scalars(select(ConsentEntry)).all()
+    assert [(e.site, e.policy_version, e.source) for e in entries] == [("knivsta.test", 1, "nojs")]
+    # The default site's page has no site in its links.
+    assert 'action="/consent"' in client.get("/consent").text
