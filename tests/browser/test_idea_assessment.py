@@ -118,7 +118,19 @@ def test_two_members_assess_one_idea(browser: Any, team_service: Team) -> None:
 
     bo = signed_in(browser, team_service, "bo")
     bo.goto(idea_url)
-    fill_scorecard(bo, {"Nytta": "4", "Insats": "1", "Passar": "5"}, "Kan göras i vår.")
+    # By keyboard alone: a radio group is one tab stop, arrows choose within it.
+    bo.get_by_role("group", name=re.compile("^Nytta")).get_by_role("radio", name="1").focus()
+    for key in ("Space", "ArrowRight", "ArrowRight", "ArrowRight"):  # Nytta 4
+        bo.keyboard.press(key)
+    for key in ("Tab", "Space"):  # Insats 1
+        bo.keyboard.press(key)
+    for key in ("Tab", "Space", "ArrowRight", "ArrowRight", "ArrowRight", "ArrowRight"):
+        bo.keyboard.press(key)  # Passar kommunens mål 5
+    bo.keyboard.press("Tab")
+    assert bo.evaluate("document.activeElement.id") == "rationale"
+    bo.keyboard.type("Kan göras i vår.")
+    bo.keyboard.press("Tab")
+    bo.keyboard.press("Enter")
     bo.get_by_text(f"Din bedömning av {reference} är sparad.").wait_for()
     table = bo.get_by_role("table", name="Poäng per kriterium (2 personer)")
     rows = [r.inner_text().split("\t") for r in table.locator("tbody tr").all()]
