@@ -376,6 +376,9 @@ def _log_settings(get: Any, mode: str, public_url: str | None) -> dict[str, Any]
         "LOG_MAX_DELAY_SECONDS": _int_setting(get, "LOG_MAX_DELAY_SECONDS", 10, 1, 86400),
         # /readyz answers 503 when the oldest pending decision is older than this.
         "LOG_STALL_SECONDS": _int_setting(get, "LOG_STALL_SECONDS", 60, 1, 86400),
+        # Entry bundles (tile/entries/…) publish every entry, consent IDs included, to anyone
+        # and beyond the retention purge: off unless the municipality decides to publish.
+        "LOG_PUBLIC_ENTRIES": _as_bool(get("LOG_PUBLIC_ENTRIES", "0")),
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from consent_service.audit import transparency
+from consent_service.audit import tiles_api, transparency
 from consent_service.db import db
 from consent_service.web.errors import RETRY_AFTER_SECONDS, ApiError
 from consent_service.web.openapi import UNAVAILABLE, error_response, json_response
@@ -74,6 +74,11 @@ def consistency_proof() -> Response:
     return response
 
 
+# C2SP tlog-tiles (tiles_api.py): the tree and its entries as static, cacheable resources.
+bp.add_url_rule("/tile/entries/<path:path>", view_func=tiles_api.entry_bundle)
+bp.add_url_rule("/tile/<path:path>", view_func=tiles_api.tile)
+
+
 _NOTE = {"text/plain": {"schema": {"type": "string"}}}
 _SIZE = {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"}
 
@@ -124,3 +129,4 @@ PATHS: dict[str, Any] = {
         }
     },
 }
+PATHS.update(tiles_api.PATHS)
