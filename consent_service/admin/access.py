@@ -40,6 +40,8 @@ ACTION_LABELS = {
     "set_password": "Valde lösenord via länk",
     "site_create": "Lade till webbplats",
     "site_change": "Ändrade webbplats",
+    "share_create": "Skapade delad länk till besöksstatistiken",
+    "share_revoke": "Återkallade delad länk till besöksstatistiken",
 }
 PAGE_SIZE = 50
 

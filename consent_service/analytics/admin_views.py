@@ -21,6 +21,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
+from consent_service.admin.access import record_access
 from consent_service.admin.auth import current_user, role_required
 from consent_service.admin.models import Role
 from consent_service.analytics import (
@@ -360,12 +361,15 @@ def shares_page() -> tuple[str, int]:
 @role_required(Role.EDITOR)
 def share_create() -> tuple[str, int]:
     label, expires = request.form.get("label", "")[:200], request.form.get("expires", "")[:40]
-    now = utcnow()
+    now, site = utcnow(), current_policy().site
     try:
         ends = sharing.expiry(expires, local_day(now), zone())
-        new = sharing.create_link(current_policy().site, label, ends, by=_editor_name(), now=now)
+        new = sharing.create_link(site, label, ends, by=_editor_name(), now=now)
     except sharing.ShareError as exc:
         return _shares_page([str(exc)], label=label, expires=expires)
+    # A link opens the figures to people without an account: it belongs in the access log.
+    record_access(_editor_name(), "share_create", {"link": new.id, "site": site,
+                  "expires": ends.isoformat() if ends else None})  # fmt: skip
     # Shown this once: only the token's hash is kept.
     url = url_for("analytics_shared.shared_dashboard", token=new.token, _external=True)
     return _shares_page([], new_url=url)
@@ -374,8 +378,10 @@ def share_create() -> tuple[str, int]:
 @bp.post("/shares/<int:link_id>/revoke")
 @role_required(Role.EDITOR)
 def share_revoke(link_id: int) -> BaseResponse:
-    if not sharing.revoke_link(current_policy().site, link_id, by=_editor_name(), now=utcnow()):
+    site = current_policy().site
+    if not sharing.revoke_link(site, link_id, by=_editor_name(), now=utcnow()):
         abort(404)
+    record_access(_editor_name(), "share_revoke", {"link": link_id, "site": site})
     return redirect(url_for("analytics_admin.shares_page"), 303)
 
 

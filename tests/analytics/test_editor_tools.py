@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from consent_service.admin.models import Role
+from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.analytics import chart_notes, sharing
 from consent_service.analytics.editor_models import ShareLink
 from consent_service.analytics.reports import Period
@@ -264,6 +264,13 @@ def test_a_shared_link_shows_the_figures_without_sign_in(app: Flask) -> None:
     assert gone.status_code == 410 and "Länken gäller inte längre" in gone.get_data(as_text=True)
     assert gone.headers["Referrer-Policy"] == "no-referrer"
     assert "Återkallad" in staff.get("/admin/statistics/shares").get_data(as_text=True)
+    with app.app_context():  # both in the staff access log, by whom
+        logged = db.session.execute(
+            select(AccessLogEntry.actor, AccessLogEntry.action)
+            .where(AccessLogEntry.action.in_(("share_create", "share_revoke")))
+            .order_by(AccessLogEntry.id)
+        ).all()
+    assert logged == [("anna", "share_create"), ("anna", "share_revoke")]
     unknown = public.get("/statistics/shared/csd_" + "x" * 43)
     assert unknown.status_code == 404 and "Länken finns inte" in unknown.get_data(as_text=True)
     assert public.get("/statistics/shared/nothing").status_code == 404
