@@ -260,5 +260,34 @@ def witness(url: str, state_file: Path | None) -> None:
     click.echo(new_state["last"])
 
 
-log_group = click.Group("log", help="The consent log as a transparency log: witness it.")
+@click.command("mirror")
+@click.argument("url")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--entries", is_flag=True, help="Also copy the entry bundles (if the log publishes them)."
+)
+def mirror(url: str, directory: Path, entries: bool) -> None:
+    """Copy the log's C2SP tiles at URL into DIRECTORY, checked against its signed checkpoint.
+
+    Witnesses the log first (state in DIRECTORY/witness.json); fetches only tiles the
+    directory lacks. Exit codes as for `log witness`.
+    """
+    from consent_service.audit.mirror import mirror as copy
+    from consent_service.audit.witness import WitnessAlert, WitnessUnreachable
+
+    try:
+        state = copy(url, directory, entries=entries)
+    except WitnessAlert as exc:
+        click.echo(f"ALERT: {exc}", err=True)
+        sys.exit(1)
+    except WitnessUnreachable as exc:
+        _fail(str(exc))
+        return
+    click.echo(state["last"])
+
+
+log_group = click.Group(
+    "log", help="The consent log as a transparency log: witness it, mirror its tiles."
+)
 log_group.add_command(witness)
+log_group.add_command(mirror)
