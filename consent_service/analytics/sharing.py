@@ -91,6 +91,8 @@ def create_link(
 
 
 def list_links(site: str) -> list[ShareLink]:
+    # A fresh read: on SQLite a read begun before a link was made would not see it.
+    db.session.rollback()
     links = list(
         db.session.scalars(
             select(ShareLink).where(ShareLink.site == site).order_by(ShareLink.id.desc())

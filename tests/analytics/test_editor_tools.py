@@ -200,6 +200,7 @@ def create_link(client: FlaskClient, label: str = "Kommunikationsavdelningen",
     assert response.status_code == 201, response.get_data(as_text=True)
     html = response.get_data(as_text=True)
     url = re.search(r'id="new-link-url"[^>]*value="([^"]+)"', html).group(1)
+    assert f'<th scope="row">{label}</th>' in html  # listed at once
     return url.split("/statistics/shared/")[1]
 
 
