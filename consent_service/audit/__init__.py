@@ -11,6 +11,7 @@ def init_app(app: Flask) -> None:
     And the transparency log: its settings, public endpoints, sequencer, gauges, readiness
     report and the upgrade hook that builds the Merkle tree.
     """
+    from consent_service.admin.facts import register_settings_facts
     from consent_service.audit import api as log_api
     from consent_service.audit import views as audit_views
     from consent_service.audit.cli import audit_group, log_group
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
         readiness,
     )
     from consent_service.audit.services import chain_head_seq
+    from consent_service.audit.tiles_api import log_facts
     from consent_service.health import register_readiness_check
     from consent_service.metrics import register_database_gauge
     from consent_service.retention import register_purger
@@ -54,4 +56,5 @@ def init_app(app: Flask) -> None:
     )
     register_readiness_check(app, "consent_log", readiness)
     register_upgrade_hook(app, "merkle tree", build_tree)
+    register_settings_facts(app, log_facts)
     init_sequencer(app)

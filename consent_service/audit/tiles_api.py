@@ -9,8 +9,9 @@ from __future__ import annotations
 import gzip
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 
+from consent_service.admin.facts import Fact
 from consent_service.audit import tiles
 from consent_service.db import db
 from consent_service.web.errors import ApiError
@@ -72,6 +73,19 @@ def entry_bundle(path: str) -> Response:
         response.set_data(gzip.compress(body, mtime=0))
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+def log_facts(app: Flask) -> list[Fact]:
+    """For the admin's settings page: whether the log's entries are public."""
+    published = app.config["LOG_PUBLIC_ENTRIES"]
+    return [
+        Fact(
+            "Transparensloggens poster publiceras (CONSENT_LOG_PUBLIC_ENTRIES)",
+            "ja, med samtyckes-id, för vem som helst att spegla"
+            if published
+            else "nej (bara hashvärden: brickor, kontrollpunkter och bevis)",
+        )
+    ]
 
 
 _OCTETS = {OCTETS: {"schema": {"type": "string", "format": "binary"}}}

@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select, update
 
+from consent_service.admin.models import Role
 from consent_service.audit.chain import append_entries
 from consent_service.audit.events import record_event
 from consent_service.audit.log_models import TreeNode
@@ -31,6 +32,7 @@ from consent_service.db import db
 from tests.audit import rfc9162
 from tests.audit.conftest import add_entries
 from tests.conftest import make_app
+from tests.helpers.staff import sign_in_as
 
 PREFIX = "/api/v1/log"
 WIDTH = 256
@@ -345,6 +347,10 @@ def test_entries_are_not_published_unless_the_deployment_says_so(tmp_path: Path)
     assert response.get_json()["error"] == "entries_not_published"
     assert "consent IDs" in response.get_json()["message"]
     assert client.get(tile_url(0, 0, 3)).status_code == 200  # the tiles are public
+    # The admin's settings page says which it is.
+    sign_in_as(app, client, Role.ADMIN)
+    html = client.get("/admin/settings").get_data(as_text=True)
+    assert "CONSENT_LOG_PUBLIC_ENTRIES" in html and "nej (bara hashvärden" in html
 
 
 def test_a_bundle_over_a_purged_entry_is_gone_but_its_tile_stays(app: Flask) -> None:
