@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -441,9 +442,14 @@ def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str,
         ])  # fmt: skip
         return
     bound = []
+    # sqlite3 adapts a date or datetime parameter (str(), isoformat) on every row it is
+    # bound to: the same adaptation, done once for the batch, stores the same text.
+    adapters = sqlite3.adapters if dialect.driver == "pysqlite" else {}
     for name in SHARED_COLUMNS:
         convert = EVENTS.c[name].type.bind_processor(dialect)
-        bound.append(convert(shared[name]) if convert else shared[name])
+        value = convert(shared[name]) if convert else shared[name]
+        adapt = adapters.get((type(value), sqlite3.PrepareProtocol))
+        bound.append(adapt(value) if adapt else value)
     sql = _insert_sql(placeholder)
     # The campaign fields travel as one (cached) tuple: five dict entries per event cost more.
     conn.exec_driver_sql(sql, [(*bound, *_PLAIN_COLUMNS(row), *row["campaign"]) for row in rows])
