@@ -16,8 +16,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from consent_service import create_app
 from consent_service.config import DEFAULT_POLICY_FILE
-from consent_service.sites.policy import load_policy
 from consent_service.schema import upgrade_database
+from consent_service.sites.policy import load_policy
 from tests.helpers.browser import browser  # noqa: F401  (the session's Chromium, for every test)
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"

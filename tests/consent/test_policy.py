@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from consent_service.audit.models import PolicyText
-from consent_service.sites.policy import PolicyError, load_policy, parse_policy
 from consent_service.db import db
 from consent_service.hashing import sha256_hex
 from consent_service.schema import upgrade_database
+from consent_service.sites.policy import PolicyError, load_policy, parse_policy
 from tests.conftest import POLICY_VERSION, make_app
 
 POLICY = Path(__file__).resolve().parents[2] / "consent_service" / "policy" / "uppsala.toml"

@@ -23,8 +23,8 @@ from consent_service.audit.checkpoints import write_private_key
 from consent_service.audit.log_models import PendingEntry
 from consent_service.audit.services import verify_log
 from consent_service.config import DEFAULT_POLICY_FILE
-from consent_service.sites.policy import load_policy
 from consent_service.db import db
+from consent_service.sites.policy import load_policy
 from tests.audit import rfc9162
 from tests.conftest import choice_body, make_app
 from tests.ops.servers import ROOT, Instance, free_port

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "9e3b5a71c2d8"
 down_revision: str | None = "e2a4c8d61f07"
 branch_labels: str | Sequence[str] | None = None

@@ -29,9 +29,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_analytics_annotations")),
     )
-    op.create_index(
-        "ix_analytics_annotations_site_day", "analytics_annotations", ["site", "day"]
-    )
+    op.create_index("ix_analytics_annotations_site_day", "analytics_annotations", ["site", "day"])
     op.create_table(
         "analytics_share_links",
         sa.Column("id", sa.Integer(), nullable=False),
