@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from consent_service.analytics import (
         admin_views,
         api,
+        mailreports,
         openapi,
         rollup,
         shared_views,
@@ -40,4 +41,5 @@ def init_app(app: Flask) -> None:
         app, "Besöksstatistik", "analytics_admin.dashboard", Role.EDITOR, Role.PRIVACY_OFFICER
     )
     register_purger(app, "analytics", lambda: rollup.purge(utcnow()))
+    register_purger(app, "statistics reports", lambda: mailreports.purge_sent_records(utcnow()))
     app.cli.add_command(analytics_group)

@@ -41,6 +41,9 @@ from consent_service.web.formatting import (
 FREQUENCIES = ("weekly", "monthly")
 LANGUAGES = ("sv", "en")
 TOP_PAGES = 5
+# Records of sent reports (with the address) are kept this long: a rerun only ever needs the
+# last week's and month's, the rest answers "did I get the March report?" for a year.
+SENT_RECORD_DAYS = 400
 SMTP_TIMEOUT_SECONDS = 10
 # One address, no list: a subscriber's own, typed by them.
 EMAIL = re.compile(r"[^@\s,;<>\"()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}")
@@ -335,6 +338,15 @@ def _send(mail: EmailMessage, to: str) -> None:
         if config["SMTP_USER"]:
             smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
         smtp.send_message(mail, to_addrs=[to])
+
+
+def purge_sent_records(now: dt.datetime) -> str:
+    """Forget which reports went to which address once their period is long past."""
+    oldest = local_day(now) - dt.timedelta(days=SENT_RECORD_DAYS)
+    with db.writing() as session:
+        result = session.execute(delete(SentReport).where(SentReport.period_end < oldest))
+        removed = int(getattr(result, "rowcount", 0) or 0)
+    return f"{removed} record(s) of sent statistics reports older than {SENT_RECORD_DAYS} days"
 
 
 # --- sending --------------------------------------------------------------------------------

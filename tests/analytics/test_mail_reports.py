@@ -205,3 +205,21 @@ def test_the_command(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None:
     without = make_app(tmp_path / "plain")
     refused = without.test_cli_runner().invoke(args=["analytics", "send-reports"])
     assert refused.exit_code == 1 and "CONSENT_SMTP_HOST is not set" in refused.output
+
+
+def test_purge_forgets_old_records_of_sent_reports(
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
+) -> None:
+    _, port = mailbox
+    app = mail_app(tmp_path, port)
+    subscribe(app, "anna", "anna@uppsala.test", "weekly", "sv")
+    with app.app_context():
+        assert mailreports.send_reports(MONDAY).sent == ["anna@uppsala.test 2026-03-02"]
+        # The week ended 8 March 2026; 400 days later it is still kept, a day after not.
+        kept = day_start(dt.date(2027, 4, 12)) + dt.timedelta(hours=7)
+        assert mailreports.purge_sent_records(kept).startswith("0 record(s)")
+        result = app.test_cli_runner().invoke(args=["purge"])
+        assert result.exit_code == 0 and "statistics reports" in result.output
+        gone = kept + dt.timedelta(days=1)
+        assert mailreports.purge_sent_records(gone).startswith("1 record(s)")
+        assert db.session.scalar(select(func.count()).select_from(SentReport)) == 0
