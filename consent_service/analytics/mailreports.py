@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import smtplib
-import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -30,6 +29,7 @@ from consent_service.analytics.reports import Period
 from consent_service.analytics.visitors import local_day
 from consent_service.analytics.visits import Figures
 from consent_service.db import db
+from consent_service.mail import send
 from consent_service.web.formatting import (
     format_change,
     format_date,
@@ -44,7 +44,6 @@ TOP_PAGES = 5
 # Records of sent reports (with the address) are kept this long: a rerun only ever needs the
 # last week's and month's, the rest answers "did I get the March report?" for a year.
 SENT_RECORD_DAYS = 400
-SMTP_TIMEOUT_SECONDS = 10
 # One address, no list: a subscriber's own, typed by them.
 EMAIL = re.compile(r"[^@\s,;<>\"()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}\.)+[A-Za-z]{2,63}")
 
@@ -322,24 +321,6 @@ def compose(summary: Summary, to: str) -> EmailMessage:
     return mail
 
 
-def _send(mail: EmailMessage, to: str) -> None:
-    """Deliver to exactly one recipient (the same SMTP settings as the idea status e-mail)."""
-    config = current_app.config
-    host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
-    context = ssl.create_default_context()
-    smtp: smtplib.SMTP
-    if security == "tls":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
-    with smtp:
-        if security == "starttls":
-            smtp.starttls(context=context)
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(mail, to_addrs=[to])
-
-
 def purge_sent_records(now: dt.datetime) -> str:
     """Forget which reports went to which address once their period is long past."""
     oldest = local_day(now) - dt.timedelta(days=SENT_RECORD_DAYS)
@@ -389,7 +370,7 @@ def send_reports(now: dt.datetime) -> Outcome:
             outcome.skipped += 1
             continue
         try:
-            _send(compose(summarise(sub.site, sub.frequency, sub.language, today), sub.email),
+            send(compose(summarise(sub.site, sub.frequency, sub.language, today), sub.email),
                   sub.email)  # fmt: skip
         except (OSError, smtplib.SMTPException) as exc:
             current_app.logger.warning("statistics report to subscription %s failed: %s",
