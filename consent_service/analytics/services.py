@@ -424,7 +424,7 @@ def _insert_sql(placeholder: str) -> str:
 
 
 def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    """Insert one batch with a single executemany.
+    """Insert one batch with a single statement (SQLite) or executemany (other databases).
 
     The values all events of a request share (site, day, time, visitor, client classes)
     are converted for the database once per batch rather than once per row: at batches of
@@ -450,9 +450,41 @@ def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str,
         value = convert(shared[name]) if convert else shared[name]
         adapt = adapters.get((type(value), sqlite3.PrepareProtocol))
         bound.append(adapt(value) if adapt else value)
+    if dialect.driver == "pysqlite" and _sqlite_batch_fits(len(rows)):
+        # SQLite: one statement for the whole batch. The shared values are bound once and
+        # named by number in every row; executemany binds them again for every event and
+        # steps the statement once per event, which costs more than SQLite's insert itself.
+        params = bound
+        for row in rows:
+            params += _PLAIN_COLUMNS(row)
+            params += row["campaign"]
+        conn.exec_driver_sql(_sqlite_batch_sql(len(rows)), tuple(params))
+        return
     sql = _insert_sql(placeholder)
     # The campaign fields travel as one (cached) tuple: five dict entries per event cost more.
     conn.exec_driver_sql(sql, [(*bound, *_PLAIN_COLUMNS(row), *row["campaign"]) for row in rows])
+
+
+def _sqlite_batch_fits(n: int) -> bool:
+    """Whether `n` events fit SQLite's limit of parameters per statement."""
+    most = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
+    return len(SHARED_COLUMNS) + n * len(EVENT_COLUMNS) <= most
+
+
+@lru_cache(maxsize=MAX_EVENTS_PER_BATCH)
+def _sqlite_batch_sql(n: int) -> str:
+    """INSERT … VALUES for `n` events: ?1…?9 are the shared values, repeated in every row."""
+    shared = [f"?{i}" for i in range(1, len(SHARED_COLUMNS) + 1)]
+    width = len(EVENT_COLUMNS)
+    rows = []
+    for event in range(n):
+        first = len(SHARED_COLUMNS) + 1 + event * width
+        rows.append(
+            "(" + ", ".join([*shared, *(f"?{i}" for i in range(first, first + width))]) + ")"
+        )
+    names = ", ".join((*SHARED_COLUMNS, *EVENT_COLUMNS))
+    # Table and column names are constants; every value is a parameter.
+    return f"INSERT INTO {EVENTS.name} ({names}) VALUES {', '.join(rows)}"  # noqa: S608
 
 
 @dataclass(frozen=True)
