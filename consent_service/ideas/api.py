@@ -46,14 +46,17 @@ IDEA_SCHEMA = {
 }
 
 
-def form_document(language: str, challenge: dict[str, Any] | None = None) -> dict[str, Any]:
+def form_document(
+    language: str, challenge: dict[str, Any] | None = None, variant: str | None = None
+) -> dict[str, Any]:
     catalog = current_catalog()
     return {
         "challenge": challenge,
         "language": language,
+        "variant": variant,
         "areas": catalog.form_areas(language),
         "limits": services.limits(),
-        "texts": catalog.widget_texts(language),
+        "texts": catalog.widget_texts(language, variant),
         "dir": catalog.direction(language),
         "form_token": services.issue_form_token(),
     }
@@ -63,6 +66,8 @@ def form_document(language: str, challenge: dict[str, Any] | None = None) -> dic
 def idea_form() -> Response:
     catalog = current_catalog()
     language = catalog.language_for(request.args.get("lang"))
+    # ?lang=sv-lattlast: the same Swedish form in easy Swedish (lättläst).
+    variant = catalog.variant(request.args.get("lang"))
     challenge = None
     slug = request.args.get("challenge")
     if slug:
@@ -72,7 +77,7 @@ def idea_form() -> Response:
             return json_error(404, "challenge_unknown", message)
         # Shown even before it opens or after it closes, with `open` false and a message.
         challenge = challenges.public_view(found, language)
-    response = jsonify(form_document(language, challenge))
+    response = jsonify(form_document(language, challenge, variant))
     # The form token is a time stamp: every answer is fresh.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -101,7 +106,7 @@ def submit_idea() -> Response:
             challenge=data.get("challenge"),
         )
     except services.InvalidIdea as exc:
-        texts = catalog.widget_texts(language)
+        texts = catalog.widget_texts(language, catalog.variant(data.get("language")))
         limits = services.limits()
         messages = [
             texts[code].format(max=limits.get(field, ""), n="")

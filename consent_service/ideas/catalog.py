@@ -96,8 +96,17 @@ class Catalog:
     def form_areas(self, language: str) -> list[dict[str, str]]:
         return [{"id": a.id, "label": a.labels[language]} for a in self.active_areas()]
 
-    def widget_texts(self, language: str) -> dict[str, str]:
-        return dict(self.texts[language]["widget"])
+    def variant(self, tag: str | None) -> str | None:
+        """The text variant a tag names, such as 'sv-lattlast' (easy Swedish), else None."""
+        key = (tag or "").strip().lower()
+        return key if key in self.texts.get("variants", {}) else None
+
+    def widget_texts(self, language: str, variant: str | None = None) -> dict[str, str]:
+        """The widget's texts; a variant of `language` replaces them (texts.toml [variants])."""
+        texts = dict(self.texts[language]["widget"])
+        if variant is not None and self.texts["variants"][variant]["language"] == language:
+            texts.update(self.texts["variants"][variant]["widget"])
+        return texts
 
     def page_texts(self, language: str) -> dict[str, str]:
         return dict(self.texts[language]["page"])
@@ -152,6 +161,10 @@ def load_catalog(areas_file: str | Path) -> Catalog:
             pair = stages.get(stage)
             if not (isinstance(pair, list) and len(pair) == 2 and all(pair)):
                 raise CatalogError(f"texts.toml [{lang}.stages]: {stage} needs [label, text]")
+    for name, variant in texts.get("variants", {}).items():
+        if not isinstance(variant, dict) or variant.get("language") not in languages:
+            raise CatalogError(f"texts.toml [variants.{name}]: language must be one of languages")
+        _require(variant.get("widget", {}), WIDGET_KEYS, f"texts.toml [variants.{name}.widget]")
     areas: list[Area] = []
     seen: set[str] = set()
     for entry in areas_doc.get("areas", []):

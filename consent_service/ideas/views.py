@@ -43,14 +43,17 @@ def _language(*candidates: str | None) -> str:
     return request.accept_languages.best_match(catalog.languages) or catalog.default_language
 
 
-def _page(template: str, language: str, status: int = 200, **context: Any) -> Response:
+def _page(
+    template: str, language: str, status: int = 200, variant: str | None = None, **context: Any
+) -> Response:
     catalog = current_catalog()
     html = render_template(
         template,
         language=language,
         direction=catalog.direction(language),
         texts=catalog.page_texts(language),
-        widget=catalog.widget_texts(language),
+        widget=catalog.widget_texts(language, variant),
+        variant=variant,
         other_languages=[lang for lang in catalog.languages if lang != language],
         catalog=catalog,
         limits=services.limits(),
@@ -103,6 +106,8 @@ def _render_form(
         "ideas/new.html",
         language,
         status,
+        # ?lang=sv-lattlast: the form's labels and messages in easy Swedish.
+        variant=current_catalog().variant(form.lang.data),
         form=form,
         errors=errors or {},
         notice=notice,
@@ -116,7 +121,7 @@ def new_idea() -> Response:
     language = _language(request.args.get("lang"))
     form = IdeaForm(
         data={
-            "lang": language,
+            "lang": current_catalog().variant(request.args.get("lang")) or language,
             "topic": request.args.get("topic", "")[:64],
             "page": services.clean_page(request.args.get("page")) or "",
             "form_token": services.issue_form_token(),

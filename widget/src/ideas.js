@@ -18,8 +18,8 @@ const track = (name, props) => w.Consent?.track?.(name, props);
 
 /** GET /form: the areas and texts of a language (and a challenge's question) and a fresh
  * signed form time stamp. */
-const getForm = (ch) =>
-  fetch(C.api + "/form?lang=" + LANG + (ch ? "&challenge=" + encodeURIComponent(ch) : ""), {
+const getForm = (ch, lang) =>
+  fetch(C.api + "/form?lang=" + lang + (ch ? "&challenge=" + encodeURIComponent(ch) : ""), {
     credentials: "omit",
   }).then((r) =>
     r.ok ? r.json() : Promise.reject(r),
@@ -29,9 +29,11 @@ async function mount(host) {
   const topic = host.dataset.topic || "";
   // data-challenge: the question comes from the service, so the form is fetched at once.
   const ch = host.dataset.challenge;
-  let F = !ch && LANG == C.lang && C.form;
+  // data-language: a language or a variant such as "sv-lattlast" (easy Swedish), from /form.
+  const lang = host.dataset.language || LANG;
+  let F = !ch && lang == C.lang && C.form;
   let formP; // promise of the GET /form answer (its form_token counts the fill time)
-  const form = () => (formP ||= getForm(ch).catch((e) => ((formP = 0), Promise.reject(e))));
+  const form = () => (formP ||= getForm(ch, lang).catch((e) => ((formP = 0), Promise.reject(e))));
   if (!F) {
     try {
       F = await form();
@@ -44,7 +46,7 @@ async function mount(host) {
   const fill = (key, n) => T[key].replace("{max}", L[n] || "").replace("{n}", n);
   const root = host.attachShadow({ mode: "open" });
   adopt(root, css);
-  const wrap = h("div", { lang: F === C.form ? C.lang : LANG, dir: F.dir });
+  const wrap = h("div", { lang: F.language || C.lang, dir: F.dir });
   root.append(wrap);
   // The funnel: shown (drawn on a page view), opened (first focus or input in a form),
   // started (first input), submitted. Each form counts once; "send another" is a new form.
@@ -58,7 +60,7 @@ async function mount(host) {
     if (Q && !Q.open)
       return wrap.replaceChildren(
         h("p", { textContent: Q.message }),
-        h("p", {}, h("a", { href: C.nojs + "?lang=" + LANG, textContent: T.nojs })),
+        h("p", {}, h("a", { href: C.nojs + "?lang=" + lang, textContent: T.nojs })),
       );
     requestId = uuid();
     const fields = {};
@@ -192,7 +194,7 @@ async function mount(host) {
             name: v("name"),
             email: v("email").trim(),
             contact_ok: ok.checked,
-            language: LANG,
+            language: lang,
             form_token: f.form_token,
             website: trap.value,
             request_id: requestId,
@@ -206,7 +208,7 @@ async function mount(host) {
       if (r?.status == 201 && body) return done(body);
       if (!r || r.status > 499 || !body) {
         const link = h("a", {
-          href: C.nojs + "?" + new URLSearchParams({ lang: LANG, topic, page: location.origin + location.pathname }),
+          href: C.nojs + "?" + new URLSearchParams({ lang, topic, page: location.origin + location.pathname }),
           textContent: T.nojs,
         });
         return say(alert, T.unreachable + " ", link);
