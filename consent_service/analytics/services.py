@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 from flask import current_app
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from consent_service import metrics, ratelimit
 from consent_service.analytics.models import AnalyticsEvent, DroppedCount
@@ -458,11 +458,26 @@ def insert_events(conn: Connection, shared: dict[str, Any], rows: list[dict[str,
         for row in rows:
             params += _PLAIN_COLUMNS(row)
             params += row["campaign"]
-        conn.exec_driver_sql(_sqlite_batch_sql(len(rows)), tuple(params))
+        _driver_execute(conn, _sqlite_batch_sql(len(rows)), tuple(params))
         return
     sql = _insert_sql(placeholder)
     # The campaign fields travel as one (cached) tuple: five dict entries per event cost more.
     conn.exec_driver_sql(sql, [(*bound, *_PLAIN_COLUMNS(row), *row["campaign"]) for row in rows])
+
+
+def _driver_execute(conn: Connection, sql: str, params: tuple[Any, ...]) -> None:
+    """Run `sql` on the driver's cursor: SQLAlchemy's statement set-up costs about as much as
+    SQLite's insert of a small batch. Errors are raised as SQLAlchemy raises them (the 503
+    handler knows those)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def _sqlite_batch_fits(n: int) -> bool:

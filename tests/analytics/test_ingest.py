@@ -248,3 +248,30 @@ def test_no_address_or_user_agent_anywhere_in_the_database(
                     found += [(name, column, n) for n in needles if n in cell]
     assert scanned > 10  # the scan saw the events, rollups, keys, counters and consent log
     assert found == []
+
+
+def test_a_batch_the_database_refuses_is_a_503_and_nothing_of_it_is_stored(
+    app: Flask, client: FlaskClient, granted: str
+) -> None:
+    """The insert goes to the driver directly on SQLite: its errors still end as a 503."""
+    send(client, [pageview("/first")], cookie=granted)  # the day's key exists from here on
+    with app.app_context(), db.engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON analytics_events "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        else:
+            conn.exec_driver_sql(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql "
+                "AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+            )
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse BEFORE INSERT ON analytics_events "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+    response = send(client, [pageview("/a"), pageview("/b")], cookie=granted)
+    assert response.status_code == 503
+    assert response.json is not None and response.json["error"] == "unavailable"
+    assert response.headers["Retry-After"]
+    assert [event.path for event in stored(app)] == ["/first"]
