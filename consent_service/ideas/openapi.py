@@ -53,6 +53,11 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "texts": {"type": "object", "additionalProperties": {"type": "string"}},
+            "variant": {
+                "type": ["string", "null"],
+                "description": "A text variant of the language, e.g. sv-lattlast (easy Swedish) "
+                "for ?lang=sv-lattlast; else null",
+            },
             "challenge": {
                 "oneOf": [{"$ref": "#/components/schemas/IdeaChallenge"}, {"type": "null"}],
                 "description": "The challenge asked for with ?challenge=, else null",
@@ -164,7 +169,8 @@ PATHS: dict[str, Any] = {
                     "name": "lang",
                     "in": "query",
                     "required": False,
-                    "description": "sv or en; anything else gives the default (sv)",
+                    "description": "sv or en, or sv-lattlast (easy Swedish texts); anything "
+                    "else gives the default (sv)",
                     "schema": {"type": "string"},
                 },
                 {
