@@ -359,7 +359,8 @@ def receive_idea(
                             created_at=now,
                         )
                     )
-                if data.email and data.contact_ok and idea.stage != SPAM:
+                mail_on = bool(current_app.config.get("SMTP_HOST"))
+                if data.email and data.contact_ok and idea.stage != SPAM and mail_on:
                     # The receipt is sent after the answer (mail.deliver_receipts), never
                     # in the way of storing the idea; none for the spam queue, so that a
                     # script cannot make the service mail addresses it picked.

@@ -316,3 +316,10 @@ def test_a_receipt_gives_up_after_its_attempts_and_says_so(tmp_path: Path) -> No
 def team_page(app: Flask, reference: str) -> str:
     client = member(app, "inno")
     return str(client.get(f"/admin/ideas/{reference}").get_data(as_text=True))
+
+
+def test_without_a_mail_server_no_receipt_is_queued(app: Flask, client: FlaskClient) -> None:
+    """A receipt queued now would arrive long after the submission once SMTP is set up."""
+    assert sent(submit(client, email="ada@example.se", contact_ok=True)).status_code == 201
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(IdeaOutbox)) == 0
