@@ -19,6 +19,7 @@ from consent_service.config import DEFAULT_POLICY_FILE
 from consent_service.schema import upgrade_database
 from consent_service.sites.policy import load_policy
 from tests.helpers.browser import browser  # noqa: F401  (the session's Chromium, for every test)
+from tests.helpers.smtp import mailbox  # noqa: F401  (a real SMTP server, for the mail tests)
 
 SECRET = "test-secret-key-that-is-long-enough-0123456789"
 HOST_ORIGIN = "https://www.uppsala.test"

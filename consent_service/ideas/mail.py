@@ -7,7 +7,6 @@ it is logged and noted in the idea's history.
 from __future__ import annotations
 
 import smtplib
-import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -17,8 +16,8 @@ from consent_service.db import db, utcnow
 from consent_service.ideas.catalog import current_catalog
 from consent_service.ideas.models import Idea, IdeaEvent
 from consent_service.ideas.services import valid_email
-
-SMTP_TIMEOUT_SECONDS = 10
+from consent_service.mail import mail_enabled as mail_enabled
+from consent_service.mail import send as send
 
 SUBJECT = {
     "sv": "Ny status för din idé {reference}",
@@ -39,10 +38,6 @@ BODY = {
         "messages, delete your contact details on the page above.\n"
     ),
 }
-
-
-def mail_enabled() -> bool:
-    return bool(current_app.config.get("SMTP_HOST"))
 
 
 def compose(idea: Idea, to: str, name: str | None, message: str | None, url: str) -> EmailMessage:
@@ -68,24 +63,6 @@ def compose(idea: Idea, to: str, name: str | None, message: str | None, url: str
         )
     )
     return mail
-
-
-def send(mail: EmailMessage, to: str) -> None:
-    """Deliver to exactly one recipient, whatever the headers say."""
-    config = current_app.config
-    host, port, security = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_SECURITY"]
-    context = ssl.create_default_context()
-    smtp: smtplib.SMTP
-    if security == "tls":
-        smtp = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT_SECONDS, context=context)
-    else:
-        smtp = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT_SECONDS)
-    with smtp:
-        if security == "starttls":
-            smtp.starttls(context=context)
-        if config["SMTP_USER"]:
-            smtp.login(config["SMTP_USER"], config["SMTP_PASSWORD"] or "")
-        smtp.send_message(mail, to_addrs=[to])
 
 
 def notify_citizen(idea_id: int, *, message: str | None, status_url: str) -> bool:

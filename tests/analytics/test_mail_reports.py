@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select, update
 
@@ -24,6 +18,7 @@ from tests.analytics.test_editor_tools import earlier_traffic
 from tests.analytics.test_visits import day_start, known_traffic
 from tests.conftest import make_app
 from tests.helpers.servers import free_port
+from tests.helpers.smtp import Mailbox
 from tests.helpers.staff import make_staff
 
 NBSP = "\u00a0"
@@ -31,29 +26,6 @@ SITE = "uppsala.se"
 # Monday 9 March 2026, 07:00 in Stockholm: last week is 2-8 March, the week before 23 Feb-1 Mar.
 MONDAY = day_start(dt.date(2026, 3, 9)) + dt.timedelta(hours=7)
 APRIL = day_start(dt.date(2026, 4, 1)) + dt.timedelta(hours=7)
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        content = envelope.content
-        raw = content if isinstance(content, bytes) else content.encode()
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.mails.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 def mail_app(tmp_path: Path, port: int) -> Flask:

@@ -6,12 +6,8 @@ and the idea's archive file is downloaded and opened on its own. Axe on every pa
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -24,31 +20,10 @@ from tests.browser.conftest import PAGE_HOST, SCREENSHOTS, start_service
 from tests.browser.test_ideas_widget import BUNDLE, ROOT, WCAG
 from tests.helpers.browser import page_that_records_errors
 from tests.helpers.servers import ServerThread, free_port
+from tests.helpers.smtp import Mailbox
 from tests.helpers.staff import PASSWORD, make_staff
 
 pytestmark = pytest.mark.browser
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = envelope.content if isinstance(envelope.content, bytes) else b""
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        self.mails.append((list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.mails if rcpt == [address]]
-
-    def wait_for(self, address: str) -> EmailMessage:
-        """The first mail to `address`; it is sent after the answer, so it may be on its way."""
-        for _ in range(200):
-            if found := self.to(address):
-                return found[0]
-            time.sleep(0.05)
-        raise AssertionError(f"no mail to {address}")
 
 
 class EasyHostPage:

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
-import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,34 +13,8 @@ from consent_service.db import db
 from consent_service.ideas.models import IdeaEvent
 from tests.conftest import make_app
 from tests.helpers.servers import free_port
+from tests.helpers.smtp import Mailbox
 from tests.ideas.conftest import csrf_token, make_staff, sign_in, submit
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[str, list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        content = envelope.content
-        raw = content if isinstance(content, bytes) else content.encode()
-        self.mails.append(
-            (
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                email.message_from_bytes(raw, policy=email.policy.default),
-            )
-        )
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 def mail_app(tmp_path: Path, port: int) -> Flask:
@@ -75,7 +43,7 @@ def move(client: FlaskClient, ref: str, **data: str) -> None:
 
 def status_mails(box: Mailbox) -> list[tuple[str, list[str], EmailMessage]]:
     """The status e-mails, without the receipt every submission with an address also gets."""
-    return [m for m in box.mails if "status" in m[2]["Subject"]]
+    return [m for m in box.envelopes if "status" in m[2]["Subject"]]
 
 
 def events(app: Flask) -> list[str]:

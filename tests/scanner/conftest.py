@@ -8,16 +8,12 @@ host resolver rules: first and third parties are really different sites.
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import Result
 from werkzeug.wrappers import Request, Response
 
@@ -29,7 +25,6 @@ from tests.browser.conftest import (
     start_service,
 )
 from tests.helpers.browser import chromium_or_skip
-from tests.helpers.servers import free_port
 
 RESOLVER_RULES = "--host-resolver-rules=MAP *.uppsala.test 127.0.0.1, MAP *.example.test 127.0.0.1"
 # The site's declarations for these tests: the gated scripts set exactly these.
@@ -220,26 +215,3 @@ def scan_service(
 
 def run_scan(service: Service, *args: str) -> Result:
     return service.app.test_cli_runner().invoke(args=["scan", *args])
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        content = envelope.content
-        raw = content if isinstance(content, bytes) else content.encode()
-        message = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.mails.append((list(envelope.rcpt_tos), message))
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()

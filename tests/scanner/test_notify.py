@@ -16,8 +16,8 @@ from consent_service.db import db
 from consent_service.scanner.notify import notify_if_changed, privacy_officers
 from tests.conftest import make_app
 from tests.helpers.servers import free_port
+from tests.helpers.smtp import Mailbox
 from tests.helpers.staff import make_staff
-from tests.scanner.conftest import Mailbox
 from tests.scanner.test_reports import PIXEL, finished_job, stored
 from tests.scanner.test_services import CLEAN, CLEAN_STORAGE, cookie
 

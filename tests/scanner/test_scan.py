@@ -20,8 +20,9 @@ from consent_service.consent.services import current_policy
 from consent_service.db import db
 from consent_service.scanner.models import ScanJob
 from tests.browser.conftest import Service
+from tests.helpers.smtp import Mailbox
 from tests.helpers.staff import PASSWORD, make_staff
-from tests.scanner.conftest import Mailbox, MunicipalSite, run_scan
+from tests.scanner.conftest import MunicipalSite, run_scan
 from tests.scanner.test_notify import staff
 
 pytestmark = pytest.mark.browser
