@@ -44,6 +44,17 @@ PATHS: dict[str, Any] = {
     "/api/v1/policy": {
         "get": {
             "summary": "The current cookie policy",
+            "description": "The published policy of the site named by `site`, else of the site "
+            "whose exact origin the request's Origin is, else of the deployment's default site.",
+            "parameters": [
+                {
+                    "name": "site",
+                    "in": "query",
+                    "required": False,
+                    "description": "The site's domain name, e.g. uppsala.se.",
+                    "schema": {"type": "string", "maxLength": 64},
+                }
+            ],
             "responses": {
                 "200": {
                     "description": "Policy version, categories, texts per language, cookies",
@@ -63,6 +74,7 @@ PATHS: dict[str, Any] = {
                     },
                 },
                 "403": error_response("Origin not allowed"),
+                "404": error_response("This service does not serve the named site"),
             },
         }
     },

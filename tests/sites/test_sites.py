@@ -156,3 +156,9 @@ def test_a_site_from_a_policy_file_keeps_that_policy(tmp_path: Path) -> None:
     add_knivsta(app, "--policy", str(policy))
     texts = app.test_client().get("/api/v1/policy?site=knivsta.test").json["texts"]
     assert texts["sv"]["title"] == "Kakor i Knivsta"
+
+
+def test_the_openapi_document_names_the_site_parameter(client: FlaskClient) -> None:
+    policy = client.get("/api/v1/openapi.json").json["paths"]["/api/v1/policy"]["get"]
+    assert [p["name"] for p in policy["parameters"]] == ["site"]
+    assert "404" in policy["responses"]
