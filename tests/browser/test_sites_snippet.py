@@ -122,8 +122,10 @@ def test_a_second_site_from_adding_to_the_test_page(page: Any, service: str) -> 
     page.focus("#site-switch")
     page.select_option("#site-switch", SECOND)
     page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    # Wait for the switch's own navigation (POST, redirect back) before going on: a goto
+    # while it is under way aborts one of the two.
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert page.input_value("#site-switch") == SECOND
 
     page.goto(service + "/admin/snippet")
