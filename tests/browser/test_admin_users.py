@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import Role
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_staff_pages import check_page as staff_check_page
 from tests.conftest import make_app
 from tests.helpers.browser import page_that_records_errors
 from tests.helpers.servers import ServerThread
@@ -39,15 +38,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def check_page(page: Any, name: str) -> None:
-    results = Axe().run(page, options=WCAG)
-    assert results.violations_count == 0, results.generate_report()
-    assert page.errors == [], page.errors
-    page.set_viewport_size({"width": 320, "height": 800})
-    overflow = page.evaluate("document.documentElement.scrollWidth")
-    assert overflow <= 320, (name, overflow)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"admin-{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    staff_check_page(page, name, prefix="admin")
 
 
 def sign_in_by_keyboard(page: Any, base: str, name: str, password: str) -> None:

@@ -51,7 +51,7 @@ def admin_page(browser: Any, staff_service: str) -> Iterator[Any]:
     context.close()
 
 
-def check_page(page: Any, name: str) -> None:
+def check_page(page: Any, name: str, prefix: str = "staff") -> None:
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
     assert page.errors == [], page.errors
@@ -59,7 +59,7 @@ def check_page(page: Any, name: str) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= 320, (name, overflow)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"staff-{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{prefix}-{name}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
