@@ -174,6 +174,41 @@ def service_env(tmp: Path) -> dict[str, str]:
     }
 
 
+@dataclass
+class DurablePostgres:
+    url: str
+    settings: dict[str, str]  # fsync, synchronous_commit, server_version as the server reports
+
+    def describe(self) -> str:
+        version = self.settings["server_version"].split()[0]
+        return (f"PostgreSQL {version}: fsync={self.settings['fsync']}, "
+                f"synchronous_commit={self.settings['synchronous_commit']}")  # fmt: skip
+
+
+@contextlib.contextmanager
+def durable_postgres(database: str = "consent_bench") -> Iterator[DurablePostgres]:
+    """A throwaway PostgreSQL with production durability and one empty database.
+
+    The test harness's server (tests/postgres.py) in its durable mode: PostgreSQL's defaults,
+    fsync and synchronous_commit on, so that an acknowledgement waits for the WAL flush.
+    """
+    import sqlalchemy as sa
+
+    from tests.postgres import PostgresServer
+
+    server = PostgresServer(durable=True).start()
+    try:
+        admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {database}"))
+            settings = {name: str(conn.execute(sa.text(f"SHOW {name}")).scalar())
+                        for name in ("fsync", "synchronous_commit", "server_version")}  # fmt: skip
+        admin.dispose()
+        yield DurablePostgres(server.url(database), settings)
+    finally:
+        server.stop()
+
+
 def migrate(env: dict[str, str]) -> None:
     subprocess.run([str(VENV_BIN / "consent-service"), "db", "upgrade"], cwd=ROOT, check=True,
                    env={**os.environ, **env}, capture_output=True)  # fmt: skip

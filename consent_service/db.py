@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    exc,
     make_url,
 )
 from sqlalchemy.engine import Connection
@@ -101,12 +103,39 @@ def _configure_sqlite(engine: Engine) -> None:
         )
 
 
+def _configure_postgresql(engine: Engine) -> None:
+    """Check a pooled connection on checkout without a round trip to the server.
+
+    A ping per checkout (SQLAlchemy's `pool_pre_ping`) is one more round trip on every
+    request; on the consent write path it took about a sixth of the request's time under
+    load. An idle connection between transactions has nothing to read; when the server ends
+    the session (a restart, `pg_terminate_backend`, a crash) its termination message and the
+    closed socket make it readable. Only then is it pinged, and if the ping fails, it and
+    every connection pooled before it are replaced, as after a failed pre-ping.
+    """
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+        if dbapi_conn.closed:
+            raise exc.InvalidatePoolError("connection closed")
+        poller = select.poll()
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        if not poller.poll(0):
+            return  # nothing arrived while it was idle: the session is alive
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise exc.InvalidatePoolError(f"connection lost: {error}") from error
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5)
+    _configure_postgresql(engine)
+    return engine
 
 
 class Database:
