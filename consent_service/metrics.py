@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, request
@@ -273,9 +274,20 @@ def _observe(response: Response) -> Response:
     # The rule pattern, never the concrete path: one series per route, not per visitor.
     route = request.url_rule.rule if request.url_rule is not None else "unmatched"
     method = request.method if request.method in _METHODS else "other"
-    HTTP_REQUESTS.labels(route=route, method=method, status=str(response.status_code)).inc()
-    HTTP_LATENCY.labels(route=route, method=method).observe(time.perf_counter() - started)
+    requests, latency = _series(route, method, response.status_code)
+    requests.inc()
+    latency.observe(time.perf_counter() - started)
     return response
+
+
+@cache
+def _series(route: str, method: str, status: int) -> tuple[Counter, Histogram]:
+    """The labelled series of one route, method and status (prometheus_client's `labels`
+    locks and validates on every call; the set of routes is fixed, so is this cache)."""
+    return (
+        HTTP_REQUESTS.labels(route=route, method=method, status=str(status)),
+        HTTP_LATENCY.labels(route=route, method=method),
+    )
 
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -33,7 +33,20 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
-from sqlalchemy import Connection, delete, func, insert, literal, select, text, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -189,14 +202,24 @@ def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Ro
     finds it (otherwise it could look before the first commits and insert after the
     sequencer has moved the first out of the pending table's unique constraint).
     """
+    key = {"site": site, "request_id": request_id}
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"{site}\n{request_id}"},
-        )
+        conn.execute(_REQUEST_ID_LOCK, {"key": f"{site}\n{request_id}"})
+    return conn.execute(_recorded_with_request_id(), key).first()
+
+
+_REQUEST_ID_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@cache
+def _recorded_with_request_id() -> CompoundSelect[Any]:
+    # Built once: constructing the statement (and its cache key) on every decision cost more
+    # than running it.
     fields = ("consent_id", "action", "policy_version", "functional", "statistics",
               "language", "source", "occurred_at")  # fmt: skip
-    stmt = union_all(
+    site: BindParameter[str] = bindparam("site")
+    request_id: BindParameter[str] = bindparam("request_id")
+    return union_all(
         select(*(_ENTRIES.c[f] for f in fields), literal(0).label("pending")).where(
             _ENTRIES.c.site == site, _ENTRIES.c.request_id == request_id
         ),
@@ -204,7 +227,6 @@ def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Ro
             _PENDING.c.site == site, _PENDING.c.request_id == request_id
         ),
     )
-    return conn.execute(stmt).first()
 
 
 # ------------------------------------------------------------------------- integrating
