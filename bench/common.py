@@ -110,14 +110,35 @@ def _ms(value: str) -> float:
 
 def wrk_post(url: str, body: dict[str, object] | list[object], seconds: int = 10,
              connections: int = 16, content_type: str = "application/json",
-             headers: dict[str, str] | None = None) -> WrkResult:  # fmt: skip
-    """POST the same body for `seconds` with `connections` open connections."""
+             headers: dict[str, str] | None = None,
+             unique_field: str | None = None) -> WrkResult:  # fmt: skip
+    """POST the same body for `seconds` with `connections` open connections.
+
+    `unique_field`: a top-level field of a JSON object `body` that gets a new value in every
+    request (as the banner's `request_id`, a retry key that is never reused).
+    """
     lines = [
         'wrk.method = "POST"',
         f"wrk.body = {json.dumps(json.dumps(body))}",
         f'wrk.headers["Content-Type"] = "{content_type}"',
         *(f'wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items()),
     ]
+    if unique_field is not None:
+        assert isinstance(body, dict)
+        marker = "\u0000unique\u0000"
+        head, tail = json.dumps({**body, unique_field: marker}).split(json.dumps(marker))
+        # Each wrk thread has its own Lua state: ids are run prefix, thread number, counter.
+        lines += [
+            f"local head, tail = {json.dumps(head + chr(34))}, {json.dumps(chr(34) + tail)}",
+            f'local prefix = "{os.urandom(8).hex()}"',
+            "local threads, counter = 0, 0",
+            "function setup(thread) threads = threads + 1; thread:set('tid', threads) end",
+            "function request()",
+            "  counter = counter + 1",
+            '  local id = prefix .. "-" .. tid .. "-" .. counter',
+            "  return wrk.format(nil, nil, nil, head .. id .. tail)",
+            "end",
+        ]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write("\n".join(lines) + "\n")
     out = subprocess.run(

@@ -80,11 +80,13 @@ def backend(name: str, tmp: Path) -> Iterator[tuple[str, dict[str, str]]]:
         yield pg.describe(), env
 
 
-def run_backend(name: str, tmp: Path, body: dict[str, object], seconds: int) -> BackendRun:
+def run_backend(
+    name: str, tmp: Path, body: dict[str, object], seconds: int, unique: str | None
+) -> BackendRun:
     with backend(name, tmp) as (label, env), gunicorn("consent_service:create_app()", env) as s:
-        wrk_post(s.url + "/api/v1/consent", body, 2)  # warm-up
+        wrk_post(s.url + "/api/v1/consent", body, 2, unique_field=unique)  # warm-up
         with LagSampler(env["CONSENT_DATABASE_URL"]) as lag:
-            post = wrk_post(s.url + "/api/v1/consent", body, seconds)
+            post = wrk_post(s.url + "/api/v1/consent", body, seconds, unique_field=unique)
             drained = lag.until_drained()
         rss = s.worker_rss_mb()
         cookie = _one_cookie(s.url, body)
@@ -102,7 +104,14 @@ def main() -> None:
     parser.add_argument(
         "--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql"
     )
-    backends = parser.parse_args().backends.split(",")
+    parser.add_argument(
+        "--request-ids",
+        action="store_true",
+        help="a new request_id in every POST, as the banner sends (a retry-key lookup each)",
+    )
+    args = parser.parse_args()
+    backends = args.backends.split(",")
+    unique = "request_id" if args.request_ids else None
     unknown = set(backends) - set(WRITE_BUDGETS)
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(sorted(unknown))}")
@@ -116,15 +125,16 @@ def main() -> None:
     seconds = int(os.environ.get("BENCH_SECONDS", "10"))
     body = {"functional": True, "statistics": False, "policy_version": shipped_policy_version(),
             "language": "sv", "source": "banner"}  # fmt: skip
-    print(f"\n== POST throughput, gunicorn 2 sync workers, 16 connections, {seconds}s each",
-          flush=True)  # fmt: skip
+    with_ids = ", a new request_id in each" if unique else ", no request_id"
+    print(f"\n== POST throughput, gunicorn 2 sync workers, 16 connections, {seconds}s each"
+          f"{with_ids}", flush=True)  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         with gunicorn("bench.bare_app:create_app()", {}) as bare:
             baseline = wrk_post(bare.url + "/bare", body, seconds)
         runs: dict[str, BackendRun] = {}
         for name in backends:
             (Path(tmp) / name).mkdir()
-            runs[name] = run_backend(name, Path(tmp) / name, body, seconds)
+            runs[name] = run_backend(name, Path(tmp) / name, body, seconds, unique)
     print(_line("bare Flask JSON", baseline))
     for name, run in runs.items():
         print(_line(f"POST /api/v1/consent, {name}", run.post))
