@@ -202,6 +202,7 @@ class LagSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.engine.dispose()
 
     def _age(self) -> float | None:
         import datetime as dt
@@ -223,9 +224,7 @@ class LagSampler:
         start = time.monotonic()
         while self._age() is not None and time.monotonic() - start < limit:
             time.sleep(0.01)
-        elapsed = time.monotonic() - start
-        self.engine.dispose()
-        return elapsed
+        return time.monotonic() - start
 
     def quantile(self, q: float) -> float:
         ordered = sorted(self.samples) or [0.0]
