@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from bisect import bisect_left
 from collections.abc import Generator, Iterable
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from consent_service.audit.models import (
     LogEvent,
     PurgeRecord,
 )
-from consent_service.audit.tree import append_leaves, leaf_hash
+from consent_service.audit.tree import LevelDigests, append_leaves, leaf_hash
 from consent_service.db import Model
 from consent_service.hashing import canonical_json, sha256_hex
 
@@ -147,6 +148,11 @@ def purge_leaf(purge: PurgeRecord | LogEvent) -> bytes:
 _HEAD_TEMPLATE, _TAIL_TEMPLATE = _LEAF_TEMPLATE.split('"site":')
 _TAIL_TEMPLATE = '"site":' + _TAIL_TEMPLATE
 _sha256 = hashlib.sha256
+# The head again, in the parts `verify_chain` formats once per batch (those that repeat) and
+# per entry (consent ID, time, policy version); tests/audit proves the pieces make the head.
+_START = '{"action":%s,"choices":{"functional":%s,"statistics":%s},"consent_id":'
+_MIDDLE = ',"gpc":%s,"language":%s,"occurred_at":'
+_HEAD_PARTS = '%s%s%s%s,"policy_version":%d,'
 
 
 def entry_row_hashes(
@@ -422,12 +428,60 @@ def stream_rows(session: Session, stmt: Select[Any], batch: int) -> Generator[An
         cursor.close()
 
 
+def stream_batches(
+    session: Session, stmt: Select[Any], batch: int
+) -> Generator[list[Any], None, None]:
+    """The rows of `stmt` as lists of up to `batch` rows (as `stream_rows`, a batch at a time).
+
+    `audit verify` checks a whole batch with a few list comprehensions: a step per row in
+    Python costs more than the reading.
+    """
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        result = conn.execute(stmt.execution_options(yield_per=batch))
+        try:
+            for part in result.partitions(batch):
+                yield list(part)
+        finally:
+            result.close()
+        return
+    compiled = stmt.compile(dialect=conn.dialect)
+    params = [compiled.params[name] for name in compiled.positiontup or ()]
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    finally:
+        cursor.close()
+
+
 def chain_rows(session: Session, batch: int) -> Generator[Any, None, None]:
     """Every link with its entry's columns (None when it has none), in chain order.
 
     Plain rows, not ORM objects: at a million entries the identity map and object
     construction would cost more than the hashing itself.
     """
+    rows = stream_rows(session, _chain_select(session), batch)
+    if session.get_bind().dialect.name != "sqlite":
+        yield from rows
+        return
+    try:
+        for r in rows:
+            yield _sqlite_row(r)
+    finally:
+        rows.close()
+
+
+def _sqlite_row(r: Any) -> Any:
+    """SQLite stores booleans as integers: give them back as SQLAlchemy's Boolean does."""
+    if r[5] is None:
+        return r
+    return (*r[:10], bool(r[10]), bool(r[11]), *r[12:16], bool(r[16]), r[17])
+
+
+def _chain_select(session: Session) -> Select[Any]:
+    """Links ⟕ entries ⟕ leaves in chain order (the columns of `chain_rows`)."""
     occurred_at: Any = _ENTRY.occurred_at
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
@@ -462,19 +516,7 @@ def chain_rows(session: Session, batch: int) -> Generator[Any, None, None]:
         )
         .order_by(_LINK.seq)
     )
-    rows = stream_rows(session, stmt, batch)
-    if not sqlite:
-        yield from rows
-        return
-    # SQLite stores booleans as integers: give them back as SQLAlchemy's Boolean does.
-    try:
-        for r in rows:
-            if r[5] is None:
-                yield r
-            else:
-                yield (*r[:10], bool(r[10]), bool(r[11]), *r[12:16], bool(r[16]), r[17])
-    finally:
-        rows.close()
+    return stmt
 
 
 @dataclass
@@ -494,80 +536,178 @@ class _PurgeTally:
 
 
 def verify_chain(
-    session: Session, batch: int = 5000, expected_heads: Iterable[ExpectedHead] = ()
+    session: Session,
+    batch: int = 5000,
+    expected_heads: Iterable[ExpectedHead] = (),
+    leaves: LevelDigests | None = None,
 ) -> VerifyResult:
     """Recompute every digest and link in order; stop at the first entry that does not fit.
 
     `expected_heads` (verified checkpoints) must each match the link hash at their seq, and
-    the chain must reach at least as far as the furthest of them.
+    the chain must reach at least as far as the furthest of them. `leaves`, when given, is
+    fed every stored Merkle leaf once it is checked against its record, so that the stored
+    tree above the leaves can then be checked level by level (`check_tree`).
+
+    A batch of rows is first checked whole with list comprehensions (the common case: only
+    citizens' entries, nothing wrong); a batch that does not pass, or that holds a purge, an
+    event or a removed record, is walked again row by row, which names the first bad entry.
     """
     prev_hash, expected_seq, checked, purged = GENESIS_HASH, 1, 0, 0
     heads: dict[int, list[ExpectedHead]] = {}
     for head in expected_heads:
         heads.setdefault(head.seq, []).append(head)
+    head_seqs = sorted(heads)
+    # The link tree is only compared at heads that sign one: past the last, it is not built.
+    tree_until = max((h.seq for hs in heads.values() for h in hs if h.merkle_root), default=0)
     purges = {p.seq: p for p in session.scalars(select(PurgeRecord))}
     events = {e.seq: e for e in session.scalars(select(LogEvent))}
     tallies: dict[int, _PurgeTally] = {}
     tree = TreeBuilder()  # the RFC 6962 tree over the links, to check signed tree heads
     # Link hashes not yet in `tree`: added in blocks, and before a signed head is compared.
     unhashed: list[str] = []
+    sqlite = session.get_bind().dialect.name == "sqlite"
 
     def broken(seq: int | None, reason: str) -> VerifyResult:
         return VerifyResult(False, checked, expected_seq - 1, prev_hash, seq, reason, purged)
 
-    with closing(chain_rows(session, batch)) as rows:
-        for row in rows:
-            seq, link_prev, digest, hash_, purged_in, entry_seq = row[:6]
-            if seq != expected_seq:
-                return broken(expected_seq, f"entry missing (next link found is {seq})")
-            if link_prev != prev_hash:
-                return broken(seq, "previous-hash does not match the entry before it")
-            if purged_in is not None:
-                if purged_in <= seq:
-                    return broken(seq, "marked as removed by a purge that does not come after it")
-                tallies.setdefault(purged_in, _PurgeTally()).add(seq)
-            stored_leaf = row[17]
-            if entry_seq is not None:
-                e = row
-                found, leaf = entry_row_hashes(
-                    e[5], e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14],
-                    e[15], e[16],
-                )  # fmt: skip
-            elif seq in purges:
-                found = record_digest(purges[seq].record())
-                leaf = leaf_hash(purge_leaf(purges[seq])).hex()
-            elif seq in events:
-                found = record_digest(events[seq].record())
-                leaf = leaf_hash(purge_leaf(events[seq])).hex()
-            elif purged_in is not None:
-                found = digest  # the record is gone; the purge tally below accounts for it
-                leaf = stored_leaf  # likewise its leaf; signed tree heads still cover it
-                purged += 1
-            else:
-                return broken(seq, "the log record is missing")
-            if found != digest:
-                return broken(seq, "the log record was altered")
-            if link_hash(seq, link_prev, digest) != hash_:
-                return broken(seq, "the link hash does not match its contents")
-            if stored_leaf is None:
-                return broken(seq, "the Merkle tree has no leaf for this entry")
-            if leaf != stored_leaf:
-                return broken(seq, "the Merkle tree leaf does not match the record")
-            unhashed.append(hash_)
-            if len(unhashed) == 4 * BLOCK:
+    def add_to_tree(hashes: list[str]) -> None:
+        unhashed.extend(hashes)
+        if len(unhashed) >= 4 * BLOCK:
+            whole = len(unhashed) - len(unhashed) % BLOCK
+            tree.extend(unhashed[:whole])
+            del unhashed[:whole]
+
+    def head_problem(seq: int, hash_: str) -> str | None:
+        for head in heads[seq]:
+            if unhashed:
                 tree.extend(unhashed)
                 unhashed.clear()
-            for head in heads.get(seq, ()):
-                if unhashed:
-                    tree.extend(unhashed)
-                    unhashed.clear()
-                if head.hash != hash_:
-                    return broken(
-                        seq, f"the chain was rewritten: {head.label} signed a different hash here"
-                    )
-                if head.merkle_root is not None and head.merkle_root != tree.root().hex():
-                    return broken(seq, f"{head.label} signed a different Merkle tree head")
-            prev_hash, expected_seq, checked = hash_, expected_seq + 1, checked + 1
+            if head.hash != hash_:
+                return f"the chain was rewritten: {head.label} signed a different hash here"
+            if head.merkle_root is not None and head.merkle_root != tree.root().hex():
+                return f"{head.label} signed a different Merkle tree head"
+        return None
+
+    def whole_batch(rows: list[Any]) -> bool | VerifyResult:
+        """Check a batch of entries at once: True (all fit), False (walk it) or a break."""
+        nonlocal prev_hash, expected_seq, checked
+        count, first = len(rows), rows[0]
+        if first[0] != expected_seq or rows[-1][0] != expected_seq + count - 1:
+            return False  # a gap (seq is unique and ordered, so first and last tell)
+        # The record's text as `entry_row_hashes` formats it, its parts that repeat (action
+        # and choices; GPC and language; site, source and text) formatted once per batch.
+        # A value of a type the template would not print as canonical JSON raises
+        # (TypeError, KeyError): booleans must be exactly 0/1 (SQLite) or bool, texts str.
+        starts: dict[tuple[Any, ...], str] = {}
+        middles: dict[tuple[Any, ...], str] = {}
+        tails: dict[tuple[Any, ...], str] = {}
+        prev, links = prev_hash, []
+        try:
+            for r in rows:
+                if r[4] is not None or r[5] is None or type(r[12]) is not int or r[1] != prev:
+                    return False  # a removed record, a purge, an event, an odd value, a break
+                start = starts.get((r[9], r[10], r[11]))
+                if start is None:
+                    start = starts[(r[9], r[10], r[11])] = _START % (
+                        _quote(r[9]), _BOOL[r[10]], _BOOL[r[11]],
+                    )  # fmt: skip
+                middle = middles.get((r[16], r[14]))
+                if middle is None:
+                    middle = middles[(r[16], r[14])] = _MIDDLE % (_BOOL[r[16]], _quote(r[14]))
+                tail = tails.get((r[6], r[15], r[13]))
+                if tail is None:
+                    tail = tails[(r[6], r[15], r[13])] = _TAIL_TEMPLATE % (
+                        _quote(r[6]), _quote(r[15]), _quote(r[13]),
+                    )  # fmt: skip
+                head = _HEAD_PARTS % (start, _quote(r[8]), middle, _quote(utc_iso(r[7])), r[12])
+                if (
+                    _sha256(f'{head}"seq":{r[0]},{tail}'.encode()).hexdigest() != r[2]
+                    or _sha256(f"{r[0]}|{prev}|{r[2]}".encode()).hexdigest() != r[3]
+                    or _sha256(f"\x00{head}{tail}".encode()).hexdigest() != r[17]
+                ):
+                    return False
+                prev = r[3]
+                links.append(prev)
+        except (TypeError, KeyError, ValueError):
+            return False
+        # Every row fits on its own; now the signed heads among them, in order.
+        last = expected_seq + count - 1
+        done = 0
+        for seq in head_seqs[bisect_left(head_seqs, expected_seq) :]:
+            if seq > last:
+                break
+            at = seq - expected_seq
+            if expected_seq <= tree_until:
+                add_to_tree(links[done : at + 1])
+            done = at + 1
+            problem = head_problem(seq, links[at])
+            if problem is not None:
+                checked += at
+                prev_hash = links[at - 1] if at else prev_hash
+                expected_seq = seq
+                return broken(seq, problem)
+        if expected_seq + done <= tree_until:
+            add_to_tree(links[done:])
+        if leaves is not None:
+            leaves.add([r[17] for r in rows])
+        prev_hash, expected_seq, checked = links[-1], last + 1, checked + count
+        return True
+
+    with closing(stream_batches(session, _chain_select(session), batch)) as batches:
+        for rows in batches:
+            fitted = whole_batch(rows)
+            if isinstance(fitted, VerifyResult):
+                return fitted
+            if fitted:
+                continue
+            for row in map(_sqlite_row, rows) if sqlite else rows:
+                seq, link_prev, digest, hash_, purged_in, entry_seq = row[:6]
+                if seq != expected_seq:
+                    return broken(expected_seq, f"entry missing (next link found is {seq})")
+                if link_prev != prev_hash:
+                    return broken(seq, "previous-hash does not match the entry before it")
+                if purged_in is not None:
+                    if purged_in <= seq:
+                        return broken(
+                            seq, "marked as removed by a purge that does not come after it"
+                        )
+                    tallies.setdefault(purged_in, _PurgeTally()).add(seq)
+                stored_leaf = row[17]
+                if entry_seq is not None:
+                    e = row
+                    found, leaf = entry_row_hashes(
+                        e[5], e[6], utc_iso(e[7]), e[8], e[9], e[10], e[11], e[12], e[13], e[14],
+                        e[15], e[16],
+                    )  # fmt: skip
+                elif seq in purges:
+                    found = record_digest(purges[seq].record())
+                    leaf = leaf_hash(purge_leaf(purges[seq])).hex()
+                elif seq in events:
+                    found = record_digest(events[seq].record())
+                    leaf = leaf_hash(purge_leaf(events[seq])).hex()
+                elif purged_in is not None:
+                    found = digest  # the record is gone; the purge tally below accounts for it
+                    leaf = stored_leaf  # likewise its leaf; signed tree heads still cover it
+                    purged += 1
+                else:
+                    return broken(seq, "the log record is missing")
+                if found != digest:
+                    return broken(seq, "the log record was altered")
+                if link_hash(seq, link_prev, digest) != hash_:
+                    return broken(seq, "the link hash does not match its contents")
+                if stored_leaf is None:
+                    return broken(seq, "the Merkle tree has no leaf for this entry")
+                if leaf != stored_leaf:
+                    return broken(seq, "the Merkle tree leaf does not match the record")
+                if seq <= tree_until:
+                    add_to_tree([hash_])
+                if seq in heads:
+                    problem = head_problem(seq, hash_)
+                    if problem is not None:
+                        return broken(seq, problem)
+                if leaves is not None:
+                    leaves.add([stored_leaf])
+                prev_hash, expected_seq, checked = hash_, expected_seq + 1, checked + 1
 
     last_seq = expected_seq - 1
     for purge_seq in sorted(set(tallies) | set(purges)):

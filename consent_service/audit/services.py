@@ -36,6 +36,7 @@ from consent_service.audit.models import (
 )
 from consent_service.audit.transparency import check_log
 from consent_service.audit.transparency import receipt as log_receipt
+from consent_service.audit.tree import LevelDigests
 from consent_service.db import db, utcnow
 
 PAGE_SIZE = 50
@@ -79,10 +80,11 @@ def verify_log(
     """
     keys = trusted_keys(list(extra_keys))
     checks = check_checkpoints(session, keys, list(external))
-    result = verify_chain(session, expected_heads=checks.heads)
+    leaves = LevelDigests()  # the tree from the checked leaves, to check the stored one
+    result = verify_chain(session, expected_heads=checks.heads, leaves=leaves)
     if not result.ok:
         return VerifyReport(result, checks.problems, checks.unchecked)
-    log = check_log(session, keys.values(), result.head_seq, external_notes)
+    log = check_log(session, keys.values(), result.head_seq, external_notes, leaves)
     return VerifyReport(result, checks.problems + log.problems, checks.unchecked, log.notes)
 
 

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from consent_service.audit.chain import entry_leaf, stream_rows
+from consent_service.audit.chain import entry_leaf, stream_batches, stream_rows
 from consent_service.audit.log_models import LogCheckpoint, PendingEntry, TreeNode
 from consent_service.audit.models import ChainLink, ConsentEntry
 from consent_service.audit.note import (
@@ -33,7 +33,7 @@ from consent_service.audit.sequencer import (
     log_origin,
     promise_note,
 )
-from consent_service.audit.tree import StoredTree, inclusion_ranges, leaf_hash
+from consent_service.audit.tree import LevelDigests, StoredTree, inclusion_ranges, leaf_hash
 from consent_service.db import utcnow
 
 RECEIPT_LIMIT = 500
@@ -180,13 +180,18 @@ def _open(note: str, keys: list[Ed25519PublicKey]) -> tuple[str | None, bool]:
     return text + "\n", False
 
 
-def check_tree(session: Session, size: int) -> str | None:
+def check_tree(session: Session, size: int, computed: LevelDigests | None = None) -> str | None:
     """The first problem with the stored tree of `size` leaves, or None.
 
     Every level holds exactly the complete subtrees of that size, and every node above the
     leaves is the hash of its two children (the leaves themselves are checked against the
-    records while the chain is walked).
+    records while the chain is walked). `computed`: the tree built from those checked leaves
+    while the chain was walked; when each stored level matches it, one sequential read per
+    level has checked everything, and only a tree that does not match is searched node by
+    node for the problem to name.
     """
+    if computed is not None and computed.size == size and _levels_match(session, size, computed):
+        return None
     nodes = TreeNode.__table__
     counts = {
         level: (count, first, last)
@@ -247,6 +252,49 @@ def check_tree(session: Session, size: int) -> str | None:
     )
 
 
+def _levels_match(session: Session, size: int, computed: LevelDigests) -> bool:
+    """Whether the stored tree holds exactly the nodes `computed` (leaves already checked).
+
+    The leaves 0 … size - 1 were each found while the chain was walked, so the leaf level is
+    right when nothing lies outside that range; each level above must read back, in index
+    order, as exactly the indexes 0 … (size >> level) - 1 with `computed`'s digest.
+    """
+    nodes = TreeNode.__table__
+    level, idx = nodes.c.level, nodes.c.idx
+    # One aggregate per query: SQLite answers a lone min()/max() from the primary key's
+    # index without a scan.
+    if size == 0:
+        return session.scalar(select(func.count()).select_from(nodes)) == 0
+    top = size.bit_length() - 1
+    bounds = (
+        session.scalar(select(func.min(level))),
+        session.scalar(select(func.max(level))),
+        session.scalar(select(func.min(idx)).where(level == 0)),
+        session.scalar(select(func.max(idx)).where(level == 0)),
+    )
+    if bounds != (0, top, 0, size - 1):
+        return False
+    for lv in range(1, top + 1):
+        digest, expected = _sha256(), 0
+        stmt = select(idx, nodes.c.hash).where(level == lv).order_by(idx)
+        batches = stream_batches(session, stmt, 5000)
+        try:
+            for rows in batches:
+                # (level, idx) is unique and the rows are in order: first and last tell
+                # whether the indexes run on without a gap.
+                if rows[0][0] != expected or rows[-1][0] != expected + len(rows) - 1:
+                    return False
+                expected += len(rows)
+                digest.update("".join([r[1] for r in rows]).encode())
+        except TypeError:
+            return False  # a hash that is not text
+        finally:
+            batches.close()
+        if expected != size >> lv or digest.hexdigest() != computed.digest(lv):
+            return False
+    return True
+
+
 def _first_missing(session: Session, level: int) -> int:
     """The smallest index from 0 that level `level` lacks (only asked when one is missing)."""
     nodes = TreeNode.__table__
@@ -278,14 +326,16 @@ def check_log(
     keys: Iterable[Ed25519PublicKey],
     size: int,
     external_notes: Sequence[str] = (),
+    computed: LevelDigests | None = None,
 ) -> LogCheck:
     """Check the stored tree, every stored signed checkpoint and every pending promise.
 
     `external_notes`: checkpoints kept outside the database (e.g. fetched from
-    /api/v1/log/checkpoint and filed); they must be signed by one of `keys`.
+    /api/v1/log/checkpoint and filed); they must be signed by one of `keys`. `computed`: the
+    tree from the leaves `verify_chain` checked (see `check_tree`).
     """
     result = LogCheck()
-    problem = check_tree(session, size)
+    problem = check_tree(session, size, computed)
     if problem is not None:
         result.problems.append(problem)
         return result

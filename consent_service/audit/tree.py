@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, func, insert, select
 
 from consent_service.audit.log_models import TreeNode
 from consent_service.db import Model
@@ -85,12 +86,11 @@ class StoredTree:
     def nodes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         keys = sorted(set(wanted))
         found: dict[tuple[int, int], bytes] = {}
+        paramstyle = self.conn.dialect.paramstyle
         for chunk in range(0, len(keys), 200):
             part = keys[chunk : chunk + 200]
-            rows = self.conn.execute(
-                select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
-                    or_(*(and_(_NODES.c.level == lv, _NODES.c.idx == ix) for lv, ix in part))
-                )
+            rows = self.conn.exec_driver_sql(
+                _nodes_sql(len(part), paramstyle), tuple(v for key in part for v in key)
             )
             for level, index, value in rows:
                 found[(level, index)] = bytes.fromhex(value)
@@ -117,6 +117,19 @@ class StoredTree:
         if not 1 <= old <= new:
             raise ProofError("a consistency proof needs 1 ≤ from ≤ to")
         return self.range_hashes(consistency_ranges(old, new))
+
+
+@cache
+def _nodes_sql(count: int, paramstyle: str) -> str:
+    """SELECT of `count` nodes by key, as plain SQL for the driver.
+
+    A receipt reads about 20 nodes per entry: building that many SQLAlchemy expressions
+    cost more than the query itself (measured: 3.7 of a receipt's 5.3 ms of CPU).
+    """
+    marker = "%s" if paramstyle in ("format", "pyformat") else "?"
+    where = " OR ".join(f"(level = {marker} AND idx = {marker})" for _ in range(count))
+    # Only our own table and column names are formatted in; keys are bound parameters.
+    return f"SELECT level, idx, hash FROM {_NODES.name} WHERE {where}"  # noqa: S608
 
 
 def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
@@ -246,3 +259,82 @@ def verify_consistency(
         raise ProofError("the proof does not lead to the older root")
     if sr != new_root:
         raise ProofError("the proof does not lead to the newer root")
+
+
+# ------------------------------------------------------------------ checking the store
+
+# Leaves per block in `LevelDigests.add` (a power of two): aligned blocks are hashed level by
+# level with one list comprehension per level instead of a step per node.
+_BLOCK_LEVELS = 10
+_BLOCK = 1 << _BLOCK_LEVELS
+
+
+class LevelDigests:
+    """The tree built from its leaf hashes, summarised per level for `audit verify`.
+
+    Fed the leaf hashes (hex) in order, it computes every complete subtree once and keeps,
+    for each level above the leaves, a running SHA-256 over the hex of that level's nodes in
+    index order. A stored level whose nodes, read in index order, give the same digest holds
+    exactly those nodes: so one sequential read per level checks the whole stored tree,
+    instead of looking up two children for every node. Memory: a block of leaves and one
+    hash state per level.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0  # leaves added
+        self._hashed = 0  # leaves taken into the levels (the rest wait in the buffer)
+        self._buffer: list[str] = []
+        self._digests: list[Any] = []
+        # level → the left node waiting for its right sibling (never a complete pair).
+        self._left: dict[int, bytes] = {}
+
+    def add(self, leaf_hashes_hex: list[str]) -> None:
+        buffer = self._buffer
+        buffer.extend(leaf_hashes_hex)
+        self.size += len(leaf_hashes_hex)
+        done = 0
+        while done < len(buffer) and self._hashed % _BLOCK:
+            self._hashed += 1
+            self._push(0, bytes.fromhex(buffer[done]))
+            done += 1
+        while len(buffer) - done >= _BLOCK:
+            self._block(buffer[done : done + _BLOCK])
+            done += _BLOCK
+        del buffer[:done]
+
+    def digest(self, level: int) -> str:
+        """SHA-256 over the hex of every complete node of `level` (≥ 1), in index order."""
+        self._flush()
+        return str(self._level(level).hexdigest())
+
+    def _level(self, level: int) -> Any:
+        while len(self._digests) < level:
+            self._digests.append(hashlib.sha256())
+        return self._digests[level - 1]
+
+    def _block(self, leaves_hex: list[str]) -> None:
+        joined = bytes.fromhex("".join(leaves_hex))
+        nodes = [joined[i : i + 32] for i in range(0, len(joined), 32)]
+        self._hashed += len(nodes)
+        for level in range(1, _BLOCK_LEVELS + 1):
+            nodes = [
+                hashlib.sha256(NODE_PREFIX + nodes[j] + nodes[j + 1]).digest()
+                for j in range(0, len(nodes), 2)
+            ]
+            self._level(level).update(b"".join(nodes).hex().encode())
+        self._push(_BLOCK_LEVELS, nodes[0])
+
+    def _push(self, level: int, node: bytes) -> None:
+        """A complete node of `level` whose level digest already has it; pair it upwards."""
+        while level in self._left:
+            node = hashlib.sha256(NODE_PREFIX + self._left.pop(level) + node).digest()
+            level += 1
+            self._level(level).update(node.hex().encode())
+        self._left[level] = node
+
+    def _flush(self) -> None:
+        """Leaves short of a block: one by one (they complete no block, only smaller nodes)."""
+        for value in self._buffer:
+            self._hashed += 1
+            self._push(0, bytes.fromhex(value))
+        self._buffer.clear()
