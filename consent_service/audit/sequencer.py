@@ -34,17 +34,12 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 from sqlalchemy import (
-    BindParameter,
-    CompoundSelect,
     Connection,
-    bindparam,
     delete,
     func,
     insert,
-    literal,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.engine import Row
@@ -159,29 +154,28 @@ def promise_note(leaf_hash_: bytes, at: dt.datetime) -> str:
     return sign_note(body.text(), log_origin(), key)
 
 
+def _marker(paramstyle: str) -> str:
+    return "%s" if paramstyle in ("format", "pyformat") else "?"
+
+
 @cache
 def _acknowledge_sql(paramstyle: str) -> str:
     # Only our own table and column names are formatted in; values are bound parameters.
     columns = (*_ENTRY_FIELDS, "leaf_hash", "promise")
-    marker = "%s" if paramstyle in ("format", "pyformat") else "?"
-    names, markers = ", ".join(columns), ", ".join(marker for _ in columns)
+    names, markers = ", ".join(columns), ", ".join(_marker(paramstyle) for _ in columns)
     return f"INSERT INTO {_PENDING.name} ({names}) VALUES ({markers})"  # noqa: S608
 
 
-def acknowledge(conn: Connection, entry: ConsentEntry) -> Acknowledgement:
-    """Write `entry` as pending with its signed promise: one insert, no chain lock.
+def _on_driver(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Run one statement straight on the driver (in `conn`'s transaction); its first row.
 
-    The insert goes straight to the driver, as the chain's append did on this path before:
-    SQLAlchemy's per-statement work would be a third of the acknowledgement's cost.
+    For the consent API's two statements: SQLAlchemy's per-statement work (compiling,
+    result set-up) would cost more than running them.
     """
-    leaf = entry_leaf(entry)
-    hashed = leaf_hash(leaf)
-    promise = promise_note(hashed, entry.occurred_at)
-    dialect = conn.dialect.name
-    values = [driver_value(getattr(entry, name), dialect) for name in _ENTRY_FIELDS]
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(_acknowledge_sql(conn.dialect.paramstyle), (*values, hashed.hex(), promise))
+        cursor.execute(sql, params)
+        return cursor.fetchone() if cursor.description else None
     except conn.dialect.loaded_dbapi.Error as exc:
         # As SQLAlchemy would raise it: a retry racing on request_id is an IntegrityError to
         # the caller, a locked or lost database a 503.
@@ -190,10 +184,35 @@ def acknowledge(conn: Connection, entry: ConsentEntry) -> Acknowledgement:
         ) from exc
     finally:
         cursor.close()
+
+
+def acknowledge(conn: Connection, entry: ConsentEntry) -> Acknowledgement:
+    """Write `entry` as pending with its signed promise: one insert, no chain lock."""
+    leaf = entry_leaf(entry)
+    hashed = leaf_hash(leaf)
+    promise = promise_note(hashed, entry.occurred_at)
+    dialect = conn.dialect.name
+    values = [driver_value(getattr(entry, name), dialect) for name in _ENTRY_FIELDS]
+    _on_driver(conn, _acknowledge_sql(conn.dialect.paramstyle), (*values, hashed.hex(), promise))
     return Acknowledgement(leaf, hashed, promise)
 
 
-def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Row[Any] | None:
+@dataclass(frozen=True)
+class StoredRequest:
+    """What was recorded under a retry key: enough to answer the retry."""
+
+    consent_id: str
+    action: str
+    policy_version: int
+    functional: bool
+    statistics: bool
+    language: str
+    source: str
+    occurred_at: dt.datetime
+    pending: bool
+
+
+def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> StoredRequest | None:
     """The entry (integrated or pending) stored under this retry key, if any.
 
     One statement over both tables, so that an entry moving from pending to the log between
@@ -202,30 +221,31 @@ def recorded_with_request_id(conn: Connection, site: str, request_id: str) -> Ro
     finds it (otherwise it could look before the first commits and insert after the
     sequencer has moved the first out of the pending table's unique constraint).
     """
-    key = {"site": site, "request_id": request_id}
+    paramstyle = conn.dialect.paramstyle
     if conn.dialect.name == "postgresql":
-        conn.execute(_REQUEST_ID_LOCK, {"key": f"{site}\n{request_id}"})
-    return conn.execute(_recorded_with_request_id(), key).first()
-
-
-_REQUEST_ID_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+        lock = f"SELECT pg_advisory_xact_lock(hashtextextended({_marker(paramstyle)}, 0))"
+        _on_driver(conn, lock, (f"{site}\n{request_id}",))
+    row = _on_driver(conn, _recorded_sql(paramstyle), (site, request_id, site, request_id))
+    if row is None:
+        return None
+    consent_id, action, version, functional, statistics, language, source, at, pending = row
+    if isinstance(at, str):  # SQLite: naive UTC text, as SQLAlchemy stores it
+        at = dt.datetime.fromisoformat(at)
+    return StoredRequest(
+        consent_id, action, int(version), bool(functional), bool(statistics), language,
+        source, at if at.tzinfo else at.replace(tzinfo=dt.UTC), bool(pending),
+    )  # fmt: skip
 
 
 @cache
-def _recorded_with_request_id() -> CompoundSelect[Any]:
-    # Built once: constructing the statement (and its cache key) on every decision cost more
-    # than running it.
-    fields = ("consent_id", "action", "policy_version", "functional", "statistics",
-              "language", "source", "occurred_at")  # fmt: skip
-    site: BindParameter[str] = bindparam("site")
-    request_id: BindParameter[str] = bindparam("request_id")
-    return union_all(
-        select(*(_ENTRIES.c[f] for f in fields), literal(0).label("pending")).where(
-            _ENTRIES.c.site == site, _ENTRIES.c.request_id == request_id
-        ),
-        select(*(_PENDING.c[f] for f in fields), literal(1).label("pending")).where(
-            _PENDING.c.site == site, _PENDING.c.request_id == request_id
-        ),
+def _recorded_sql(paramstyle: str) -> str:
+    # Only our own table and column names are formatted in; values are bound parameters.
+    fields = ", ".join(("consent_id", "action", "policy_version", "functional", "statistics",
+                        "language", "source", "occurred_at"))  # fmt: skip
+    where = f"site = {_marker(paramstyle)} AND request_id = {_marker(paramstyle)}"
+    return (
+        f"SELECT {fields}, 0 AS pending FROM {_ENTRIES.name} WHERE {where} "  # noqa: S608
+        f"UNION ALL SELECT {fields}, 1 AS pending FROM {_PENDING.name} WHERE {where}"
     )
 
 
