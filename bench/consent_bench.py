@@ -94,6 +94,14 @@ def run_backend(
     return BackendRun(label, post, lag, drained, rss, receipts)
 
 
+def stack_floor(tmp: Path, seconds: int) -> WrkResult:
+    """GET /healthz of the service: what every request costs before any endpoint's own work."""
+    tmp.mkdir()
+    with backend("sqlite", tmp) as (_, env), gunicorn("consent_service:create_app()", env) as s:
+        wrk_get(s.url + "/healthz", 2)  # warm-up
+        return wrk_get(s.url + "/healthz", seconds)
+
+
 def _line(name: str, r: WrkResult) -> str:
     return (f"  {name:32} {r.requests_per_second:8.0f} req/s  p50 {r.p50_ms:6.2f} ms  "
             f"p99 {r.p99_ms:6.2f} ms  non-2xx {r.non_2xx}")  # fmt: skip
@@ -131,6 +139,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with gunicorn("bench.bare_app:create_app()", {}) as bare:
             baseline = wrk_post(bare.url + "/bare", body, seconds)
+            bare_get = wrk_get(bare.url + "/healthz", seconds)
+        floor = stack_floor(Path(tmp) / "floor", seconds)
         runs: dict[str, BackendRun] = {}
         for name in backends:
             (Path(tmp) / name).mkdir()
@@ -146,6 +156,12 @@ def main() -> None:
         print(f"  {name}: ratio {ratio:.2f} (budget ≥ {ratio_budget:.2f}), "
               f"p99 {run.post.p99_ms:.1f} ms {p99}; worker RSS "
               f"{', '.join(f'{m:.0f} MB' for m in run.rss)} (budget ≤ 80 MB)")  # fmt: skip
+    print("\n== the floor: every request's own stack, no database (request ID, site and origin,"
+          " security headers, metrics), GET /healthz")  # fmt: skip
+    print(_line("bare Flask GET /healthz", bare_get))
+    print(_line("the service's GET /healthz", floor))
+    print(f"  ratio {floor.requests_per_second / bare_get.requests_per_second:.2f}: the most any "
+          "endpoint of the service can reach against bare Flask on this machine")  # fmt: skip
     print("\n== integration lag during the POST run (acknowledged → in the signed tree)")
     for name, run in runs.items():
         print(f"  {name}: oldest pending entry, sampled every 50 ms: p99 "
