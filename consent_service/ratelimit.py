@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -136,13 +137,7 @@ def count_many(conn: Connection, counters: Sequence[Counter], amount: int) -> li
     compiles a multi-row INSERT anew on every call, which cost about 3 ms of CPU per request
     (as much as the rest of an analytics batch of 50).
     """
-    secret = current_app.config["SECRET_KEY"]
-    rows: dict[str, tuple[str, int, int]] = {}
-    digests = []
-    for c in counters:
-        digest = hashlib.sha256(f"{secret}|{c.bucket}|{c.key}|{c.window_end}".encode()).hexdigest()
-        digests.append(digest)
-        rows[digest] = (digest, c.window_end, amount)
+    digests, rows = _counter_rows(counters, amount)
     if not rows:
         return []
     placeholder = _PLACEHOLDERS.get(conn.dialect.paramstyle)
@@ -161,6 +156,36 @@ def count_many(conn: Connection, counters: Sequence[Counter], amount: int) -> li
             ).returning(RateCounter.key, RateCounter.hits)
         )
     totals = {key: int(hits) for key, hits in result}
+    return [totals[d] for d in digests]
+
+
+def _counter_rows(
+    counters: Sequence[Counter], amount: int
+) -> tuple[list[str], dict[str, tuple[str, int, int]]]:
+    """Each counter's hashed key, in order, and the rows to upsert (one per distinct key)."""
+    secret = current_app.config["SECRET_KEY"]
+    rows: dict[str, tuple[str, int, int]] = {}
+    digests = []
+    for c in counters:
+        digest = hashlib.sha256(f"{secret}|{c.bucket}|{c.key}|{c.window_end}".encode()).hexdigest()
+        digests.append(digest)
+        rows[digest] = (digest, c.window_end, amount)
+    return digests, rows
+
+
+def count_many_sqlite(
+    driver: sqlite3.Connection, counters: Sequence[Counter], amount: int
+) -> list[int]:
+    """`count_many` on a sqlite3 connection already in its write transaction.
+
+    The same statement, sent without SQLAlchemy's statement and result set-up (about as
+    much CPU as SQLite's own upsert of a few counters).
+    """
+    digests, rows = _counter_rows(counters, amount)
+    if not rows:
+        return []
+    params = tuple(value for row in rows.values() for value in row)
+    totals = {key: int(hits) for key, hits in driver.execute(_upsert_sql("?", len(rows)), params)}
     return [totals[d] for d in digests]
 
 

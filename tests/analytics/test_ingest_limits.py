@@ -110,11 +110,19 @@ def test_one_counter_statement_per_batch(app: Flask, client: FlaskClient) -> Non
     def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", seen)
+    def traced(dbapi_conn: Any, record: Any) -> None:
+        dbapi_conn.set_trace_callback(statements.append)
+
+    # On SQLite the batch goes to the driver, past SQLAlchemy's events: sqlite3 traces it.
+    on_sqlite = engine.dialect.name == "sqlite"
+    hook, listener = ("connect", traced) if on_sqlite else ("before_cursor_execute", seen)
+    event.listen(engine, hook, listener)
+    engine.dispose()  # pooled connections are opened again, with the trace
     try:
         assert send(client, batch(50), cookie=cookie).json == {"stored": 50}
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, hook, listener)
+        engine.dispose()
     assert len([s for s in statements if "rate_counters" in s]) == 1, statements
 
 
