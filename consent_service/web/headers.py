@@ -74,26 +74,35 @@ def _csp(policy: Framing) -> str:
     )
 
 
+_ALWAYS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+
+
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault(
-        "Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"
-    )
+    # What a view set itself wins. Looked up once: werkzeug's setdefault raises and catches
+    # a KeyError for every header it adds, on every response.
+    present = {name.lower() for name, _ in headers}
+    wanted = list(_ALWAYS)
     embed = request.path.startswith("/embed/") or request.path.startswith("/api/")
     # Embeds and the API are loaded by the municipality's pages on other hosts.
-    headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if embed else "same-origin")
+    wanted.append(("Cross-Origin-Resource-Policy", "cross-origin" if embed else "same-origin"))
     if response.mimetype == "text/html":
         policy = framing()
-        headers.setdefault("Content-Security-Policy", _csp(policy))
+        wanted.append(("Content-Security-Policy", _csp(policy)))
         # X-Frame-Options for browsers without frame-ancestors; it cannot name other origins.
         if policy == "none":
-            headers.setdefault("X-Frame-Options", "DENY")
+            wanted.append(("X-Frame-Options", "DENY"))
         elif policy == "self":
-            headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+            wanted.append(("X-Frame-Options", "SAMEORIGIN"))
     if current_app.config["COOKIE_SECURE"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        wanted.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 
