@@ -51,6 +51,44 @@ def test_a_granted_batch_is_stored(app: Flask, client: FlaskClient, granted: str
     assert dropped(app) == {}
 
 
+OPTIONAL = ("referrer_host", "name", "props", "utm_source", "utm_medium", "utm_campaign",
+            "utm_content", "utm_term", "search_term")  # fmt: skip
+
+
+def optional_fields(event: AnalyticsEvent) -> dict[str, Any]:
+    """The columns an event may leave empty, with what is stored (None for NULL)."""
+    return {name: value for name in OPTIONAL if (value := getattr(event, name)) is not None}
+
+
+IDEA = {"type": "event", "name": "idea_opened", "path": "/ideer", "props": {"topic": "park"}}
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        ([pageview("/a"), pageview("/b", referrer="https://www.google.com/")],
+         [{}, {"referrer_host": "www.google.com"}]),
+        ([pageview("/a"), {"type": "event", "name": "outbound", "path": "/a"}],
+         [{}, {"name": "outbound"}]),
+        ([pageview("/a?utm_source=nyhetsbrev"), pageview("/b")],
+         [{"utm_source": "nyhetsbrev"}, {}]),
+        ([pageview("/a"), IDEA,
+          pageview("/sok?q=Bygglov&utm_medium=email", referrer="https://www.bing.com/")],
+         [{}, {"name": "idea_opened", "props": '{"topic":"park"}'},
+          {"referrer_host": "www.bing.com", "utm_medium": "email", "search_term": "bygglov"}]),
+    ],
+    ids=["page-views", "an-event", "a-campaign", "all-kinds"],
+)  # fmt: skip
+def test_what_an_event_does_not_have_is_stored_as_null(
+    tmp_path: Any, batch: list[dict[str, Any]], expected: list[dict[str, Any]]
+) -> None:
+    """Whatever else is in its batch, an event's absent fields are NULL, its present ones kept."""
+    app = make_app(tmp_path, ANALYTICS_SEARCH_PARAMS={"*": ("q",)})
+    response = send(app.test_client(), batch, cookie=consent_cookie(app))
+    assert response.json == {"stored": len(batch)}
+    assert [optional_fields(event) for event in stored(app)] == expected
+
+
 def test_allow_listed_query_parameters_are_kept(tmp_path: Any) -> None:
     app = make_app(tmp_path, ANALYTICS_QUERY_PARAMS=["sok", "sida"])
     client = app.test_client()
