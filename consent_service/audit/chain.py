@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, String, and_, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    String,
+    and_,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -480,43 +490,100 @@ def _sqlite_row(r: Any) -> Any:
     return (*r[:10], bool(r[10]), bool(r[11]), *r[12:16], bool(r[16]), r[17])
 
 
-def _chain_select(session: Session) -> Select[Any]:
-    """Links ⟕ entries ⟕ leaves in chain order (the columns of `chain_rows`)."""
+def _chain_select(session: Session, leaves: bool = True) -> Select[Any]:
+    """Links ⟕ entries ⟕ leaves in chain order (the columns of `chain_rows`).
+
+    Without `leaves`, the columns without the last (the leaf hash).
+    """
     occurred_at: Any = _ENTRY.occurred_at
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite:
         # The stored text as it is: `utc_iso` turns it into the record's form without the
         # cost of building a datetime per row.
         occurred_at = type_coerce(_ENTRY.occurred_at, String)
-    stmt = (
-        select(
-            _LINK.seq,
-            _LINK.prev_hash,
-            _LINK.digest,
-            _LINK.hash,
-            _LINK.purged_in,
-            _ENTRY.seq,
-            _ENTRY.site,
-            occurred_at,
-            _ENTRY.consent_id,
-            _ENTRY.action,
-            _ENTRY.functional,
-            _ENTRY.statistics,
-            _ENTRY.policy_version,
-            _ENTRY.text_hash,
-            _ENTRY.language,
-            _ENTRY.source,
-            _ENTRY.gpc,
-            _LEAVES.c.hash,
+    columns: list[Any] = [
+        _LINK.seq, _LINK.prev_hash, _LINK.digest, _LINK.hash, _LINK.purged_in, _ENTRY.seq,
+        _ENTRY.site, occurred_at, _ENTRY.consent_id, _ENTRY.action, _ENTRY.functional,
+        _ENTRY.statistics, _ENTRY.policy_version, _ENTRY.text_hash, _ENTRY.language,
+        _ENTRY.source, _ENTRY.gpc,
+    ]  # fmt: skip
+    joined = ChainLink.__table__.outerjoin(ConsentEntry.__table__)
+    if leaves:
+        columns.append(_LEAVES.c.hash)
+        joined = joined.outerjoin(
+            _LEAVES, and_(_LEAVES.c.level == 0, _LEAVES.c.idx == _LINK.seq - 1)
         )
-        .select_from(
-            ChainLink.__table__.outerjoin(ConsentEntry.__table__).outerjoin(
-                _LEAVES, and_(_LEAVES.c.level == 0, _LEAVES.c.idx == _LINK.seq - 1)
-            )
-        )
-        .order_by(_LINK.seq)
-    )
-    return stmt
+    return select(*columns).select_from(joined).order_by(_LINK.seq)
+
+
+def verification_batches(session: Session, batch: int) -> Generator[list[Any], None, None]:
+    """The rows of `chain_rows` (SQLite's booleans as stored), a batch at a time.
+
+    The leaves are read in order on their own and put beside their links by position: as
+    a join, each would be looked up in the index and then in the table, which costs more
+    than reading the leaf level through once.
+    """
+    leaf = _LEAVES.c
+    leaf_stmt = select(leaf.idx, leaf.hash).where(leaf.level == 0).order_by(leaf.idx)
+    if session.get_bind().dialect.name == "sqlite":
+        # Only integers can equal a position (SQLite keeps whatever type a value is given).
+        leaf_stmt = leaf_stmt.where(func.typeof(leaf.idx) == "integer")
+    links = stream_batches(session, _chain_select(session, leaves=False), batch)
+    reader = _LeafReader(stream_batches(session, leaf_stmt, batch))
+    try:
+        for rows in links:
+            yield reader.beside(rows)
+    finally:
+        links.close()
+        reader.close()
+
+
+class _LeafReader:
+    """Leaf hashes, read in index order, handed out beside the links they belong to."""
+
+    def __init__(self, batches: Generator[list[Any], None, None]) -> None:
+        self._batches = batches
+        self._rows: list[Any] = []
+        self._at = 0
+
+    def close(self) -> None:
+        self._batches.close()
+
+    def _ready(self) -> bool:
+        if self._at < len(self._rows):
+            return True
+        self._rows, self._at = next(self._batches, []), 0
+        return bool(self._rows)
+
+    def beside(self, links: list[Any]) -> list[Any]:
+        """`links` with each one's leaf hash (None when there is none) as a last column."""
+        self._ready()
+        count, at, rows = len(links), self._at, self._rows
+        first = links[0][0] - 1
+        if (
+            links[-1][0] - 1 - first == count - 1
+            and at + count <= len(rows)
+            and rows[at][0] == first
+            and rows[at + count - 1][0] == first + count - 1
+        ):
+            # Links and leaves both run on without a gap (unique, in order): pair them.
+            self._at += count
+            pairs = zip(links, rows[at : at + count], strict=True)
+            return [(*link, row[1]) for link, row in pairs]
+        result = []
+        for link in links:
+            want, found = link[0] - 1, None
+            while self._ready():
+                index, value = self._rows[self._at]
+                if index < want:
+                    self._at += 1
+                    continue
+                if index == want:
+                    found = value
+                    self._at += 1
+                break
+            result.append((*link, found))
+        return result
 
 
 @dataclass
@@ -653,7 +720,7 @@ def verify_chain(
         prev_hash, expected_seq, checked = links[-1], last + 1, checked + count
         return True
 
-    with closing(stream_batches(session, _chain_select(session), batch)) as batches:
+    with closing(verification_batches(session, batch)) as batches:
         for rows in batches:
             fitted = whole_batch(rows)
             if isinstance(fitted, VerifyResult):

@@ -313,16 +313,16 @@ class LevelDigests:
         return self._digests[level - 1]
 
     def _block(self, leaves_hex: list[str]) -> None:
+        # The level below as one byte string: each parent hashes a 64-byte slice of it.
         joined = bytes.fromhex("".join(leaves_hex))
-        nodes = [joined[i : i + 32] for i in range(0, len(joined), 32)]
-        self._hashed += len(nodes)
+        self._hashed += len(leaves_hex)
+        sha256, prefix = hashlib.sha256, NODE_PREFIX
         for level in range(1, _BLOCK_LEVELS + 1):
-            nodes = [
-                hashlib.sha256(NODE_PREFIX + nodes[j] + nodes[j + 1]).digest()
-                for j in range(0, len(nodes), 2)
-            ]
-            self._level(level).update(b"".join(nodes).hex().encode())
-        self._push(_BLOCK_LEVELS, nodes[0])
+            joined = b"".join(
+                [sha256(prefix + joined[j : j + 64]).digest() for j in range(0, len(joined), 64)]
+            )
+            self._level(level).update(joined.hex().encode())
+        self._push(_BLOCK_LEVELS, joined)
 
     def _push(self, level: int, node: bytes) -> None:
         """A complete node of `level` whose level digest already has it; pair it upwards."""

@@ -42,12 +42,14 @@ ODD = {
         "int": "UPDATE consent_log_entries SET policy_version = policy_version + 0.5 "
         "WHERE seq = {s}",
         "text": "UPDATE consent_log_entries SET language = CAST(language AS BLOB) WHERE seq = {s}",
+        "leaf": "UPDATE audit_tree_nodes SET idx = 'x' WHERE level = 0 AND idx = {s} - 1",
     },
     "postgresql": {
         "bool": "UPDATE consent_log_entries SET functional = NOT functional, "
         "statistics = NOT statistics WHERE seq = {s}",
         "int": "UPDATE consent_log_entries SET policy_version = policy_version + 1 WHERE seq = {s}",
         "text": "UPDATE consent_log_entries SET language = language || '\"å' WHERE seq = {s}",
+        "leaf": "UPDATE audit_tree_nodes SET idx = idx + 1000 WHERE level = 0 AND idx = {s} - 1",
     },
 }
 TAMPERING: list[tuple[str, str, str]] = [
@@ -69,6 +71,9 @@ TAMPERING: list[tuple[str, str, str]] = [
      "leaf does not match"),
     ("delete a leaf", "DELETE FROM audit_tree_nodes WHERE level = 0 AND idx = {s} - 1",
      "no leaf"),
+    ("move a leaf before the first", "UPDATE audit_tree_nodes SET idx = -1 "
+     "WHERE level = 0 AND idx = {s} - 1", "no leaf"),
+    ("a leaf position that is no integer", "leaf", "no leaf"),
 ]  # fmt: skip
 
 
