@@ -2,12 +2,17 @@
 
     .venv/bin/python bench/analytics_bench.py                 # everything (takes ~15 minutes)
     .venv/bin/python bench/analytics_bench.py --only ingest
+    .venv/bin/python bench/analytics_bench.py --only ingest-cpu   # in one process, no wrk
     .venv/bin/python bench/analytics_bench.py --only dashboard --sizes 1000000
 
 Ingest: the service and a bare Flask JSON endpoint are started with gunicorn under the same
 settings (deploy/gunicorn.conf.py, 2 workers as in bench/common.py) on free loopback ports,
 in this run, one after the other, and loaded with wrk (installed with apt when missing).
 Every request carries a validly signed statistics consent, so every event is stored.
+
+Ingest CPU: the same two apps in this process, driven through Flask's test client in
+alternating rounds; the CPU time (time.process_time) per request of each. No sockets, no
+gunicorn, so other work on a shared machine disturbs it much less than the wrk runs.
 
 Dashboard: events are generated straight into a SQLite database (13 months, 500 pages),
 rolled up, and the dashboard's queries and the whole page are timed. Prints figures; never
@@ -184,6 +189,72 @@ def bench_ingest(
     return results
 
 
+def bench_ingest_cpu(
+    batches: tuple[int, ...] = BATCHES, rounds: int = 10, per_round: int = 200
+) -> list[dict[str, Any]]:
+    """CPU milliseconds per request of the service and the bare endpoint, in this process."""
+    import statistics
+
+    from consent_service import create_app
+    from consent_service.consent.cookie import Choice, ChoiceCookie
+
+    print(f"ingest CPU in one process: Flask test client, {rounds} alternating rounds of "
+          f"{per_round} requests, best and median round")  # fmt: skip
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        env = service_env(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
+        migrate(env)
+        metrics_dir = Path(tmp) / "metrics"
+        metrics_dir.mkdir()
+        # As under gunicorn (deploy/gunicorn.conf.py): the counters in shared files.
+        os.environ.update({**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)})
+        cookie = ChoiceCookie([SECRET], 86400).encode(
+            Choice("bench-consent", shipped_policy_version(), False, True)
+        )
+        headers = {"Origin": PAGE_ORIGIN, "User-Agent": USER_AGENT,
+                   "Accept-Language": "sv-SE,sv;q=0.9,en;q=0.8",
+                   "Content-Type": "text/plain;charset=UTF-8"}  # fmt: skip
+        clients = {"bare": bare_app().test_client(), "ingest": create_app().test_client()}
+        for client in clients.values():
+            client.set_cookie("consent", cookie, domain="localhost")
+
+        def run(name: str, n: int, size: int) -> float:
+            client, data = clients[name], json.dumps(batch_body(size)).encode()
+            start = time.process_time()
+            for _ in range(n):
+                response = client.post("/api/v1/events", data=data, headers=headers)
+            if response.status_code != 202 or response.json != {"stored": size}:
+                raise RuntimeError(f"{name}: {response.status_code} {response.data!r}")
+            return (time.process_time() - start) * 1000 / n
+
+        for size in batches:
+            for name in clients:
+                run(name, per_round // 4, size)  # warm-up
+            times: dict[str, list[float]] = {"bare": [], "ingest": []}
+            for _ in range(rounds):
+                for name in clients:
+                    times[name].append(run(name, per_round, size))
+            bare, ingest = min(times["bare"]), min(times["ingest"])
+            row = {
+                "batch": size,
+                "bare_cpu_ms_per_req": round(bare, 3),
+                "ingest_cpu_ms_per_req": round(ingest, 3),
+                "bare_cpu_ms_median": round(statistics.median(times["bare"]), 3),
+                "ingest_cpu_ms_median": round(statistics.median(times["ingest"]), 3),
+                "ratio": round(ingest / bare, 2),
+            }
+            results.append(row)
+            print(
+                f"batch {size:>2}: bare Flask {bare:.2f} ms CPU/req "
+                f"(median {row['bare_cpu_ms_median']:.2f}) | ingest {ingest:.2f} ms CPU/req "
+                f"(median {row['ingest_cpu_ms_median']:.2f}) | {row['ratio']:.2f} x bare | "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+        clients["ingest"].application.extensions["consent_db"].dispose()
+    return results
+
+
 # --- dashboard ---------------------------------------------------------------------------
 
 PAGES = [f"/sida-{i}" for i in range(500)]
@@ -346,7 +417,7 @@ def bench_dashboard(total: int, days: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=["ingest", "dashboard"])
+    parser.add_argument("--only", choices=["ingest", "ingest-cpu", "dashboard"])
     parser.add_argument("--seconds", type=int, default=10, help="per load run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (as bench/)")
@@ -358,6 +429,9 @@ def main() -> None:
     if args.only in (None, "ingest"):
         batches = tuple(int(b) for b in args.batches.split(",") if b)
         results["ingest"] = bench_ingest(args.seconds, args.connections, args.workers, batches)
+    if args.only in (None, "ingest-cpu"):
+        batches = tuple(int(b) for b in args.batches.split(",") if b)
+        results["ingest_cpu"] = bench_ingest_cpu(batches)
     if args.only in (None, "dashboard"):
         results["dashboard"] = [
             bench_dashboard(int(n), args.days) for n in args.sizes.split(",") if n
