@@ -7,10 +7,11 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import entry_leaf, stream_batches, stream_rows
@@ -88,21 +89,9 @@ def receipt(session: Session, consent_id: str) -> dict[str, Any]:
     conn = session.connection()
     latest = latest_checkpoint_row(conn)
     signed_size = 0 if latest is None else int(latest.tree_size)
-    rows = session.execute(
-        select(ConsentEntry, ChainLink.hash)
-        .join(ChainLink, ChainLink.seq == ConsentEntry.seq)
-        .where(ConsentEntry.consent_id == consent_id)
-        .order_by(ConsentEntry.seq.desc())
-        .limit(RECEIPT_LIMIT)
-    ).all()
-    pending = list(
-        session.scalars(
-            select(PendingEntry)
-            .where(PendingEntry.consent_id == consent_id)
-            .order_by(PendingEntry.id)
-            .limit(RECEIPT_LIMIT)
-        )
-    )
+    entries_stmt, pending_stmt = _receipt_statements()
+    rows = session.execute(entries_stmt, {"consent_id": consent_id}).all()
+    pending = list(session.scalars(pending_stmt, {"consent_id": consent_id}))
     integrated = list(reversed(rows))
     proven = [entry for entry, _ in integrated if entry.seq <= signed_size]
     plans = [inclusion_ranges(entry.seq - 1, signed_size) for entry in proven]
@@ -140,6 +129,26 @@ def receipt(session: Session, consent_id: str) -> dict[str, Any]:
         "checkpoint": None if latest is None else latest.note,
         "entries": entries,
     }
+
+
+@cache
+def _receipt_statements() -> tuple[Any, Any]:
+    """The receipt's two queries, built once (building them cost more than running them)."""
+    consent_id: Any = bindparam("consent_id")
+    entries = (
+        select(ConsentEntry, ChainLink.hash)
+        .join(ChainLink, ChainLink.seq == ConsentEntry.seq)
+        .where(ConsentEntry.consent_id == consent_id)
+        .order_by(ConsentEntry.seq.desc())
+        .limit(RECEIPT_LIMIT)
+    )
+    pending = (
+        select(PendingEntry)
+        .where(PendingEntry.consent_id == consent_id)
+        .order_by(PendingEntry.id)
+        .limit(RECEIPT_LIMIT)
+    )
+    return entries, pending
 
 
 _LEAF_FIELDS = (

@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import DBAPIError
 
 from consent_service.audit.log_models import TreeNode
 from consent_service.db import Model
@@ -86,14 +87,25 @@ class StoredTree:
     def nodes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         keys = sorted(set(wanted))
         found: dict[tuple[int, int], bytes] = {}
-        paramstyle = self.conn.dialect.paramstyle
-        for chunk in range(0, len(keys), 200):
-            part = keys[chunk : chunk + 200]
-            rows = self.conn.exec_driver_sql(
-                _nodes_sql(len(part), paramstyle), tuple(v for key in part for v in key)
-            )
-            for level, index, value in rows:
-                found[(level, index)] = bytes.fromhex(value)
+        dialect = self.conn.dialect
+        cursor = self.conn.connection.cursor()
+        try:
+            for chunk in range(0, len(keys), 200):
+                part = keys[chunk : chunk + 200]
+                cursor.execute(
+                    _nodes_sql(len(part), dialect.paramstyle),
+                    tuple(v for key in part for v in key),
+                )
+                for level, index, value in cursor.fetchall():
+                    found[(level, index)] = bytes.fromhex(value)
+        except dialect.loaded_dbapi.Error as exc:
+            # As SQLAlchemy would raise it: the 503 handler knows its classes (a locked or
+            # lost database), a raw driver error would end as a 500.
+            raise DBAPIError.instance(
+                None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
         missing = [k for k in keys if k not in found]
         if missing:
             raise ProofError(f"the stored tree lacks node {missing[0]}; run `audit verify`")
@@ -124,7 +136,8 @@ def _nodes_sql(count: int, paramstyle: str) -> str:
     """SELECT of `count` nodes by key, as plain SQL for the driver.
 
     A receipt reads about 20 nodes per entry: building that many SQLAlchemy expressions
-    cost more than the query itself (measured: 3.7 of a receipt's 5.3 ms of CPU).
+    cost more than the query itself (measured: 3.7 of a receipt's 5.3 ms of CPU), and the
+    rows go straight from the driver's cursor.
     """
     marker = "%s" if paramstyle in ("format", "pyformat") else "?"
     where = " OR ".join(f"(level = {marker} AND idx = {marker})" for _ in range(count))
