@@ -47,6 +47,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import (
+    CONSENT_CHAIN,
     append_entries,
     chain_rows,
     driver_value,
@@ -302,6 +303,24 @@ def integrate_pending(limit: int = MAX_BATCH) -> int:
             return total
 
 
+def work_waiting() -> bool:
+    """Whether a round has anything to do: pending entries, or a tree grown past its latest
+    signed checkpoint (by a purge or a staff event).
+
+    Read without the write lock, so that an idle sequencer does not take SQLite's single
+    write lock ten times a second from the requests that need it.
+    """
+    with db.engine.connect() as conn:
+        pending = conn.execute(select(_PENDING.c.id).limit(1)).first() is not None
+        if pending:
+            return True
+        if log_key() is None:
+            return False
+        head = conn.execute(select(_HEAD.c.seq).where(_HEAD.c.chain == CONSENT_CHAIN)).scalar()
+        signed = conn.execute(select(func.max(_CHECKPOINTS.c.tree_size))).scalar()
+        return bool(head) and (signed or 0) < int(head or 0)
+
+
 def latest_checkpoint_row(conn: Connection) -> Row[Any] | None:
     return conn.execute(select(_CHECKPOINTS).order_by(_CHECKPOINTS.c.id.desc()).limit(1)).first()
 
@@ -509,7 +528,7 @@ class Sequencer:
             if app is None:
                 return
             with app.app_context():
-                done = integrate_pending()
+                done = integrate_pending() if work_waiting() else 0
             del app  # not kept between rounds: the app may be dropped meanwhile
             if done == 0 or done % MAX_BATCH:
                 self._stop.wait(POLL_SECONDS)
