@@ -214,13 +214,19 @@ def receipt_run(workdir: Path, env: dict[str, str], seconds: int) -> str:
     with gunicorn("consent_service:create_app()", env) as service:
         url = service.url + "/api/v1/consent/receipt"
         wrk_get(url, 1, headers=headers)  # warm-up (each worker's first requests)
-        r = wrk_get(url, seconds, headers=headers)
-    verdict = "within" if r.p99_ms <= BUDGET["receipt_p99_ms"] and not r.non_2xx else "OVER"
-    return (
-        f"  {'receipt (16 conn.)':<22} {r.requests_per_second:7.0f} req/s  p50 {r.p50_ms:6.2f} ms"
-        f"  p99 {r.p99_ms:6.2f} ms (budget {BUDGET['receipt_p99_ms']:.0f} ms)  "
-        f"non-2xx {r.non_2xx}  {verdict}  (3 entries: first, middle, last; {seconds} s)"
-    )
+        # 16 connections queue for the 2 sync workers (the p50 is about 16 / throughput); 2,
+        # one per worker, show what one receipt takes to answer.
+        runs = [(n, wrk_get(url, seconds, connections=n, headers=headers)) for n in (16, 2)]
+    lines = []
+    for connections, r in runs:
+        within = r.p99_ms <= BUDGET["receipt_p99_ms"] and not r.non_2xx
+        lines.append(
+            f"  {f'receipt ({connections} conn.)':<22} {r.requests_per_second:7.0f} req/s  "
+            f"p50 {r.p50_ms:6.2f} ms  p99 {r.p99_ms:6.2f} ms "
+            f"(budget {BUDGET['receipt_p99_ms']:.0f} ms)  non-2xx {r.non_2xx}  "
+            f"{'within' if within else 'OVER'}  (3 entries: first, middle, last; {seconds} s)"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
