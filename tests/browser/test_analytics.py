@@ -7,13 +7,13 @@ events travel by sendBeacon with the consent cookie of the whole site (.uppsala.
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import Service, Visit
+from tests.helpers.browser import until
 
 pytestmark = pytest.mark.browser
 
@@ -42,15 +42,6 @@ def rows(service: Service, consent_id: str | None = None) -> list[dict[str, Any]
 
 def beacons(visit: Visit) -> list[Any]:
     return [r for r in visit.requests if "/api/v1/events" in r.url]
-
-
-def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-    return value
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,14 @@ def page_that_records_errors(context: Any, timeout_ms: int = 5000) -> Any:
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors
     return page
+
+
+def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Poll `check` until it gives a true value (returned), for what a page does in the
+    background: a request the page sends after updating itself, say."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+    return value
