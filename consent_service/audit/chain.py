@@ -410,41 +410,27 @@ _LEAVES = Model.metadata.tables[TreeNode.__tablename__]
 
 
 def stream_rows(session: Session, stmt: Select[Any], batch: int) -> Generator[Any, None, None]:
-    """The rows of `stmt` in batches of `batch`, as plain tuples where the driver allows.
-
-    Dialect code: on SQLite the compiled statement runs on the driver's own cursor, whose
-    rows are already tuples of Python values; SQLAlchemy's row objects and fetch machinery
-    cost more than SQLite's own work over a million rows (the columns must need no result
-    processing: text and integers). Elsewhere `yield_per`, a server-side cursor: memory stays
-    flat either way. Stopping early (verification stops at the first bad entry) releases
-    the cursor.
-    """
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        result = conn.execute(stmt.execution_options(yield_per=batch))
-        try:
-            yield from result
-        finally:
-            result.close()
-        return
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = [compiled.params[name] for name in compiled.positiontup or ()]
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    """The rows of `stmt`, read `batch` at a time (see `stream_batches`). Stopping early
+    (verification stops at the first bad entry) releases the cursor."""
+    batches = stream_batches(session, stmt, batch)
     try:
-        cursor.execute(str(compiled), params)
-        while rows := cursor.fetchmany(batch):
+        for rows in batches:
             yield from rows
     finally:
-        cursor.close()
+        batches.close()
 
 
 def stream_batches(
     session: Session, stmt: Select[Any], batch: int
 ) -> Generator[list[Any], None, None]:
-    """The rows of `stmt` as lists of up to `batch` rows (as `stream_rows`, a batch at a time).
+    """The rows of `stmt` as lists of up to `batch` rows, as plain tuples where the driver allows.
 
-    `audit verify` checks a whole batch with a few list comprehensions: a step per row in
-    Python costs more than the reading.
+    Dialect code: on SQLite the compiled statement runs on the driver's own cursor, whose
+    rows are already tuples of Python values; SQLAlchemy's row objects and fetch machinery
+    cost more than SQLite's own work over a million rows (the columns must need no result
+    processing: text and integers). Elsewhere `yield_per`, a server-side cursor: memory stays
+    flat either way. `audit verify` checks a whole batch with a few list comprehensions: a
+    step per row in Python costs more than the reading.
     """
     conn = session.connection()
     if conn.dialect.name != "sqlite":
