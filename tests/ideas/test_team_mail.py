@@ -4,11 +4,9 @@ on assignment, the citizen's receipt, and the team member's own settings page.""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,21 +19,12 @@ from consent_service.ideas.models import Idea, IdeaEvent
 from consent_service.ideas.records import IdeaDigest, IdeaOutbox
 from tests.conftest import make_app
 from tests.helpers.servers import free_port
+from tests.helpers.smtp import Mailbox
 from tests.ideas.conftest import csrf_token, make_staff, sign_in, submit
-from tests.ideas.test_mail import Mailbox, mail_app
+from tests.ideas.test_mail import mail_app
 from tests.ideas.test_nojs import post
 
 PUBLIC = "https://samtycke.uppsala.test"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[Mailbox, int]]:
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield box, port
-    controller.stop()
 
 
 def team_app(tmp_path: Path, port: int) -> Flask:
@@ -90,9 +79,9 @@ def run_digest(app: Flask, now: dt.datetime) -> notify.DigestRun:
 
 
 def test_a_member_sets_address_and_digest_on_their_own_page(
-    tmp_path: Path, smtp: tuple[Mailbox, int]
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    app = team_app(tmp_path, smtp[1])
+    app = team_app(tmp_path, mailbox[1])
     client = member(app, "ada")
     page = client.get("/admin/ideas/settings").get_data(as_text=True)
     assert "Mina aviseringar" in page and 'value="weekly"' in page
@@ -103,9 +92,9 @@ def test_a_member_sets_address_and_digest_on_their_own_page(
 
 
 def test_bad_settings_are_refused_with_a_message_and_change_nothing(
-    tmp_path: Path, smtp: tuple[Mailbox, int]
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    app = team_app(tmp_path, smtp[1])
+    app = team_app(tmp_path, mailbox[1])
     client = member(app, "ada", email="ada@uppsala.test", digest="daily")
     cases = [
         ({"email": "ada@uppsala.test", "digest": "hourly"}, "Välj hur ofta"),
@@ -130,9 +119,9 @@ def test_bad_settings_are_refused_with_a_message_and_change_nothing(
 
 
 def test_the_digest_lists_new_ideas_masked_once_per_period(
-    tmp_path: Path, smtp: tuple[Mailbox, int]
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    box, port = smtp
+    box, port = mailbox
     app = team_app(tmp_path, port)
     citizen = app.test_client()
     submit(citizen, title="Gammal idé före prenumerationen")
@@ -189,8 +178,8 @@ def test_a_refused_digest_is_sent_on_the_next_run(tmp_path: Path) -> None:
     assert subjects(box, "ada@uppsala.test") == ["Nya idéer: 1 (2026-12-02)"]
 
 
-def test_the_digest_command(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
-    box, port = smtp
+def test_the_digest_command(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None:
+    box, port = mailbox
     app = team_app(tmp_path, port)
     member(app, "ada", email="ada@uppsala.test", digest="daily")
     submit(app.test_client())
@@ -208,9 +197,9 @@ def test_the_digest_command(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
 
 
 def test_the_new_owner_is_told_but_not_when_they_take_it_themselves(
-    tmp_path: Path, smtp: tuple[Mailbox, int]
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    box, port = smtp
+    box, port = mailbox
     app = team_app(tmp_path, port)
     ada = member(app, "ada", email="ada@uppsala.test", digest="none", mention="y")
     member(app, "bo", email="bo@uppsala.test", digest="none")  # no mention wanted
@@ -239,9 +228,9 @@ def test_the_new_owner_is_told_but_not_when_they_take_it_themselves(
 
 
 def test_a_submission_with_an_address_gets_a_receipt_in_its_language(
-    tmp_path: Path, smtp: tuple[Mailbox, int]
+    tmp_path: Path, mailbox: tuple[Mailbox, int]
 ) -> None:
-    box, port = smtp
+    box, port = mailbox
     app = mail_app(tmp_path, port)
     client = app.test_client()
     sv = sent(submit(client, name="Ada", email="ada@example.se", contact_ok=True)).json
@@ -262,8 +251,8 @@ def test_a_submission_with_an_address_gets_a_receipt_in_its_language(
         assert db.session.scalar(select(func.count()).select_from(IdeaOutbox)) == 2
 
 
-def test_the_no_js_form_sends_the_receipt_too(tmp_path: Path, smtp: tuple[Mailbox, int]) -> None:
-    box, port = smtp
+def test_the_no_js_form_sends_the_receipt_too(tmp_path: Path, mailbox: tuple[Mailbox, int]) -> None:
+    box, port = mailbox
     app = mail_app(tmp_path, port)
     response = sent(post(app.test_client(), email="nojs@example.se", contact_ok="y"))
     assert response.status_code == 303
