@@ -43,7 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import (
@@ -86,6 +86,7 @@ POLL_SECONDS = 0.1
 LEADER_RETRY_SECONDS = 1.0
 # Any constant: the PostgreSQL advisory lock key of the sequencer ("seqncr").
 SEQUENCER_LOCK_KEY = 0x7365716E6372
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
 
 _PENDING = Model.metadata.tables[PendingEntry.__tablename__]
 _ENTRIES = Model.metadata.tables[ConsentEntry.__tablename__]
@@ -563,9 +564,15 @@ class Sequencer:
             finally:
                 self._lock_conn = None
                 if held:
+                    # Hand over at once: a session's end releases the lock too, but the
+                    # server finishes ending it a moment after the client has gone.
+                    with contextlib.suppress(SQLAlchemyError):
+                        conn.rollback()
+                        conn.execute(_UNLOCK, {"key": SEQUENCER_LOCK_KEY})
                     # The lock belongs to the database session, and a pooled connection
                     # outlives close(): end the session itself, so that no idle pooled
-                    # connection keeps the lock from every other worker.
+                    # connection keeps the lock from every other worker (nor a lock that
+                    # could not be released above, on a lost connection).
                     conn.invalidate()
                 conn.close()
             return
