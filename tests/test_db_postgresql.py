@@ -30,36 +30,41 @@ def _backend_pid(engine: sa.Engine) -> int:
     return pid
 
 
-def test_a_pooled_connection_is_handed_out_without_a_round_trip(tmp_path: Path) -> None:
+@pytest.fixture
+def engines(tmp_path: Path) -> Iterator[tuple[sa.Engine, sa.Engine]]:
+    """The service's engine on a test database, and an administrator's beside it."""
     url = postgres_database_url(tmp_path)
     engine = make_engine(url)
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     try:
-        pid = _backend_pid(engine)
-        before = _activity(admin, pid)
-        with engine.connect() as conn:
-            # Checked out again (the same session): the server has seen nothing since.
-            assert _activity(admin, pid) == before
-            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+        yield engine, admin
     finally:
         engine.dispose()
         admin.dispose()
 
 
-def test_a_terminated_session_is_replaced_on_checkout(tmp_path: Path) -> None:
-    url = postgres_database_url(tmp_path)
-    engine = make_engine(url)
-    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        pid = _backend_pid(engine)
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        while _activity(admin, pid) is not None:
-            time.sleep(0.01)
-        assert _backend_pid(engine) != pid
-    finally:
-        engine.dispose()
-        admin.dispose()
+def test_a_pooled_connection_is_handed_out_without_a_round_trip(
+    engines: tuple[sa.Engine, sa.Engine],
+) -> None:
+    engine, admin = engines
+    pid = _backend_pid(engine)
+    before = _activity(admin, pid)
+    with engine.connect() as conn:
+        # Checked out again (the same session): the server has seen nothing since.
+        assert _activity(admin, pid) == before
+        assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+
+
+def test_a_terminated_session_is_replaced_on_checkout(
+    engines: tuple[sa.Engine, sa.Engine],
+) -> None:
+    engine, admin = engines
+    pid = _backend_pid(engine)
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    while _activity(admin, pid) is not None:
+        time.sleep(0.01)
+    assert _backend_pid(engine) != pid
 
 
 @pytest.fixture

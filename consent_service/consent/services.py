@@ -6,10 +6,9 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol, cast
 
 from flask import current_app
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from consent_service.audit.models import (
     Source,
 )
 from consent_service.audit.sequencer import (
+    StoredRequest,
     acknowledge,
     after_acknowledgement,
     recorded_with_request_id,
@@ -64,15 +64,9 @@ class ReplaysLimited(RuntimeError):
         self.retry_after = retry_after
 
 
-class RecordedEntry(Protocol):
-    consent_id: str
-    action: str
-    policy_version: int
-    functional: bool
-    statistics: bool
-    language: str
-    source: str
-    occurred_at: dt.datetime
+# What answers a decision: the entry just acknowledged, or the one stored earlier under the
+# same request_id (a retry).
+RecordedEntry = ConsentEntry | StoredRequest
 
 
 @dataclass(frozen=True)
@@ -138,11 +132,6 @@ def ensure_policy_stored() -> None:
 
 def _expiry(at: dt.datetime) -> dt.datetime:
     return at + dt.timedelta(days=current_app.config["CHOICE_MAX_AGE_DAYS"])
-
-
-def _replay(conn: Connection, site: str, request_id: str) -> RecordedEntry | None:
-    """The entry, in the log or still pending integration, recorded under `request_id`."""
-    return cast(RecordedEntry | None, recorded_with_request_id(conn, site, request_id))
 
 
 def _decision(entry: RecordedEntry, replayed: bool = False) -> Decision:
@@ -214,7 +203,7 @@ def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
     try:
         with db.writing_connection() as conn:
             if entry.request_id is not None:
-                earlier = _replay(conn, entry.site, entry.request_id)
+                earlier = recorded_with_request_id(conn, entry.site, entry.request_id)
                 if earlier is not None:
                     return earlier
             acknowledge(conn, entry)
@@ -223,7 +212,7 @@ def _append_once(entry: ConsentEntry) -> RecordedEntry | None:
         if entry.request_id is None:
             raise
         with db.writing_connection() as conn:
-            earlier = _replay(conn, entry.site, entry.request_id)
+            earlier = recorded_with_request_id(conn, entry.site, entry.request_id)
         if earlier is None:
             raise
         return earlier
