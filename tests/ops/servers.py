@@ -19,6 +19,8 @@ from tests.helpers.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONFIG = ROOT / "deploy" / "gunicorn.conf.py"
+# A secret key that passes the production checks, for the instances these tests start.
+SAFE_KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
 
 
 @dataclass

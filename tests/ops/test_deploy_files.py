@@ -10,10 +10,9 @@ import time
 from pathlib import Path
 
 from tests.conftest import choice_body
-from tests.ops.servers import ROOT, Instance, free_port
+from tests.ops.servers import ROOT, SAFE_KEY, Instance, free_port
 
 DEPLOY = ROOT / "deploy"
-SAFE_KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
 
 
 def settings_read_by_config() -> set[str]:

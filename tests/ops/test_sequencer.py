@@ -27,9 +27,7 @@ from consent_service.db import db
 from consent_service.sites.policy import load_policy
 from tests.audit import rfc9162
 from tests.conftest import choice_body, make_app
-from tests.ops.servers import ROOT, Instance, free_port
-
-SAFE_KEY = "Xq3-vL9_mW2pR7tK5yN8bC4hF6jD1gS0aZ"
+from tests.ops.servers import ROOT, SAFE_KEY, Instance, free_port
 
 
 def _workers(master: int) -> list[int]:
