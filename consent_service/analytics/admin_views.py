@@ -95,7 +95,7 @@ def _report(filters: Filters, *, full: bool, table_limit: int | None = 10) -> Re
     if full:
         first = min(filters.before().start, period.start) if filters.compare else period.start
         rollup.refresh(site, first, period.end, utcnow())
-        report = reports.build_report(site, filters, table_limit)
+        report = reports.build_report(site, filters, table_limit, figures.daily_points)
         # The statistics API's definitions and service functions: one set of figures.
         report.visits = visits = figures.aggregate(site, period)
         report.visit_tables = {

@@ -21,7 +21,7 @@ from sqlalchemy import and_, func, select
 from consent_service.analytics.funnels import site_funnels
 from consent_service.analytics.goals import site_goals
 from consent_service.analytics.models import DailyVisits, RollupDay
-from consent_service.analytics.reports import MAX_PERIOD_DAYS, Period
+from consent_service.analytics.reports import MAX_PERIOD_DAYS, DayPoint, Period, series
 from consent_service.analytics.visits import (
     PROPERTIES,
     TOTAL,
@@ -168,6 +168,37 @@ def period_figures(site: str, prop: str, period: Period) -> dict[str, Figures]:
     # End the read transaction: on SQLite it would otherwise keep showing the old rows.
     db.session.rollback()
     return result
+
+
+def daily_points(site: str, period: Period, page: str | None = None) -> list[DayPoint]:
+    """Page views and visitors per day, as the cards count them.
+
+    Days that are over come from the rollups (`reports.series`); an open day's point is
+    its live figures, so today's bar and row agree with the cards and the top pages instead
+    of lagging by up to `ANALYTICS_ROLLUP_SECONDS`. With a page: that page's views and the
+    visitors who viewed it (the visits' "page" property, the rollups' page total).
+    """
+    points = series(site, period, page)
+    open_days = set(
+        db.session.scalars(
+            select(RollupDay.day).where(
+                RollupDay.site == site,
+                RollupDay.day >= period.start,
+                RollupDay.day <= period.end,
+                RollupDay.final.is_(False),
+            )
+        )
+    )
+    if not open_days:
+        return points
+    prop, value = (TOTAL, TOTAL) if page is None else ("page", page)
+    live = {day: live_day(site, day).get(prop, {}).get(value, Figures()) for day in open_days}
+    # End the read transaction: on SQLite it would otherwise keep showing the old rows.
+    db.session.rollback()
+    return [
+        DayPoint(p.day, live[p.day].pageviews, live[p.day].visitors) if p.day in live else p
+        for p in points
+    ]
 
 
 def aggregate(site: str, period: Period) -> Figures:

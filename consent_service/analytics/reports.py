@@ -7,6 +7,7 @@ for one day only: a figure for several days is the sum of each day's distinct vi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -211,9 +212,16 @@ def dropped(site: str, period: Period) -> list[Row]:
     return [Row(reason, int(n), 0) for reason, n in db.session.execute(stmt)]
 
 
-def build_report(site: str, filters: Filters, table_limit: int | None = 10) -> Report:
+def build_report(
+    site: str,
+    filters: Filters,
+    table_limit: int | None = 10,
+    series_of: Callable[[str, Period, str | None], list[DayPoint]] = series,
+) -> Report:
+    """The dashboard's report; `series_of` gives the daily points (the views pass the one
+    that reads open days live, `figures.daily_points`)."""
     period, page = filters.period, filters.page
-    points = series(site, period, page)
+    points = series_of(site, period, page)
     report = Report(
         filters=filters,
         series=points,
@@ -228,7 +236,7 @@ def build_report(site: str, filters: Filters, table_limit: int | None = 10) -> R
     )
     if filters.compare:
         before = filters.before()
-        report.previous_series = series(site, before, page)
+        report.previous_series = series_of(site, before, page)
         report.previous_totals = totals(site, before, page, report.previous_series)
         report.previous_consent = consent_rate(site, before)
     return report

@@ -208,8 +208,8 @@ def shared_dashboard(token: str) -> Response:
     before = filters.before() if filters.compare else None
     rollup.refresh(site, min(before.start, period.start) if before else period.start,
                    period.end, now)  # fmt: skip
-    series = reports.series(site, period, None)
-    previous_series = reports.series(site, before, None) if before else None
+    series = figures.daily_points(site, period)
+    previous_series = figures.daily_points(site, before) if before else None
     visits = figures.aggregate(site, period)
     was = figures.aggregate(site, before) if before else None
     compared = t[filters.compare] if filters.compare else ""

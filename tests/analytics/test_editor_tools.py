@@ -204,6 +204,29 @@ def create_link(client: FlaskClient, label: str = "Kommunikationsavdelningen",
     return url.split("/statistics/shared/")[1]
 
 
+def test_a_shared_link_shows_today_in_the_daily_table_as_on_the_cards(
+    app: Flask, client: FlaskClient
+) -> None:
+    from tests.analytics.conftest import consent_cookie, pageview, send
+
+    link = create_link(editor(app, "anna"))
+    cookie = consent_cookie(app)
+    public = app.test_client()
+
+    def today_row() -> tuple[str, str]:
+        html = public.get(f"/statistics/shared/{link}").get_data(as_text=True)
+        rows = re.findall(r'<tr><th scope="row">[^<]*</th><td class="num">(\d+)</td>'
+                          r'<td class="num">(\d+)</td>', html)  # fmt: skip
+        pageviews = re.findall(r'<dd class="stats-card-figure">([^<]*)</dd>', html)[2]
+        assert rows[-1][0] == pageviews
+        return rows[-1]
+
+    send(client, [pageview("/a"), pageview("/b")], cookie=cookie)
+    assert today_row() == ("2", "1")  # this look rolls today up
+    send(client, [pageview("/a"), pageview("/c"), pageview("/a")], cookie=cookie)
+    assert today_row() == ("5", "1")  # within the rollup's interval: read live
+
+
 def test_a_shared_link_shows_the_figures_without_sign_in(app: Flask) -> None:
     earlier_traffic(app)
     known_traffic(app)
