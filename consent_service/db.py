@@ -26,6 +26,7 @@ from sqlalchemy import (
     make_url,
 )
 from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
@@ -194,9 +195,7 @@ class Database:
                         driver.rollback()
                     raise
             except sqlite3.Error as error:
-                raise exc.DBAPIError.instance(
-                    None, None, error, sqlite3.Error, dialect=state.engine.dialect
-                ) from error
+                raise as_sqlalchemy_error(error, state.engine.dialect) from error
             finally:
                 pooled.close()
 
@@ -213,6 +212,34 @@ class Database:
             session.begin(),
         ):
             yield session
+
+
+def as_sqlalchemy_error(error: Exception, dialect: Dialect) -> exc.StatementError:
+    """A driver's own exception as SQLAlchemy raises it (a `DBAPIError` subclass).
+
+    Callers (a retry racing on request_id: IntegrityError) and the 503 handler (a locked,
+    full or lost database: OperationalError) know SQLAlchemy's classes; a raw driver error
+    would end as a 500.
+    """
+    return exc.DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error, dialect=dialect)
+
+
+@contextmanager
+def driver_cursor(conn: Connection) -> Iterator[DBAPICursor]:
+    """A cursor straight on the driver, in `conn`'s transaction, for plain SQL on hot paths.
+
+    SQLAlchemy's per-statement work (compiling, result set-up) can cost more than running
+    the statement. The cursor is closed at the end; a driver error leaves the block as
+    SQLAlchemy would raise it (`as_sqlalchemy_error`).
+    """
+    dialect = conn.dialect
+    cursor = conn.connection.cursor()
+    try:
+        yield cursor
+    except dialect.loaded_dbapi.Error as error:
+        raise as_sqlalchemy_error(error, dialect) from error
+    finally:
+        cursor.close()
 
 
 class _WriterQueue:

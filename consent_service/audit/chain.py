@@ -35,7 +35,6 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.log_models import TreeNode
@@ -48,7 +47,7 @@ from consent_service.audit.models import (
     PurgeRecord,
 )
 from consent_service.audit.tree import LevelDigests, append_leaves, leaf_hash
-from consent_service.db import Model
+from consent_service.db import Model, driver_cursor
 from consent_service.hashing import canonical_json, sha256_hex
 
 CONSENT_CHAIN = "consent"
@@ -310,8 +309,9 @@ def append_entries(conn: Connection, entries: list[ConsentEntry]) -> tuple[int, 
     link_sql, entry_sql, move_sql = _append_sql(dialect, conn.dialect.paramstyle)
     seq, prev_hash = lock_head(conn)
     first = seq
-    cursor = conn.connection.cursor()
-    try:
+    # Driver errors leave as SQLAlchemy's: callers (a retry racing on request_id) and the
+    # 503 handler (a locked, full or lost database) know its classes.
+    with driver_cursor(conn) as cursor:
         links, rows, leaves = [], [], []
         for entry in entries:
             seq += 1
@@ -326,15 +326,6 @@ def append_entries(conn: Connection, entries: list[ConsentEntry]) -> tuple[int, 
             cursor.executemany(link_sql, links)
             cursor.executemany(entry_sql, rows)
             cursor.execute(move_sql, (seq, prev_hash, CONSENT_CHAIN))
-    except conn.dialect.loaded_dbapi.Error as exc:
-        # The driver's own exception, as SQLAlchemy would have raised it: callers (a retry
-        # racing on request_id) and the 503 handler (a locked, full or lost database) know
-        # SQLAlchemy's classes, and a raw driver error would otherwise end as a 500.
-        raise DBAPIError.instance(
-            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from exc
-    finally:
-        cursor.close()
     return seq, append_leaves(conn, first, leaves)
 
 

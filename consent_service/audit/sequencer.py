@@ -43,7 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Row
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from consent_service.audit.chain import (
@@ -72,7 +72,7 @@ from consent_service.audit.note import (
     sign_note,
 )
 from consent_service.audit.tree import StoredTree, append_leaves, leaf_hash
-from consent_service.db import Model, db, utcnow
+from consent_service.db import Model, db, driver_cursor, utcnow
 from consent_service.hashing import canonical_json
 
 log = logging.getLogger(__name__)
@@ -174,18 +174,11 @@ def _on_driver(conn: Connection, sql: str, params: tuple[Any, ...]) -> tuple[Any
     For the consent API's two statements: SQLAlchemy's per-statement work (compiling,
     result set-up) would cost more than running them.
     """
-    cursor = conn.connection.cursor()
-    try:
+    # A retry racing on request_id is an IntegrityError to the caller, a locked or lost
+    # database a 503.
+    with driver_cursor(conn) as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() if cursor.description else None
-    except conn.dialect.loaded_dbapi.Error as exc:
-        # As SQLAlchemy would raise it: a retry racing on request_id is an IntegrityError to
-        # the caller, a locked or lost database a 503.
-        raise DBAPIError.instance(
-            None, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from exc
-    finally:
-        cursor.close()
 
 
 def acknowledge(conn: Connection, entry: ConsentEntry) -> Acknowledgement:

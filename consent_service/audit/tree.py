@@ -21,10 +21,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
-from sqlalchemy.exc import DBAPIError
 
 from consent_service.audit.log_models import TreeNode
-from consent_service.db import Model
+from consent_service.db import Model, driver_cursor
 
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
@@ -87,25 +86,16 @@ class StoredTree:
     def nodes(self, wanted: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
         keys = sorted(set(wanted))
         found: dict[tuple[int, int], bytes] = {}
-        dialect = self.conn.dialect
-        cursor = self.conn.connection.cursor()
-        try:
+        paramstyle = self.conn.dialect.paramstyle
+        # A locked or lost database leaves as SQLAlchemy's error, which the 503 handler knows.
+        with driver_cursor(self.conn) as cursor:
             for chunk in range(0, len(keys), 200):
                 part = keys[chunk : chunk + 200]
                 cursor.execute(
-                    _nodes_sql(len(part), dialect.paramstyle),
-                    tuple(v for key in part for v in key),
+                    _nodes_sql(len(part), paramstyle), tuple(v for key in part for v in key)
                 )
                 for level, index, value in cursor.fetchall():
                     found[(level, index)] = bytes.fromhex(value)
-        except dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy would raise it: the 503 handler knows its classes (a locked or
-            # lost database), a raw driver error would end as a 500.
-            raise DBAPIError.instance(
-                None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
-            ) from exc
-        finally:
-            cursor.close()
         missing = [k for k in keys if k not in found]
         if missing:
             raise ProofError(f"the stored tree lacks node {missing[0]}; run `audit verify`")
