@@ -170,15 +170,18 @@ def period_figures(site: str, prop: str, period: Period) -> dict[str, Figures]:
     return result
 
 
-def daily_points(site: str, period: Period, page: str | None = None) -> list[DayPoint]:
+def daily_points(
+    site: str, period: Period, page: str | None = None, rolled: list[DayPoint] | None = None
+) -> list[DayPoint]:
     """Page views and visitors per day, as the cards count them.
 
     Days that are over come from the rollups (`reports.series`); an open day's point is
     its live figures, so today's bar and row agree with the cards and the top pages instead
     of lagging by up to `ANALYTICS_ROLLUP_SECONDS`. With a page: that page's views and the
     visitors who viewed it (the visits' "page" property, the rollups' page total).
+    `rolled`: the rollups' points of the same period and page, when the caller has them.
     """
-    points = series(site, period, page)
+    points = rolled if rolled is not None else series(site, period, page)
     open_days = set(
         db.session.scalars(
             select(RollupDay.day).where(

@@ -127,6 +127,8 @@ class Report:
     visit_tables: dict[str, list[tuple[str, Figures]]] = field(default_factory=dict)
     # Counted figure → its consent-corrected estimate (estimates.py), by figure name.
     estimates: dict[str, tuple[int, Estimate | None]] = field(default_factory=dict)
+    # The page views the rollups count in the period: what the tables' shares are of.
+    table_pageviews: int = 0
 
 
 def _path(dimension: str, page: str | None) -> str:
@@ -212,16 +214,21 @@ def dropped(site: str, period: Period) -> list[Row]:
     return [Row(reason, int(n), 0) for reason, n in db.session.execute(stmt)]
 
 
+# Daily points with open days read live: (site, period, page, the rollups' points) → points.
+LivePoints = Callable[[str, Period, str | None, list[DayPoint]], list[DayPoint]]
+
+
 def build_report(
     site: str,
     filters: Filters,
     table_limit: int | None = 10,
-    series_of: Callable[[str, Period, str | None], list[DayPoint]] = series,
+    live: LivePoints | None = None,
 ) -> Report:
-    """The dashboard's report; `series_of` gives the daily points (the views pass the one
-    that reads open days live, `figures.daily_points`)."""
+    """The dashboard's report from the rollups; with `live` (the views pass
+    `figures.daily_points`), the daily series and its totals read open days live."""
     period, page = filters.period, filters.page
-    points = series_of(site, period, page)
+    rolled = series(site, period, page)
+    points = live(site, period, page, rolled) if live is not None else rolled
     report = Report(
         filters=filters,
         series=points,
@@ -234,9 +241,12 @@ def build_report(
         consent=consent_rate(site, period),
         dropped=dropped(site, period),
     )
+    # The tables come from the rollups, so their shares are of the rollups' page views.
+    report.table_pageviews = sum(p.pageviews for p in rolled)
     if filters.compare:
         before = filters.before()
-        report.previous_series = series_of(site, before, page)
+        earlier = series(site, before, page)
+        report.previous_series = live(site, before, page, earlier) if live is not None else earlier
         report.previous_totals = totals(site, before, page, report.previous_series)
         report.previous_consent = consent_rate(site, before)
     return report

@@ -191,3 +191,7 @@ def test_today_in_the_daily_series_counts_as_live_as_the_cards(
     html = editor.get("/admin/statistics/").get_data(as_text=True)
     cards = html.split("stats-card-figure")
     assert any(part.startswith('">5<') for part in cards), "the cards count five page views"
+    # The page table still shows the rollup (/a and /b once each): its shares are of the
+    # rollup's two page views, so they add up to 100 %, not of the five counted live.
+    pages = html.split('id="table-page"')[1].split("</section>")[0]
+    assert pages.count(">50\u00a0%<") == 2, pages
