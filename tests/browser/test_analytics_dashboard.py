@@ -126,6 +126,8 @@ def test_dashboard_is_accessible_and_reflows(
     page.get_by_label("Sida").fill("")
     page.get_by_label("Sida").press("Enter")
     page.get_by_role("heading", name="Sammanfattning", exact=True).wait_for()
+    # The heading is there before the stylesheet: measure the laid-out page, not the bare one.
+    page.wait_for_load_state()
 
     page.set_viewport_size({"width": 320, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
@@ -215,6 +217,7 @@ def test_shared_view_is_accessible_and_reflows(
     assert result.violations_count == 0, result.generate_report()
     shared.get_by_role("link", name="På svenska").click()
     shared.get_by_role("heading", name="Besöksstatistik för uppsala.se").wait_for()
+    shared.wait_for_load_state()
     shared.set_viewport_size({"width": 320, "height": 800})
     assert shared.evaluate("document.documentElement.scrollWidth") <= 320
     full_page(reader, "analytics-shared-sv-320")
