@@ -91,6 +91,17 @@ class PostgresServer:
                    "-c", statement])  # fmt: skip
 
     def stop(self) -> None:
+        """Stop the server and remove its directory, all of it.
+
+        After an immediate stop the server's last processes may still write under `base/`
+        for a moment, so one pass of rmtree could leave a data directory of hundreds of
+        megabytes behind on every run: remove until nothing is left.
+        """
         self._run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
                   check=False)  # fmt: skip
-        shutil.rmtree(self.root, ignore_errors=True)
+        deadline = time.monotonic() + 30
+        while True:
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not self.root.exists() or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
