@@ -56,7 +56,7 @@ class _Postgres:
 
         if cls.server is None:
             cls.server = PostgresServer().start()
-            atexit.register(cls.server.stop)
+            atexit.register(cls.stop)  # pytest_sessionfinish stops it first, in time
             cls.admin = sa.create_engine(cls.server.url(), isolation_level="AUTOCOMMIT")
             with cls.admin.connect() as conn:
                 conn.execute(sa.text(f"CREATE DATABASE {TEMPLATE_DB}"))
@@ -71,6 +71,23 @@ class _Postgres:
             cls.created.add(name)
         url: str = cls.server.url(name)
         return url
+
+    @classmethod
+    def stop(cls) -> None:
+        """Stop this process's server and remove its data (once; later calls do nothing)."""
+        server, cls.server = cls.server, None
+        if cls.admin is not None:
+            cls.admin.dispose()
+            cls.admin = None
+        if server is not None:
+            server.stop()
+            cls.created.clear()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # Here, not only at exit: a test process of pytest-xdist may be ended before its exit
+    # hooks have removed a data directory of several gigabytes (one database per test).
+    _Postgres.stop()
 
 
 def _config(database_url: str) -> dict[str, Any]:
