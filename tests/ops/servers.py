@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
+from sqlalchemy import func, select
+
+from consent_service.audit.log_models import PendingEntry
+from consent_service.db import db
 from tests.helpers.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,3 +128,14 @@ def instances(
             except subprocess.TimeoutExpired:
                 instance.process.kill()
                 instance.process.wait()
+
+
+def wait_until_integrated(app: Flask, seconds: float) -> None:
+    """Wait until no decision is pending: the sequencer (a thread in whichever worker of
+    the instances holds the lock) has integrated every acknowledged one."""
+    deadline = time.monotonic() + seconds
+    with app.app_context():
+        while db.session.scalar(select(func.count()).select_from(PendingEntry)):
+            assert time.monotonic() < deadline, f"decisions were left pending for {seconds} s"
+            db.session.rollback()
+            time.sleep(0.05)

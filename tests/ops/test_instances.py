@@ -18,7 +18,6 @@ import itertools
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -31,7 +30,6 @@ from sqlalchemy import func, select
 from consent_service.admin.auth import create_user
 from consent_service.admin.models import AccessLogEntry, Role
 from consent_service.audit.chain import verify_chain
-from consent_service.audit.log_models import PendingEntry
 from consent_service.audit.models import ConsentEntry, PolicyText
 from consent_service.consent.cookie import COOKIE_NAME
 from consent_service.db import db
@@ -43,7 +41,7 @@ from tests.conftest import (
 )
 from tests.helpers.forms import csrf_token_in as csrf_token
 from tests.ops.limited_app import LIMIT
-from tests.ops.servers import Instance, instances
+from tests.ops.servers import Instance, instances, wait_until_integrated
 
 OLD_KEY = "old-key-" + "k3Jx9Qm2Lw8Rv5Tn1Yp7Hs4Dc6Fb0Gz"
 NEW_KEY = "new-key-" + "Zq8Wm3Xk5Pn1Rt7Lv2Hj9Bc4Gd6Fs0Ya"
@@ -86,12 +84,7 @@ def _inspect(shared: dict[str, object], tmp_path: Path):  # type: ignore[no-unty
     app = make_app(tmp_path, migrate=False, DATABASE_URL=shared["url"])
     # Decisions are acknowledged at once and integrated by the sequencer, a thread in
     # whichever worker of either instance holds the lock: wait until it has done so.
-    deadline = time.monotonic() + 10
-    with app.app_context():
-        while db.session.scalar(select(func.count()).select_from(PendingEntry)):
-            assert time.monotonic() < deadline, "the sequencer did not integrate in 10 s"
-            db.session.rollback()
-            time.sleep(0.05)
+    wait_until_integrated(app, 10)
     return app
 
 

@@ -11,17 +11,15 @@ from __future__ import annotations
 import runpy
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from consent_service.audit.log_models import PendingEntry
 from consent_service.audit.models import ConsentEntry
 from consent_service.db import db
 from tests.conftest import choice_body, make_app
-from tests.ops.servers import CONFIG, SAFE_KEY, instances
+from tests.ops.servers import CONFIG, SAFE_KEY, instances, wait_until_integrated
 from tests.ops.test_metrics import TOKEN, sample
 
 pytestmark = pytest.mark.sqlite_only
@@ -49,12 +47,8 @@ def test_recycled_workers_lose_no_decision_metric_or_log_line(tmp_path: Path) ->
             assert reply.status == 201, reply.body
         # Every decision is integrated by a sequencer: the one of the worker that took it
         # (stopped cleanly as that worker left) or the next worker's.
-        deadline = time.monotonic() + 15
+        wait_until_integrated(inspect, 15)
         with inspect.app_context():
-            while db.session.scalar(select(func.count()).select_from(PendingEntry)):
-                assert time.monotonic() < deadline, "decisions were left pending"
-                db.session.rollback()
-                time.sleep(0.05)
             assert db.session.scalar(select(func.count()).select_from(ConsentEntry)) == DECISIONS
         # What the recycled workers counted reached the shared metrics files.
         scraped = server.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
